@@ -27,6 +27,15 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: 'runtime-faults',
+          include: ['runtime/test/faults/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
       { test: { name: 'infra', include: ['infra/test/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'stacks', include: ['stacks/test/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'repo', include: ['test/**/*.test.ts'], testTimeout: 120_000 } },
