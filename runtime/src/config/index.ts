@@ -6,3 +6,4 @@
 export * from './schema.js';
 export * from './job-types.js';
 export * from './metric-names.js';
+export * from './webhooks.js';

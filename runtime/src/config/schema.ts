@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { QUEUE_NAMES, type QueueName } from './job-types.js';
+import { webhookSourcesSchema } from './webhooks.js';
 
 /**
  * The runtime's configuration: one schema, validated at boot by every `jobplane` subcommand.
@@ -86,7 +87,7 @@ export const configSchema = z.object({
   /** Key for admin routes (queue dashboard). Unset disables them. */
   JOBPLANE_ADMIN_KEY: z.string().min(16).optional(),
   /** Webhook sources as JSON: {"<source>": {"scheme", "secret", "jobType"}}. */
-  JOBPLANE_WEBHOOKS: z.string().optional(),
+  JOBPLANE_WEBHOOKS: webhookSourcesSchema.optional(),
   /** Run the outbox relay and reconciler inside the API process (local use). */
   RELAY_IN_PROCESS: bool.default(false),
   /** Outbox poll interval when no notification arrives. */
