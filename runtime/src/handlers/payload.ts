@@ -3,12 +3,19 @@ import type { PayloadCheck } from '../ports/job-handler.port.js';
 
 /**
  * Turns a zod schema into a `parsePayload` implementation whose problems are plain English and name
- * the field and the value, e.g. `'durationMs' (700000) must be ≤ 600000`.
+ * the field and the value, e.g. `'durationMs' (700000) must be ≤ 600000`. `crossChecks` adds rules
+ * that span fields (each returns complete sentences).
  */
-export function checkPayload<S extends z.ZodType>(schema: S, input: unknown): PayloadCheck<z.output<S>> {
+export function checkPayload<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  crossChecks?: (value: z.output<S>) => string[],
+): PayloadCheck<z.output<S>> {
   const parsed = schema.safeParse(input, { reportInput: true });
-  if (parsed.success) return { ok: true, value: parsed.data };
-  return { ok: false, problems: parsed.error.issues.map(describeIssue) };
+  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map(describeIssue) };
+  // Rules spanning several fields run only on a well-typed payload, so they never see garbage.
+  const problems = crossChecks?.(parsed.data) ?? [];
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: parsed.data };
 }
 
 /** `'a.b[2]'`-style name of an issue path; `payload` for the root. */
@@ -59,8 +66,17 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `${field} (${showValue(input)}) must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':
+      if (issue.discriminator !== undefined && 'options' in issue && issue.options?.length) {
+        const given =
+          typeof input === 'object' && input !== null
+            ? (input as Record<string, unknown>)[issue.discriminator]
+            : input;
+        return `${field} (${showValue(given)}) must be one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
+      }
       return `${field} (${showValue(input)}) does not match any accepted form`;
     case 'invalid_format':
+      // Our regex checks carry the rule as their message (e.g. "must be a month 'YYYY-MM'").
+      if (issue.format === 'regex') return `${field} (${showValue(input)}) ${issue.message}`;
       return `${field} (${showValue(input)}) must be a valid ${issue.format}`;
     default:
       // Custom refinements write their own complete sentence.

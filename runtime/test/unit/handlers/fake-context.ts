@@ -1,4 +1,5 @@
-import type { HandlerContext, HandlerLogger } from '../../../src/ports/job-handler.port.js';
+import type { FanOut, HandlerContext, HandlerLogger } from '../../../src/ports/job-handler.port.js';
+import { isFanOut } from '../../../src/ports/job-handler.port.js';
 
 export interface FakeContext extends HandlerContext {
   readonly progressCalls: { percent: number; message?: string }[];
@@ -22,4 +23,10 @@ export function fakeContext(overrides: Partial<HandlerContext> = {}): FakeContex
     ...overrides,
     progressCalls,
   };
+}
+
+/** Narrows a handler's `run` answer to a plain result (fails the test on a fan-out). */
+export function finished<R>(value: R | FanOut): R {
+  if (isFanOut(value)) throw new Error('expected a result, got a fan-out');
+  return value;
 }
