@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { JobControls } from '../../application/control-job.use-case.js';
+import type { JobQueries } from '../../application/query-jobs.use-case.js';
+import type { SubmitJob } from '../../application/submit-job.use-case.js';
+import type { HealthCheck } from '../../ports/health.port.js';
+import type { Metrics } from '../../ports/metrics.port.js';
+import { problem, sendProblem, toProblem } from './problem.js';
+import { registerRoutes } from './routes/index.js';
+
+/** Everything the HTTP adapter needs; built by the composition root (main/api.ts). */
+export interface AppDeps {
+  readonly submitJob: SubmitJob;
+  readonly queries: JobQueries;
+  readonly controls: JobControls;
+  /** Maps an Authorization header to a client id (null = unauthenticated). */
+  readonly authenticate: (authorization: string | undefined) => string | null;
+  readonly health: readonly HealthCheck[];
+  readonly metrics: Metrics;
+  readonly bodyLimit: number;
+  readonly logger?: FastifyBaseLogger;
+  /**
+   * Extra plugins (webhooks, OpenAPI, Connect, dashboards…) registered after the core routes, in
+   * order. Each receives the same deps through its options.
+   */
+  readonly plugins?: readonly FastifyPluginAsync<{ deps: AppDeps }>[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on /v1 routes. */
+    clientId: string;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Builds the Fastify app (no listening: see server.ts). Plugin order: hooks and error handling,
+ * core routes, then `deps.plugins`.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: deps.bodyLimit,
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // x-request-id is accepted when it is a sane token, generated otherwise, and echoed.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.decorateRequest('clientId', '');
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpRequest(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const p = toProblem(err, request);
+    if (p.status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.info({ code: p.code, status: p.status }, 'request refused');
+    return sendProblem(reply, p);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      problem(404, 'ROUTE.NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`),
+    ),
+  );
+
+  await registerRoutes(app, deps);
+  for (const plugin of deps.plugins ?? []) await app.register(plugin, { deps });
+  return app;
+}

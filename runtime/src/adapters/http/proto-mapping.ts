@@ -1,0 +1,71 @@
+import { create, toJson, type JsonValue } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import {
+  ExecutionMode,
+  JobEventSchema,
+  JobSchema,
+  JobState as ProtoJobState,
+  type Job as ProtoJob,
+  type JobEvent as ProtoJobEvent,
+} from '@jobplane/proto';
+import type { Job, JobEvent } from '../../domain/job.entity.js';
+import type { JobState } from '../../domain/job-state.js';
+
+const STATE_TO_PROTO: Record<JobState, ProtoJobState> = {
+  queued: ProtoJobState.QUEUED,
+  running: ProtoJobState.RUNNING,
+  succeeded: ProtoJobState.SUCCEEDED,
+  failed: ProtoJobState.FAILED,
+  dead_lettered: ProtoJobState.DEAD_LETTERED,
+  cancelled: ProtoJobState.CANCELLED,
+};
+
+export function stateToProto(state: JobState): ProtoJobState {
+  return STATE_TO_PROTO[state];
+}
+
+export function stateFromProto(state: ProtoJobState): JobState | undefined {
+  return (Object.keys(STATE_TO_PROTO) as JobState[]).find((s) => STATE_TO_PROTO[s] === state);
+}
+
+/** Domain job → `jobprocessing.v1.Job`. */
+export function jobToProto(job: Job): ProtoJob {
+  return create(JobSchema, {
+    id: job.id,
+    type: job.type,
+    payload: job.payload as Record<string, JsonValue>,
+    state: stateToProto(job.state),
+    priority: job.priority,
+    runAt: timestampFromDate(job.runAt),
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    progress: { percent: job.progress, message: job.progressMessage ?? '' },
+    ...(job.result ? { result: job.result as Record<string, JsonValue> } : {}),
+    ...(job.error
+      ? { error: { code: job.error.code, message: job.error.message, retryable: job.error.retryable } }
+      : {}),
+    mode: job.mode === 'isolated' ? ExecutionMode.ISOLATED : ExecutionMode.POOLED,
+    queue: job.queue,
+    idempotencyKey: job.idempotencyKey,
+    parentId: job.parentId ?? '',
+    createTime: timestampFromDate(job.createTime),
+    updateTime: timestampFromDate(job.updateTime),
+    ...(job.startTime ? { startTime: timestampFromDate(job.startTime) } : {}),
+    ...(job.finishTime ? { finishTime: timestampFromDate(job.finishTime) } : {}),
+  });
+}
+
+export function eventToProto(ev: JobEvent): ProtoJobEvent {
+  return create(JobEventSchema, {
+    id: ev.id,
+    jobId: ev.jobId,
+    fromState: ev.fromState ? stateToProto(ev.fromState) : ProtoJobState.UNSPECIFIED,
+    toState: stateToProto(ev.toState),
+    attempt: ev.attempt,
+    reason: ev.reason,
+    ...(ev.details ? { details: ev.details as Record<string, JsonValue> } : {}),
+    createTime: timestampFromDate(ev.createTime),
+  });
+}
+
+export { toJson };

@@ -1,0 +1,10 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { healthRoutes } from './health.routes.js';
+import { jobRoutes } from './jobs.routes.js';
+
+/** The one place core route groups are registered. */
+export async function registerRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  await app.register(healthRoutes, { deps });
+  await app.register(jobRoutes, { deps, prefix: '/v1' });
+}

@@ -1,0 +1,147 @@
+import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import {
+  CancelJobResponseSchema,
+  GetJobResponseSchema,
+  ListJobEventsRequestSchema,
+  ListJobEventsResponseSchema,
+  ListJobsRequestSchema,
+  ListJobsResponseSchema,
+  RetryJobResponseSchema,
+  SubmitJobRequestSchema,
+  SubmitJobResponseSchema,
+  JobState as ProtoJobState,
+} from '@jobplane/proto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { DomainError, invalidRequest } from '../../../domain/errors.js';
+import type { AppDeps } from '../app.js';
+import { eventToProto, jobToProto, stateFromProto } from '../proto-mapping.js';
+import { problem, sendProblem } from '../problem.js';
+
+/** Parses untrusted JSON into a proto message; unknown fields and wrong types are 400s. */
+function parse<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw invalidRequest(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Accepts `JOB_STATE_QUEUED` and the short `queued`. */
+function normalizeQuery(query: Record<string, unknown>): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(query)) {
+    if (typeof v !== 'string') throw invalidRequest(`query parameter '${k}' must appear once`);
+    out[k] = k === 'state' && /^[a-z_]+$/.test(v) ? `JOB_STATE_${v.toUpperCase()}` : v;
+  }
+  return out;
+}
+
+function idParam(request: FastifyRequest): string {
+  return (request.params as { id: string }).id;
+}
+
+/**
+ * /v1/jobs: submit, read, list, cancel, retry, events. Bodies are the proto3 JSON form of the
+ * `jobprocessing.v1` messages. Every route is scoped to the authenticated client.
+ */
+export const jobRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+  app.addHook('onRequest', async (request, reply) => {
+    const client = deps.authenticate(request.headers.authorization);
+    if (!client) {
+      reply.header('www-authenticate', 'Bearer');
+      return sendProblem(reply, problem(401, 'AUTH.UNAUTHENTICATED', 'send Authorization: Bearer <api key>'));
+    }
+    request.clientId = client;
+    return undefined;
+  });
+
+  app.post('/jobs', async (request, reply) => {
+    if (request.body === null || typeof request.body !== 'object' || Array.isArray(request.body)) {
+      throw invalidRequest('the body must be a JSON object (SubmitJobRequest)');
+    }
+    const body = parse('body is not a valid SubmitJobRequest', () =>
+      fromJson(SubmitJobRequestSchema, request.body as JsonValue),
+    );
+    const key = request.headers['idempotency-key'];
+    if (Array.isArray(key))
+      throw new DomainError('IDEMPOTENCY.KEY_INVALID', 'send exactly one Idempotency-Key header');
+    const result = await deps.submitJob({
+      clientId: request.clientId,
+      idempotencyKey: key,
+      requestId: request.id,
+      type: body.type,
+      payload: (body.payload ?? {}) as Record<string, unknown>,
+      priority: body.priority,
+      runAt: body.runAt ? timestampDate(body.runAt) : null,
+      maxAttempts: body.maxAttempts,
+    });
+    reply.header('location', `/v1/jobs/${result.job.id}`);
+    return reply
+      .status(result.created ? 202 : 200)
+      .send(
+        toJson(SubmitJobResponseSchema, create(SubmitJobResponseSchema, { job: jobToProto(result.job) })),
+      );
+  });
+
+  app.get('/jobs', async (request) => {
+    const req = parse('invalid query', () =>
+      fromJson(ListJobsRequestSchema, normalizeQuery(request.query as Record<string, unknown>)),
+    );
+    const state = req.state === ProtoJobState.UNSPECIFIED ? undefined : stateFromProto(req.state);
+    const page = await deps.queries.list(
+      request.clientId,
+      { ...(state ? { state } : {}), ...(req.type ? { type: req.type } : {}) },
+      req.pageSize,
+      req.pageToken,
+    );
+    return toJson(
+      ListJobsResponseSchema,
+      create(ListJobsResponseSchema, {
+        jobs: page.items.map(jobToProto),
+        nextPageToken: page.nextCursor ?? '',
+      }),
+    );
+  });
+
+  app.get('/jobs/:id', async (request) => {
+    const job = await deps.queries.get(request.clientId, idParam(request));
+    return toJson(GetJobResponseSchema, create(GetJobResponseSchema, { job: jobToProto(job) }));
+  });
+
+  // Custom methods (AIP-136) `POST /v1/jobs/{id}:cancel|retry`. find-my-way cannot put a static
+  // suffix after a parameter in one segment, so one route takes `<id>:<verb>` and dispatches.
+  app.post('/jobs/:target', async (request, reply) => {
+    const target = (request.params as { target: string }).target;
+    const sep = target.lastIndexOf(':');
+    const id = sep > 0 ? target.slice(0, sep) : target;
+    const verb = sep > 0 ? target.slice(sep + 1) : '';
+    if (verb === 'cancel') {
+      const job = await deps.controls.cancel(request.clientId, id);
+      return toJson(CancelJobResponseSchema, create(CancelJobResponseSchema, { job: jobToProto(job) }));
+    }
+    if (verb === 'retry') {
+      const job = await deps.controls.retry(request.clientId, id);
+      return reply
+        .status(202)
+        .send(toJson(RetryJobResponseSchema, create(RetryJobResponseSchema, { job: jobToProto(job) })));
+    }
+    return sendProblem(
+      reply,
+      problem(404, 'ROUTE.NOT_FOUND', `unknown custom method ':${verb}' (known: :cancel, :retry)`),
+    );
+  });
+
+  app.get('/jobs/:id/events', async (request) => {
+    const q = normalizeQuery(request.query as Record<string, unknown>);
+    const req = parse('invalid query', () => fromJson(ListJobEventsRequestSchema, q));
+    const page = await deps.queries.events(request.clientId, idParam(request), req.pageSize, req.pageToken);
+    return toJson(
+      ListJobEventsResponseSchema,
+      create(ListJobEventsResponseSchema, {
+        events: page.items.map(eventToProto),
+        nextPageToken: page.nextCursor ?? '',
+      }),
+    );
+  });
+};

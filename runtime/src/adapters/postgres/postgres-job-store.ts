@@ -1,0 +1,585 @@
+import type pg from 'pg';
+import { DomainError } from '../../domain/errors.js';
+import type { ExecutionMode, Job, JobError, JobEvent } from '../../domain/job.entity.js';
+import { decideStart } from '../../domain/fencing.js';
+import type { JobState } from '../../domain/job-state.js';
+import type { QueueMessage } from '../../ports/job-queue.port.js';
+import type {
+  ChildRow,
+  ChildSpec,
+  InsertResult,
+  JobStore,
+  ListFilter,
+  NewJob,
+  OutboxBatch,
+  Page,
+  ReconcileCandidate,
+  StartResult,
+} from '../../ports/job-store.port.js';
+import { withTransaction } from './pg-pool.js';
+
+const TERMINAL_SQL = `('succeeded','dead_lettered','cancelled')`;
+
+type Row = Record<string, unknown>;
+
+function toJob(r: Row): Job {
+  return {
+    id: r.id as string,
+    clientId: r.client_id as string,
+    type: r.type as string,
+    payload: r.payload as Record<string, unknown>,
+    state: r.state as JobState,
+    priority: r.priority as number,
+    runAt: r.run_at as Date,
+    attempts: r.attempts as number,
+    maxAttempts: r.max_attempts as number,
+    progress: r.progress as number,
+    progressMessage: (r.progress_message as string | null) ?? null,
+    result: (r.result as Record<string, unknown> | null) ?? null,
+    error: (r.error as JobError | null) ?? null,
+    mode: r.mode as ExecutionMode,
+    queue: r.queue as string,
+    idempotencyKey: r.idempotency_key as string,
+    parentId: (r.parent_id as string | null) ?? null,
+    childIndex: (r.child_index as number | null) ?? null,
+    fanOutTotal: (r.fan_out_total as number | null) ?? null,
+    requestId: (r.request_id as string | null) ?? null,
+    createTime: r.create_time as Date,
+    updateTime: r.update_time as Date,
+    startTime: (r.start_time as Date | null) ?? null,
+    finishTime: (r.finish_time as Date | null) ?? null,
+  };
+}
+
+function toEvent(r: Row): JobEvent {
+  return {
+    id: String(r.id),
+    jobId: r.job_id as string,
+    fromState: (r.from_state as JobState | null) ?? null,
+    toState: r.to_state as JobState,
+    attempt: r.attempt as number,
+    reason: r.reason as string,
+    details: (r.details as Record<string, unknown> | null) ?? null,
+    createTime: r.create_time as Date,
+  };
+}
+
+function encodeCursor(createTime: string, id: string): string {
+  return Buffer.from(JSON.stringify([createTime, id])).toString('base64url');
+}
+
+function decodeCursor(token: string): [string, string] {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      typeof v[0] === 'string' &&
+      !Number.isNaN(Date.parse(v[0].replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'))) &&
+      typeof v[1] === 'string' &&
+      /^[0-9a-f-]{36}$/.test(v[1])
+    ) {
+      return [v[0], v[1]];
+    }
+  } catch {
+    // fall through
+  }
+  throw new DomainError('REQUEST.INVALID', `'pageToken' is not a token this API issued`);
+}
+
+const INSERT_EVENT = `INSERT INTO job_events (job_id, from_state, to_state, attempt, reason, details)`;
+
+/** PostgreSQL implementation of the JobStore port. See migrations/ for the schema. */
+export class PostgresJobStore implements JobStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async insert(job: NewJob): Promise<InsertResult> {
+    // One statement = one commit: job row, creation event and outbox row together.
+    const res = await this.pool.query(
+      `WITH ins AS (
+         INSERT INTO jobs (id, client_id, idempotency_key, request_hash, type, payload, state, max_attempts,
+                           priority, run_at, mode, queue, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (client_id, idempotency_key) DO NOTHING
+         RETURNING *),
+       ev AS (${INSERT_EVENT} SELECT id, NULL, 'queued', 0, 'submitted', NULL FROM ins),
+       ob AS (INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id)
+              SELECT id, queue, 'run', 0, priority, run_at, request_id FROM ins)
+       SELECT * FROM ins`,
+      [
+        job.id,
+        job.clientId,
+        job.idempotencyKey,
+        job.requestHash,
+        job.type,
+        job.payload,
+        job.maxAttempts,
+        job.priority,
+        job.runAt,
+        job.mode,
+        job.queue,
+        job.requestId,
+      ],
+    );
+    const created = res.rows[0] as Row | undefined;
+    if (created) return { job: toJob(created), created: true, requestHash: job.requestHash };
+    const existing = await this.pool.query(
+      'SELECT * FROM jobs WHERE client_id = $1 AND idempotency_key = $2',
+      [job.clientId, job.idempotencyKey],
+    );
+    const row = existing.rows[0] as Row | undefined;
+    if (!row) throw new Error('idempotent insert found neither a new nor an existing row');
+    return { job: toJob(row), created: false, requestHash: row.request_hash as string };
+  }
+
+  async get(clientId: string, id: string): Promise<Job | null> {
+    const res = await this.pool.query('SELECT * FROM jobs WHERE id = $1 AND client_id = $2', [id, clientId]);
+    return res.rows[0] ? toJob(res.rows[0] as Row) : null;
+  }
+
+  async getAny(id: string): Promise<Job | null> {
+    const res = await this.pool.query('SELECT * FROM jobs WHERE id = $1', [id]);
+    return res.rows[0] ? toJob(res.rows[0] as Row) : null;
+  }
+
+  async list(
+    clientId: string,
+    filter: ListFilter,
+    pageSize: number,
+    cursor: string | null,
+  ): Promise<Page<Job>> {
+    const params: unknown[] = [clientId];
+    const where = ['client_id = $1'];
+    if (filter.state) {
+      params.push(filter.state);
+      where.push(`state = $${params.length}`);
+    }
+    if (filter.type) {
+      params.push(filter.type);
+      where.push(`type = $${params.length}`);
+    }
+    if (cursor) {
+      const [t, id] = decodeCursor(cursor);
+      params.push(t, id);
+      where.push(`(create_time, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(pageSize + 1);
+    const res = await this.pool.query(
+      `SELECT *, create_time::text AS create_time_text FROM jobs WHERE ${where.join(' AND ')}
+       ORDER BY create_time DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const rows = res.rows as Row[];
+    const more = rows.length > pageSize;
+    const page = rows.slice(0, pageSize);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toJob),
+      nextCursor: more && last ? encodeCursor(last.create_time_text as string, last.id as string) : null,
+    };
+  }
+
+  async listEvents(jobId: string, pageSize: number, afterId: string | null): Promise<Page<JobEvent>> {
+    const res = await this.pool.query(
+      'SELECT * FROM job_events WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3',
+      [jobId, afterId ?? '0', pageSize + 1],
+    );
+    const rows = res.rows as Row[];
+    const page = rows.slice(0, pageSize);
+    const last = page[page.length - 1];
+    return { items: page.map(toEvent), nextCursor: rows.length > pageSize && last ? String(last.id) : null };
+  }
+
+  async startAttempt(id: string, token: string, worker: string): Promise<StartResult> {
+    // Hot path: queued → running in one statement (one commit).
+    const fast = await this.pool.query(
+      `WITH upd AS (
+         UPDATE jobs SET state = 'running', attempts = attempts + 1, attempt_token = $2, worker = $3,
+                start_time = now(), update_time = now(), progress = 0, progress_message = NULL
+         WHERE id = $1 AND state = 'queued' RETURNING *),
+       ev AS (${INSERT_EVENT} SELECT id, 'queued', 'running', attempts, 'attempt_started',
+              jsonb_build_object('worker', $3::text) FROM upd)
+       SELECT * FROM upd`,
+      [id, token, worker],
+    );
+    if (fast.rows[0]) return { status: 'started', job: toJob(fast.rows[0] as Row), token, tookOver: false };
+
+    const outcome = await withTransaction(this.pool, async (c) => {
+      const cur = await c.query('SELECT * FROM jobs WHERE id = $1 FOR UPDATE', [id]);
+      const row = cur.rows[0] as Row | undefined;
+      const view = row
+        ? {
+            state: row.state as JobState,
+            attemptToken: row.attempt_token as string | null,
+            attempts: row.attempts as number,
+            maxAttempts: row.max_attempts as number,
+          }
+        : null;
+      const decision = decideStart(view);
+      if (!row || decision.action === 'skip') {
+        return {
+          status: 'skipped',
+          reason: decision.action === 'skip' ? decision.reason : 'missing',
+        } as const;
+      }
+      if (decision.action === 'start') {
+        // Lost the race with the fast path's snapshot; start here under the row lock.
+        const upd = await c.query(
+          `UPDATE jobs SET state = 'running', attempts = attempts + 1, attempt_token = $2, worker = $3,
+                  start_time = now(), update_time = now(), progress = 0, progress_message = NULL
+           WHERE id = $1 RETURNING *`,
+          [id, token, worker],
+        );
+        const job = toJob(upd.rows[0] as Row);
+        await c.query(`${INSERT_EVENT} VALUES ($1, 'queued', 'running', $2, 'attempt_started', $3)`, [
+          id,
+          job.attempts,
+          { worker },
+        ]);
+        return { status: 'started', job, token, tookOver: false } as const;
+      }
+      const lost: JobError = {
+        code: 'WORKER.LOST',
+        message: 'the worker running the previous attempt stopped renewing its lock',
+        retryable: true,
+      };
+      const prev = row.attempts as number;
+      if (decision.action === 'dead_letter') {
+        const upd = await c.query(
+          `UPDATE jobs SET state = 'dead_lettered', attempt_token = NULL, error = $2, finish_time = now(),
+                  update_time = now() WHERE id = $1 RETURNING *`,
+          [id, lost],
+        );
+        await c.query(
+          `${INSERT_EVENT} VALUES ($1, 'running', 'failed', $2, 'worker_lost', $3),
+                                  ($1, 'failed', 'dead_lettered', $2, 'attempts_exhausted', NULL)`,
+          [id, prev, lost],
+        );
+        return { status: 'dead_lettered', job: toJob(upd.rows[0] as Row) } as const;
+      }
+      const upd = await c.query(
+        `UPDATE jobs SET attempts = attempts + 1, attempt_token = $2, worker = $3, error = $4,
+                start_time = now(), update_time = now() WHERE id = $1 RETURNING *`,
+        [id, token, worker, lost],
+      );
+      const job = toJob(upd.rows[0] as Row);
+      await c.query(
+        `${INSERT_EVENT} VALUES ($1, 'running', 'failed', $2, 'worker_lost', $4),
+                                ($1, 'failed', 'queued', $2, 'retry_scheduled', NULL),
+                                ($1, 'queued', 'running', $3, 'attempt_started', $5)`,
+        [id, prev, job.attempts, lost, { worker, tookOver: true }],
+      );
+      return { status: 'started', job, token, tookOver: true } as const;
+    });
+    if (outcome.status === 'dead_lettered' && outcome.job.parentId)
+      await this.notifyParent(outcome.job.parentId);
+    return outcome;
+  }
+
+  async reportProgress(id: string, token: string, percent: number, message: string | null): Promise<boolean> {
+    const res = await this.pool.query(
+      `UPDATE jobs SET progress = $3, progress_message = $4, update_time = now()
+       WHERE id = $1 AND attempt_token = $2 AND state = 'running'`,
+      [id, token, percent, message],
+    );
+    return res.rowCount === 1;
+  }
+
+  async succeed(id: string, token: string, result: Record<string, unknown>): Promise<Job | null> {
+    const res = await this.pool.query(
+      `WITH upd AS (
+         UPDATE jobs SET state = 'succeeded', result = $3, error = NULL, progress = 100, finish_time = now(),
+                update_time = now()
+         WHERE id = $1 AND attempt_token = $2 AND state = 'running' RETURNING *),
+       ev AS (${INSERT_EVENT} SELECT id, 'running', 'succeeded', attempts, 'handler_succeeded', NULL FROM upd)
+       SELECT * FROM upd`,
+      [id, token, result],
+    );
+    const job = res.rows[0] ? toJob(res.rows[0] as Row) : null;
+    if (job?.parentId) await this.notifyParent(job.parentId);
+    return job;
+  }
+
+  async failAndRetry(id: string, token: string, error: JobError, runAt: Date): Promise<Job | null> {
+    const res = await this.pool.query(
+      `WITH upd AS (
+         UPDATE jobs SET state = 'queued', error = $3, run_at = $4, fan_out_total = NULL, update_time = now()
+         WHERE id = $1 AND attempt_token = $2 AND state = 'running' RETURNING *),
+       ev AS (${INSERT_EVENT}
+              SELECT id, 'running', 'failed', attempts, 'attempt_failed', $3::jsonb FROM upd
+              UNION ALL
+              SELECT id, 'failed', 'queued', attempts, 'retry_scheduled', jsonb_build_object('runAt', $4::timestamptz) FROM upd)
+       SELECT * FROM upd`,
+      [id, token, error, runAt],
+    );
+    return res.rows[0] ? toJob(res.rows[0] as Row) : null;
+  }
+
+  async failAndDeadLetter(id: string, token: string, error: JobError): Promise<Job | null> {
+    const res = await this.pool.query(
+      `WITH upd AS (
+         UPDATE jobs SET state = 'dead_lettered', error = $3, finish_time = now(), update_time = now()
+         WHERE id = $1 AND attempt_token = $2 AND state = 'running' RETURNING *),
+       ev AS (${INSERT_EVENT}
+              SELECT id, 'running', 'failed', attempts, 'attempt_failed', $3::jsonb FROM upd
+              UNION ALL
+              SELECT id, 'failed', 'dead_lettered', attempts,
+                     CASE WHEN ($3::jsonb ->> 'retryable')::boolean THEN 'attempts_exhausted' ELSE 'unrecoverable' END,
+                     NULL FROM upd)
+       SELECT * FROM upd`,
+      [id, token, error],
+    );
+    const job = res.rows[0] ? toJob(res.rows[0] as Row) : null;
+    if (job?.parentId) await this.notifyParent(job.parentId);
+    return job;
+  }
+
+  async deadLetterAbandoned(id: string, error: JobError): Promise<Job | null> {
+    const res = await this.pool.query(
+      `WITH upd AS (
+         UPDATE jobs SET state = 'dead_lettered', attempt_token = NULL, error = $2, finish_time = now(),
+                update_time = now()
+         WHERE id = $1 AND state = 'running' RETURNING *),
+       ev AS (${INSERT_EVENT}
+              SELECT id, 'running', 'failed', attempts, 'stalled', $2::jsonb FROM upd
+              UNION ALL
+              SELECT id, 'failed', 'dead_lettered', attempts, 'stall_limit', NULL FROM upd)
+       SELECT * FROM upd`,
+      [id, error],
+    );
+    const job = res.rows[0] ? toJob(res.rows[0] as Row) : null;
+    if (job?.parentId) await this.notifyParent(job.parentId);
+    return job;
+  }
+
+  async fanOut(id: string, token: string, children: readonly ChildSpec[]): Promise<boolean> {
+    return withTransaction(this.pool, async (c) => {
+      const upd = await c.query(
+        `UPDATE jobs SET fan_out_total = $3, progress_message = $4, update_time = now()
+         WHERE id = $1 AND attempt_token = $2 AND state = 'running' RETURNING id`,
+        [id, token, children.length, `waiting for ${children.length} child jobs`],
+      );
+      if (upd.rowCount !== 1) return false;
+      if (children.length > 0) {
+        // Children are keyed by (parent, index): re-running the parent never duplicates them.
+        await c.query(
+          `WITH p AS (SELECT client_id, request_id, priority FROM jobs WHERE id = $1),
+           ins AS (
+             INSERT INTO jobs (id, client_id, idempotency_key, request_hash, type, payload, state, max_attempts,
+                               priority, run_at, mode, queue, parent_id, child_index, request_id)
+             SELECT ch.id, p.client_id, 'fan-out:' || $1::text || ':' || ch.idx, '', ch.type, ch.payload::jsonb,
+                    'queued', ch.max_attempts, p.priority, now(), ch.mode, ch.queue, $1, ch.idx, p.request_id
+             FROM p, unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[])
+                  AS ch(id, idx, type, payload, max_attempts, mode, queue)
+             ON CONFLICT (client_id, idempotency_key) DO NOTHING
+             RETURNING *),
+           ev AS (${INSERT_EVENT} SELECT id, NULL, 'queued', 0, 'fanned_out', jsonb_build_object('parentId', parent_id) FROM ins)
+           INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id)
+           SELECT id, queue, 'run', 0, priority, run_at, request_id FROM ins`,
+          [
+            id,
+            children.map((ch) => ch.id),
+            children.map((ch) => ch.index),
+            children.map((ch) => ch.type),
+            children.map((ch) => JSON.stringify(ch.payload)),
+            children.map((ch) => ch.maxAttempts),
+            children.map((ch) => ch.mode),
+            children.map((ch) => ch.queue),
+          ],
+        );
+      }
+      await this.enqueueAggregateIfDone(c, id);
+      return true;
+    });
+  }
+
+  async children(id: string): Promise<ChildRow[]> {
+    const res = await this.pool.query(
+      'SELECT id, child_index, state, result, error FROM jobs WHERE parent_id = $1 ORDER BY child_index',
+      [id],
+    );
+    return (res.rows as Row[]).map((r) => ({
+      jobId: r.id as string,
+      index: r.child_index as number,
+      state: r.state as JobState,
+      result: (r.result as Record<string, unknown> | null) ?? null,
+      error: (r.error as JobError | null) ?? null,
+    }));
+  }
+
+  async currentToken(id: string, attempt: number): Promise<string | null> {
+    const res = await this.pool.query(
+      `SELECT attempt_token FROM jobs WHERE id = $1 AND state = 'running' AND attempts = $2
+       AND fan_out_total IS NOT NULL`,
+      [id, attempt],
+    );
+    return ((res.rows[0] as Row | undefined)?.attempt_token as string | undefined) ?? null;
+  }
+
+  async cancel(clientId: string, id: string): Promise<{ job: Job; changed: boolean } | null> {
+    const out = await withTransaction(this.pool, async (c) => {
+      const cur = await c.query('SELECT * FROM jobs WHERE id = $1 AND client_id = $2 FOR UPDATE', [
+        id,
+        clientId,
+      ]);
+      const row = cur.rows[0] as Row | undefined;
+      if (!row) return null;
+      const from = row.state as JobState;
+      if (from !== 'queued' && from !== 'running') return { job: toJob(row), changed: false };
+      const upd = await c.query(
+        `UPDATE jobs SET state = 'cancelled', attempt_token = NULL, finish_time = now(), update_time = now()
+         WHERE id = $1 RETURNING *`,
+        [id],
+      );
+      await c.query(`${INSERT_EVENT} VALUES ($1, $2, 'cancelled', $3, 'cancel_requested', NULL)`, [
+        id,
+        from,
+        row.attempts,
+      ]);
+      // Children of a cancelled fan-out are cancelled with it.
+      await c.query(
+        `WITH upd AS (
+           UPDATE jobs c SET state = 'cancelled', attempt_token = NULL, finish_time = now(), update_time = now()
+           FROM (SELECT id, state AS old_state FROM jobs WHERE parent_id = $1 AND state IN ('queued','running') FOR UPDATE) o
+           WHERE c.id = o.id RETURNING c.id, o.old_state, c.attempts)
+         ${INSERT_EVENT} SELECT id, old_state, 'cancelled', attempts, 'parent_cancelled', NULL FROM upd`,
+        [id],
+      );
+      return { job: toJob(upd.rows[0] as Row), changed: true };
+    });
+    if (out?.changed && out.job.parentId) await this.notifyParent(out.job.parentId);
+    return out;
+  }
+
+  async retry(clientId: string, id: string): Promise<{ job: Job; changed: boolean } | null> {
+    return withTransaction(this.pool, async (c) => {
+      const cur = await c.query('SELECT * FROM jobs WHERE id = $1 AND client_id = $2 FOR UPDATE', [
+        id,
+        clientId,
+      ]);
+      const row = cur.rows[0] as Row | undefined;
+      if (!row) return null;
+      const from = row.state as JobState;
+      if (from !== 'failed' && from !== 'dead_lettered' && from !== 'cancelled') {
+        return { job: toJob(row), changed: false };
+      }
+      const upd = await c.query(
+        `UPDATE jobs SET state = 'queued', attempts = 0, attempt_token = NULL, error = NULL, result = NULL,
+                fan_out_total = NULL, progress = 0, progress_message = NULL, run_at = now(), finish_time = NULL,
+                update_time = now()
+         WHERE id = $1 RETURNING *`,
+        [id],
+      );
+      const job = toJob(upd.rows[0] as Row);
+      await c.query(`${INSERT_EVENT} VALUES ($1, $2, 'queued', 0, 'retry_requested', NULL)`, [id, from]);
+      await c.query(
+        `INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, replace)
+         VALUES ($1, $2, 'run', 0, $3, now(), $4, true)`,
+        [id, job.queue, job.priority, job.requestId],
+      );
+      return { job, changed: true };
+    });
+  }
+
+  async claimOutbox(limit: number): Promise<OutboxBatch> {
+    const client = await this.pool.connect();
+    let done = false;
+    const finish = async (sql: string, ids?: string[]) => {
+      if (done) return;
+      done = true;
+      try {
+        if (ids && ids.length > 0)
+          await client.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]);
+        await client.query(sql);
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    };
+    try {
+      await client.query('BEGIN');
+      const res = await client.query('SELECT * FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [
+        limit,
+      ]);
+      const rows = res.rows as Row[];
+      const messages: QueueMessage[] = rows.map((r) => ({
+        jobId: r.job_id as string,
+        queue: r.queue as string,
+        kind: r.kind as 'run' | 'aggregate',
+        attempt: r.attempt as number,
+        priority: r.priority as number,
+        runAt: r.run_at as Date,
+        requestId: (r.request_id as string | null) ?? null,
+        replace: r.replace as boolean,
+      }));
+      const ids = rows.map((r) => String(r.id));
+      return {
+        messages,
+        ack: () => finish('COMMIT', ids),
+        release: () => finish('ROLLBACK'),
+      };
+    } catch (err) {
+      await finish('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async countOutbox(): Promise<number> {
+    const res = await this.pool.query('SELECT count(*)::int AS n FROM outbox');
+    return (res.rows[0] as { n: number }).n;
+  }
+
+  async reconcileCandidates(
+    olderThanMs: number,
+    afterId: string | null,
+    limit: number,
+  ): Promise<ReconcileCandidate[]> {
+    const res = await this.pool.query(
+      `SELECT j.*,
+              CASE WHEN j.state = 'running' AND j.fan_out_total IS NOT NULL THEN
+                (SELECT count(*) FILTER (WHERE c.state IN ${TERMINAL_SQL}) >= j.fan_out_total FROM jobs c WHERE c.parent_id = j.id)
+              END AS children_done
+       FROM jobs j
+       WHERE j.state IN ('queued','running') AND j.update_time < now() - make_interval(secs => $1::double precision / 1000)
+         AND ($2::uuid IS NULL OR j.id > $2::uuid)
+       ORDER BY j.id LIMIT $3`,
+      [olderThanMs, afterId, limit],
+    );
+    return (res.rows as Row[]).map((r) => ({
+      job: toJob(r),
+      childrenDone: (r.children_done as boolean | null) ?? null,
+    }));
+  }
+
+  /** After a child reached a terminal state: queue the parent's aggregate step when all are done. */
+  private async notifyParent(parentId: string): Promise<void> {
+    await withTransaction(this.pool, (c) => this.enqueueAggregateIfDone(c, parentId));
+  }
+
+  private async enqueueAggregateIfDone(c: pg.PoolClient, parentId: string): Promise<void> {
+    // The parent row lock serializes children finishing at the same time, so exactly the last one
+    // sees every sibling terminal (READ COMMITTED takes a fresh snapshot per statement).
+    const p = await c.query(
+      `SELECT id, queue, attempts, priority, request_id, fan_out_total, state FROM jobs WHERE id = $1 FOR UPDATE`,
+      [parentId],
+    );
+    const parent = p.rows[0] as Row | undefined;
+    if (!parent || parent.state !== 'running' || parent.fan_out_total === null) return;
+    const n = await c.query(
+      `SELECT count(*) FILTER (WHERE state IN ${TERMINAL_SQL})::int AS done FROM jobs WHERE parent_id = $1`,
+      [parentId],
+    );
+    if ((n.rows[0] as { done: number }).done < (parent.fan_out_total as number)) return;
+    await c.query(
+      `INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id)
+       VALUES ($1, $2, 'aggregate', $3, $4, now(), $5)`,
+      [parentId, parent.queue, parent.attempts, parent.priority, parent.request_id],
+    );
+    await c.query(
+      `UPDATE jobs SET progress_message = 'aggregating child results', update_time = now() WHERE id = $1`,
+      [parentId],
+    );
+  }
+}

@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import type { JobError } from '../domain/job.entity.js';
+import { decideAfterFailure, type RandomSource, type RetryPolicy } from '../domain/retry-policy.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { JobCatalog } from '../ports/job-catalog.port.js';
+import {
+  isFanOut,
+  type ChildOutcome,
+  type HandlerContext,
+  type HandlerRegistry,
+  type JobHandler,
+} from '../ports/job-handler.port.js';
+import type { QueueMessageKind } from '../ports/job-queue.port.js';
+import type { JobStore } from '../ports/job-store.port.js';
+import type { Logger } from '../ports/logger.port.js';
+import type { Metrics } from '../ports/metrics.port.js';
+
+/** One delivery from the queue. */
+export interface Delivery {
+  readonly jobId: string;
+  readonly kind: QueueMessageKind;
+  /** For `aggregate`: the attempt that fanned out. */
+  readonly attempt: number;
+  readonly queue: string;
+  readonly requestId: string | null;
+}
+
+/**
+ * What the queue adapter must do with the delivery:
+ * `ack` (done, or nothing to do), `retry` after `delayMs`, or `dead` (final failure).
+ */
+export type ProcessOutcome =
+  | { readonly action: 'ack'; readonly reason: string }
+  | { readonly action: 'retry'; readonly delayMs: number; readonly reason: string }
+  | { readonly action: 'dead'; readonly reason: string };
+
+export interface ProcessJobDeps {
+  readonly store: JobStore;
+  readonly handlers: HandlerRegistry;
+  readonly catalog: JobCatalog;
+  readonly retryPolicy: RetryPolicy;
+  readonly random: RandomSource;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly workerId: string;
+  /** Minimum interval between two progress writes of one attempt (the last one always lands). */
+  readonly progressIntervalMs?: number;
+  readonly newToken?: () => string;
+}
+
+export interface JobProcessor {
+  process(delivery: Delivery): Promise<ProcessOutcome>;
+  /** Aborts the running attempt of `jobId` (cancel notification). */
+  cancel(jobId: string): boolean;
+  /** Aborts every running attempt (drain budget exhausted). Their jobs are re-queued, not failed. */
+  abortAll(): void;
+  /** Attempts running right now. */
+  running(): number;
+}
+
+class AbortReason extends Error {
+  constructor(
+    readonly kind: 'cancelled' | 'timeout' | 'shutdown',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AbortReason';
+  }
+}
+
+function toJobError(err: unknown, signal: AbortSignal): JobError {
+  const reason: unknown = signal.aborted ? signal.reason : undefined;
+  if (reason instanceof AbortReason && reason.kind === 'timeout') {
+    return { code: 'JOB.TIMEOUT', message: reason.message, retryable: true };
+  }
+  if (reason instanceof AbortReason && reason.kind === 'shutdown') {
+    return { code: 'WORKER.SHUTDOWN', message: reason.message, retryable: true };
+  }
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const unrecoverable = err.name === 'UnrecoverableJobError';
+    return {
+      code: typeof code === 'string' && /^[A-Z0-9_.]{1,64}$/.test(code) ? code : 'HANDLER.FAILED',
+      message: err.message.slice(0, 1000),
+      retryable: !unrecoverable,
+    };
+  }
+  return { code: 'HANDLER.FAILED', message: String(err).slice(0, 1000), retryable: true };
+}
+
+/**
+ * Runs one delivery: starts a fenced attempt in PostgreSQL, runs the handler with a context
+ * (logger, progress, abort signal, attempt, execution key), and records the outcome with the
+ * attempt token so a stale attempt can never overwrite a newer one.
+ */
+export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
+  const inFlight = new Map<string, AbortController>();
+  const newToken = deps.newToken ?? randomUUID;
+  const progressInterval = deps.progressIntervalMs ?? 1000;
+
+  async function process(delivery: Delivery): Promise<ProcessOutcome> {
+    const log = deps.logger.child({
+      jobId: delivery.jobId,
+      queue: delivery.queue,
+      requestId: delivery.requestId ?? undefined,
+    });
+    let token: string;
+    let attempt: number;
+    let job;
+    if (delivery.kind === 'aggregate') {
+      const current = await deps.store.currentToken(delivery.jobId, delivery.attempt);
+      if (!current) return { action: 'ack', reason: 'parent no longer waits for this aggregate' };
+      job = await deps.store.getAny(delivery.jobId);
+      if (!job) return { action: 'ack', reason: 'missing' };
+      token = current;
+      attempt = delivery.attempt;
+    } else {
+      token = newToken();
+      const started = await deps.store.startAttempt(delivery.jobId, token, deps.workerId);
+      if (started.status === 'skipped') {
+        log.info({ reason: started.reason }, 'delivery dropped: job is not runnable');
+        return { action: 'ack', reason: started.reason };
+      }
+      if (started.status === 'dead_lettered') {
+        log.warn(
+          { attempt: started.job.attempts },
+          'job dead-lettered: attempts exhausted by crashed workers',
+        );
+        deps.metrics.jobCompleted(started.job.type, 'dead_lettered', 0);
+        return { action: 'dead', reason: 'attempts exhausted' };
+      }
+      job = started.job;
+      attempt = job.attempts;
+      if (started.tookOver) log.warn({ attempt }, 'took over a job whose previous attempt lost its lock');
+    }
+    const attemptLog = log.child({ attempt });
+    const handler = deps.handlers.get(job.type);
+    const info = deps.catalog(job.type);
+    const startedAt = deps.clock.now().getTime();
+    const seconds = () => (deps.clock.now().getTime() - startedAt) / 1000;
+
+    const fail = async (error: JobError): Promise<ProcessOutcome> => {
+      const shutdown = error.code === 'WORKER.SHUTDOWN';
+      // An attempt interrupted by a worker shutdown is re-queued whatever the budget: it did not fail.
+      const decision = shutdown
+        ? { action: 'retry' as const, delayMs: 0 }
+        : decideAfterFailure(attempt, job.maxAttempts, error.retryable, deps.retryPolicy, deps.random);
+      if (decision.action === 'retry') {
+        const runAt = new Date(deps.clock.now().getTime() + decision.delayMs);
+        const written = await deps.store.failAndRetry(job.id, token, error, runAt);
+        if (!written) return { action: 'ack', reason: 'fenced' };
+        attemptLog.warn({ error, delayMs: decision.delayMs }, 'attempt failed; retrying');
+        deps.metrics.jobCompleted(job.type, 'failed', seconds());
+        return { action: 'retry', delayMs: decision.delayMs, reason: error.code };
+      }
+      const written = await deps.store.failAndDeadLetter(job.id, token, error);
+      if (!written) return { action: 'ack', reason: 'fenced' };
+      attemptLog.error({ error }, 'job dead-lettered');
+      deps.metrics.jobCompleted(job.type, 'dead_lettered', seconds());
+      return { action: 'dead', reason: error.code };
+    };
+
+    if (!handler || !info) {
+      return fail({
+        code: 'JOB.UNKNOWN_TYPE',
+        message: `no handler for job type '${job.type}'`,
+        retryable: false,
+      });
+    }
+    const parsed = handler.parsePayload(job.payload);
+    if (!parsed.ok) {
+      return fail({ code: 'JOB.PAYLOAD_INVALID', message: parsed.problems.join('; '), retryable: false });
+    }
+
+    const controller = new AbortController();
+    inFlight.set(job.id, controller);
+    const timer = setTimeout(
+      () => controller.abort(new AbortReason('timeout', `attempt exceeded ${info.timeoutSeconds} s`)),
+      info.timeoutSeconds * 1000,
+    );
+    let lastProgressAt = 0;
+    let pendingProgress: { percent: number; message: string | null } | null = null;
+    const ctx: HandlerContext = {
+      jobId: job.id,
+      executionKey: job.id,
+      attempt,
+      maxAttempts: job.maxAttempts,
+      ...(job.requestId ? { requestId: job.requestId } : {}),
+      signal: controller.signal,
+      logger: attemptLog,
+      async progress(percent, message) {
+        const p = Math.max(0, Math.min(100, Math.round(Number.isFinite(percent) ? percent : 0)));
+        const now = Date.now();
+        if (now - lastProgressAt < progressInterval && p < 100) {
+          pendingProgress = { percent: p, message: message ?? null };
+          return;
+        }
+        lastProgressAt = now;
+        pendingProgress = null;
+        const ok = await deps.store.reportProgress(job.id, token, p, message ?? null);
+        if (!ok && !controller.signal.aborted) {
+          controller.abort(
+            new AbortReason('cancelled', 'the attempt was fenced out (cancelled or taken over)'),
+          );
+        }
+      },
+    };
+    try {
+      const typed = handler as JobHandler<unknown>;
+      let output: unknown;
+      if (delivery.kind === 'aggregate') {
+        if (!typed.aggregate) throw new Error(`job type '${job.type}' has no aggregate step`);
+        const rows = await deps.store.children(job.id);
+        const outcomes: ChildOutcome[] = rows.map((r) => ({
+          jobId: r.jobId,
+          index: r.index,
+          state: r.state === 'succeeded' || r.state === 'cancelled' ? r.state : 'dead_lettered',
+          ...(r.result ? { result: r.result } : {}),
+          ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
+        }));
+        output = await typed.aggregate(parsed.value, outcomes, ctx);
+      } else {
+        output = await typed.run(parsed.value, ctx);
+      }
+      if (controller.signal.aborted) throw controller.signal.reason;
+      if (isFanOut(output)) {
+        const children = output.children.map((c, index) => {
+          const childInfo = deps.catalog(c.type);
+          if (!childInfo || !deps.handlers.get(c.type))
+            throw new Error(`fan-out child type '${c.type}' is unknown`);
+          return {
+            id: randomUUID(),
+            index,
+            type: c.type,
+            payload: c.payload,
+            queue: childInfo.queue,
+            mode: childInfo.mode,
+            maxAttempts: childInfo.maxAttempts,
+          };
+        });
+        const ok = await deps.store.fanOut(job.id, token, children);
+        attemptLog.info({ children: children.length, fenced: !ok }, 'fanned out');
+        return { action: 'ack', reason: ok ? 'fanned out' : 'fenced' };
+      }
+      const result = (output ?? {}) as Record<string, unknown>;
+      const done = await deps.store.succeed(job.id, token, result);
+      if (!done) {
+        attemptLog.warn({}, 'result discarded: the attempt was fenced out');
+        return { action: 'ack', reason: 'fenced' };
+      }
+      deps.metrics.jobCompleted(job.type, 'succeeded', seconds());
+      attemptLog.info({ seconds: seconds() }, 'job succeeded');
+      return { action: 'ack', reason: 'succeeded' };
+    } catch (err) {
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
+      if (reason instanceof AbortReason && reason.kind === 'cancelled') {
+        attemptLog.info({}, 'attempt stopped: job cancelled or fenced');
+        deps.metrics.jobCompleted(job.type, 'cancelled', seconds());
+        return { action: 'ack', reason: 'cancelled' };
+      }
+      return await fail(toJobError(err, controller.signal));
+    } finally {
+      clearTimeout(timer);
+      inFlight.delete(job.id);
+      void pendingProgress;
+    }
+  }
+
+  return {
+    process,
+    cancel(jobId) {
+      const c = inFlight.get(jobId);
+      if (!c) return false;
+      c.abort(new AbortReason('cancelled', 'the job was cancelled'));
+      return true;
+    },
+    abortAll() {
+      for (const c of inFlight.values()) c.abort(new AbortReason('shutdown', 'the worker is shutting down'));
+    },
+    running: () => inFlight.size,
+  };
+}

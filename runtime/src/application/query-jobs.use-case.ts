@@ -1,0 +1,59 @@
+import { DomainError, invalidRequest, jobNotFound } from '../domain/errors.js';
+import type { Job, JobEvent } from '../domain/job.entity.js';
+import type { JobState } from '../domain/job-state.js';
+import type { JobStore, Page } from '../ports/job-store.port.js';
+
+export const LIST_PAGE_SIZE = { default: 50, max: 200 } as const;
+export const EVENTS_PAGE_SIZE = { default: 100, max: 500 } as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isJobId(id: string): boolean {
+  return UUID.test(id);
+}
+
+function pageSize(value: number, limits: { default: number; max: number }, name: string): number {
+  if (value === 0) return limits.default;
+  if (!Number.isInteger(value) || value < 1 || value > limits.max) {
+    throw invalidRequest(`'${name}' (${value}) must be an integer from 1 to ${limits.max}`);
+  }
+  return value;
+}
+
+export interface JobQueries {
+  get(clientId: string, id: string): Promise<Job>;
+  list(
+    clientId: string,
+    filter: { state?: JobState; type?: string },
+    pageSize: number,
+    pageToken: string,
+  ): Promise<Page<Job>>;
+  events(clientId: string, id: string, pageSize: number, pageToken: string): Promise<Page<JobEvent>>;
+}
+
+/** Read side: every read is scoped to the calling client (another client's job is "not found"). */
+export function createJobQueries(store: JobStore): JobQueries {
+  const get = async (clientId: string, id: string): Promise<Job> => {
+    const job = isJobId(id) ? await store.get(clientId, id) : null;
+    if (!job) throw jobNotFound(id);
+    return job;
+  };
+  return {
+    get,
+    async list(clientId, filter, size, token) {
+      return store.list(
+        clientId,
+        filter,
+        pageSize(size, LIST_PAGE_SIZE, 'pageSize'),
+        token === '' ? null : token,
+      );
+    },
+    async events(clientId, id, size, token) {
+      await get(clientId, id);
+      if (token !== '' && !/^[1-9][0-9]{0,18}$/.test(token)) {
+        throw new DomainError('REQUEST.INVALID', `'pageToken' is not a token this API issued`);
+      }
+      return store.listEvents(id, pageSize(size, EVENTS_PAGE_SIZE, 'pageSize'), token === '' ? null : token);
+    },
+  };
+}

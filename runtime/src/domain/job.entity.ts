@@ -1,0 +1,63 @@
+import type { JobState } from './job-state.js';
+
+export type ExecutionMode = 'pooled' | 'isolated';
+
+export interface JobError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/** The authoritative record of one unit of work (a row of `jobs`). */
+export interface Job {
+  readonly id: string;
+  readonly clientId: string;
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+  readonly state: JobState;
+  readonly priority: number;
+  readonly runAt: Date;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly progress: number;
+  readonly progressMessage: string | null;
+  readonly result: Record<string, unknown> | null;
+  readonly error: JobError | null;
+  readonly mode: ExecutionMode;
+  readonly queue: string;
+  readonly idempotencyKey: string;
+  readonly parentId: string | null;
+  readonly childIndex: number | null;
+  /** Number of children a fan-out parent is waiting for; null when the job never fanned out. */
+  readonly fanOutTotal: number | null;
+  readonly requestId: string | null;
+  readonly createTime: Date;
+  readonly updateTime: Date;
+  readonly startTime: Date | null;
+  readonly finishTime: Date | null;
+}
+
+/** One entry of a job's append-only history. */
+export interface JobEvent {
+  readonly id: string;
+  readonly jobId: string;
+  readonly fromState: JobState | null;
+  readonly toState: JobState;
+  readonly attempt: number;
+  readonly reason: string;
+  readonly details: Record<string, unknown> | null;
+  readonly createTime: Date;
+}
+
+/** Idempotency keys: printable, bounded. They are never used raw in a Redis key. */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+
+/** Why a key is refused, or null when it is acceptable. */
+export function idempotencyKeyProblem(key: string): string | null {
+  if (key.length === 0) return 'must not be empty';
+  if (key.length > IDEMPOTENCY_KEY_MAX_LENGTH)
+    return `must be at most ${IDEMPOTENCY_KEY_MAX_LENGTH} characters (got ${key.length})`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(key)) return 'must not contain control characters';
+  return null;
+}

@@ -1,0 +1,121 @@
+import type { Job, JobError, JobEvent } from '../domain/job.entity.js';
+import type { JobState } from '../domain/job-state.js';
+import type { QueueMessage } from './job-queue.port.js';
+
+export interface NewJob {
+  readonly id: string;
+  readonly clientId: string;
+  readonly idempotencyKey: string;
+  readonly requestHash: string;
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+  readonly priority: number;
+  readonly runAt: Date;
+  readonly maxAttempts: number;
+  readonly mode: 'pooled' | 'isolated';
+  readonly queue: string;
+  readonly requestId: string | null;
+}
+
+export interface InsertResult {
+  readonly job: Job;
+  /** False when the (client, idempotency key) already existed: `job` is the existing one. */
+  readonly created: boolean;
+  /** Stored request hash of the existing job (compare to detect key reuse). */
+  readonly requestHash: string;
+}
+
+export interface ListFilter {
+  readonly state?: JobState;
+  readonly type?: string;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | null;
+}
+
+export type StartResult =
+  | { readonly status: 'started'; readonly job: Job; readonly token: string; readonly tookOver: boolean }
+  | { readonly status: 'dead_lettered'; readonly job: Job }
+  | { readonly status: 'skipped'; readonly reason: string };
+
+export interface ChildRow {
+  readonly jobId: string;
+  readonly index: number;
+  readonly state: JobState;
+  readonly result: Record<string, unknown> | null;
+  readonly error: JobError | null;
+}
+
+export interface ChildSpec {
+  readonly id: string;
+  readonly index: number;
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+  readonly queue: string;
+  readonly mode: 'pooled' | 'isolated';
+  readonly maxAttempts: number;
+}
+
+/** Messages waiting in the outbox, claimed by one relay pass. */
+export interface OutboxBatch {
+  readonly messages: readonly QueueMessage[];
+  /** Deletes the claimed rows and commits; call after publishing. */
+  ack(): Promise<void>;
+  /** Releases the rows without deleting them. */
+  release(): Promise<void>;
+}
+
+/** A non-terminal job as the reconciler sees it. */
+export interface ReconcileCandidate {
+  readonly job: Job;
+  /** For fan-out parents still running: whether every child is terminal. */
+  readonly childrenDone: boolean | null;
+}
+
+/**
+ * PostgreSQL-backed job state. Every state change appends a job event in the same transaction;
+ * every write after an attempt start is fenced by the attempt token.
+ */
+export interface JobStore {
+  /** Job + outbox row + creation event in one transaction (no-op on an existing key). */
+  insert(job: NewJob): Promise<InsertResult>;
+  get(clientId: string, id: string): Promise<Job | null>;
+  getAny(id: string): Promise<Job | null>;
+  list(clientId: string, filter: ListFilter, pageSize: number, cursor: string | null): Promise<Page<Job>>;
+  listEvents(jobId: string, pageSize: number, afterId: string | null): Promise<Page<JobEvent>>;
+
+  /** Starts a new attempt (queued → running, or a take-over of a running job) with a fresh token. */
+  startAttempt(id: string, token: string, worker: string): Promise<StartResult>;
+  /** Fenced progress write; false when the attempt was fenced out. */
+  reportProgress(id: string, token: string, percent: number, message: string | null): Promise<boolean>;
+  /** Fenced running → succeeded. Returns the job, or null when fenced out. */
+  succeed(id: string, token: string, result: Record<string, unknown>): Promise<Job | null>;
+  /** Fenced running → failed → queued with a new run_at. */
+  failAndRetry(id: string, token: string, error: JobError, runAt: Date): Promise<Job | null>;
+  /** Fenced running → failed → dead_lettered. */
+  failAndDeadLetter(id: string, token: string, error: JobError): Promise<Job | null>;
+  /** Unfenced dead-letter of a non-terminal job (the queue gave up on it, e.g. too many stalls). */
+  deadLetterAbandoned(id: string, error: JobError): Promise<Job | null>;
+  /** Fenced: records a fan-out, creates the children idempotently (job + outbox + event each). */
+  fanOut(id: string, token: string, children: readonly ChildSpec[]): Promise<boolean>;
+  /** Fenced: the children of a running fan-out parent, ordered by index. */
+  children(id: string): Promise<ChildRow[]>;
+  /** The attempt token of a running job (aggregate messages resume the attempt that fanned out). */
+  currentToken(id: string, attempt: number): Promise<string | null>;
+
+  /** queued | running → cancelled (children too). Returns the job, or null when not found. */
+  cancel(clientId: string, id: string): Promise<{ job: Job; changed: boolean } | null>;
+  /** failed | dead_lettered | cancelled → queued with a fresh attempt budget (outbox row). */
+  retry(clientId: string, id: string): Promise<{ job: Job; changed: boolean } | null>;
+
+  claimOutbox(limit: number): Promise<OutboxBatch>;
+  countOutbox(): Promise<number>;
+  /** Non-terminal jobs not updated for `olderThanMs`, keyset-paged by id. */
+  reconcileCandidates(
+    olderThanMs: number,
+    afterId: string | null,
+    limit: number,
+  ): Promise<ReconcileCandidate[]>;
+}
