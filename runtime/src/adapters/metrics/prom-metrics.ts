@@ -1,0 +1,145 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { METRIC_NAMES, QUEUE_STATES } from '../../config/metric-names.js';
+import type { Logger } from '../../ports/logger.port.js';
+import type { JobOutcomeLabel, Metrics } from '../../ports/metrics.port.js';
+import type { QueueStats } from '../../ports/queue-stats.port.js';
+
+/** Job durations: 50 ms … 30 min, wide enough for demo.sleep and backtest.full alike. */
+export const JOB_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+/** HTTP latency: 5 ms … 10 s. */
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface PromMetricsOptions {
+  /** Read at scrape time; omit in processes that do not know the queues. */
+  readonly queueStats?: QueueStats;
+  /** Outbox rows waiting, read at scrape time (a count query). Without it the relay's last `outboxPending()` is reported. */
+  readonly outboxCount?: () => Promise<number>;
+  /** Labels on every series (e.g. `{ process: 'api' }`). */
+  readonly defaultLabels?: Record<string, string>;
+  /** Node.js process metrics (CPU, memory, event loop lag, GC). Default true. */
+  readonly processDefaults?: boolean;
+  readonly logger?: Logger;
+}
+
+/**
+ * The `Metrics` port over prom-client. One registry per instance (never the global one), so tests
+ * and several apps in one process do not collide. Queue depth and the outbox are gauges whose
+ * `collect` runs at scrape time; a failed read drops those series for that scrape (an absent series
+ * means "unknown", a stale number would lie) and is logged (the label-less outbox gauge reports NaN instead).
+ */
+export class PromMetrics implements Metrics {
+  readonly registry = new Registry();
+  private readonly submitted: Counter<'type'>;
+  private readonly completed: Counter<'type' | 'outcome'>;
+  private readonly duration: Histogram<'type'>;
+  private readonly http: Histogram<'method' | 'route' | 'status'>;
+  private readonly outbox: Gauge;
+
+  constructor(opts: PromMetricsOptions = {}) {
+    const registers = [this.registry];
+    if (opts.defaultLabels) this.registry.setDefaultLabels(opts.defaultLabels);
+    if (opts.processDefaults ?? true) collectDefaultMetrics({ register: this.registry });
+    this.submitted = new Counter({
+      name: METRIC_NAMES.jobsSubmitted,
+      help: 'Jobs accepted (idempotent replays are not counted).',
+      labelNames: ['type'],
+      registers,
+    });
+    this.completed = new Counter({
+      name: METRIC_NAMES.jobsCompleted,
+      help: 'Job attempts that ended, by outcome (failed = will be retried).',
+      labelNames: ['type', 'outcome'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: METRIC_NAMES.jobDuration,
+      help: 'Duration of one job attempt in seconds.',
+      labelNames: ['type'],
+      buckets: JOB_DURATION_BUCKETS,
+      registers,
+    });
+    this.http = new Histogram({
+      name: METRIC_NAMES.httpRequestDuration,
+      help: 'HTTP request duration in seconds, by route pattern and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: HTTP_DURATION_BUCKETS,
+      registers,
+    });
+    const logger = opts.logger;
+    const outboxCount = opts.outboxCount;
+    this.outbox = new Gauge({
+      name: METRIC_NAMES.outboxPending,
+      help: 'Outbox rows not yet published to the queue.',
+      registers,
+      collect: outboxCount
+        ? async function (this: Gauge) {
+            try {
+              this.set(await outboxCount());
+            } catch (err) {
+              this.set(Number.NaN); // a label-less gauge cannot be dropped; NaN reads as "unknown"
+              logger?.warn({ err }, 'metrics: outbox count failed');
+            }
+          }
+        : undefined,
+    });
+    const queueStats = opts.queueStats;
+    if (queueStats) {
+      // Both gauges are filled by one snapshot per scrape.
+      let pending: Promise<Awaited<ReturnType<QueueStats['snapshot']>> | null> | null = null;
+      const snapshot = () => {
+        pending ??= queueStats
+          .snapshot()
+          .catch((err: unknown) => {
+            logger?.warn({ err }, 'metrics: queue snapshot failed');
+            return null;
+          })
+          .finally(() => setImmediate(() => (pending = null)));
+        return pending;
+      };
+      new Gauge({
+        name: METRIC_NAMES.queueJobs,
+        help: 'Jobs in each BullMQ queue by state; the scalable backlog is waiting + prioritized + active.',
+        labelNames: ['queue', 'state'],
+        registers,
+        async collect() {
+          const snap = await snapshot();
+          this.reset();
+          for (const q of snap ?? [])
+            for (const state of QUEUE_STATES) this.set({ queue: q.queue, state }, q[state]);
+        },
+      });
+      new Gauge({
+        name: METRIC_NAMES.queueOldestWaiting,
+        help: 'Age in seconds of the oldest job waiting in each queue (0 when none waits).',
+        labelNames: ['queue'],
+        registers,
+        async collect() {
+          const snap = await snapshot();
+          this.reset();
+          for (const q of snap ?? []) this.set({ queue: q.queue }, q.oldestWaitingSeconds);
+        },
+      });
+    }
+  }
+
+  jobSubmitted(type: string): void {
+    this.submitted.inc({ type });
+  }
+
+  jobCompleted(type: string, outcome: JobOutcomeLabel, seconds: number): void {
+    this.completed.inc({ type, outcome });
+    this.duration.observe({ type }, seconds);
+  }
+
+  outboxPending(count: number): void {
+    this.outbox.set(count);
+  }
+
+  httpRequest(method: string, route: string, status: number, seconds: number): void {
+    this.http.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
