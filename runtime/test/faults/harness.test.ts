@@ -7,6 +7,8 @@ import { createServer, type Server } from 'node:http';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JOB_STATES, TERMINAL_STATES as DOMAIN_TERMINAL, nextStates } from '../../src/domain/job-state.js';
+import { ALLOWED_TRANSITIONS, TERMINAL_STATES, checkInvariants } from '../support/faults/invariants.js';
 import { LoadDriver, percentile } from '../support/faults/load.js';
 import { freePort } from '../support/faults/net.js';
 import { ADMIN_URL, PrivateDatabase } from '../support/faults/private-postgres.js';
@@ -155,5 +157,95 @@ describe('LoadDriver', () => {
     expect(driver.networkErrors + (driver.statusCounts.get(503) ?? 0)).toBeGreaterThan(0);
     expect(new Set(driver.acceptedIds())).toEqual(new Set(rows.values()));
     expect(percentile(driver.latenciesMs, 50)).toBeGreaterThan(0);
+  });
+});
+
+describe('invariant checker', () => {
+  it("restates exactly the domain's state machine (so a change to either is noticed)", () => {
+    for (const state of JOB_STATES) {
+      expect([...(ALLOWED_TRANSITIONS[state] ?? [])].sort(), state).toEqual([...nextStates(state)].sort());
+    }
+    expect(
+      Object.keys(ALLOWED_TRANSITIONS)
+        .filter((s) => s !== '')
+        .sort(),
+    ).toEqual([...JOB_STATES].sort());
+    expect([...TERMINAL_STATES].sort()).toEqual([...DOMAIN_TERMINAL].sort());
+  });
+});
+
+describe('checkInvariants', () => {
+  let db: PrivateDatabase;
+  const ids = {
+    ok: '00000000-0000-4000-8000-000000000001',
+    twice: '00000000-0000-4000-8000-000000000002',
+    jump: '00000000-0000-4000-8000-000000000003',
+    stuck: '00000000-0000-4000-8000-000000000004',
+    takenOver: '00000000-0000-4000-8000-000000000005',
+    lost: '00000000-0000-4000-8000-000000000006',
+  };
+  beforeAll(async () => {
+    db = await PrivateDatabase.create();
+    await db.withClient(async (c) => {
+      await c.query(`CREATE SCHEMA ${db.schema}; SET search_path TO ${db.schema}`);
+      await c.query(`CREATE TABLE jobs (id uuid PRIMARY KEY, state text NOT NULL)`);
+      await c.query(`CREATE TABLE job_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, job_id uuid, from_state text,
+                     to_state text, attempt int, reason text, details jsonb, create_time timestamptz DEFAULT now())`);
+      const ev = (id: string, from: string | null, to: string, reason: string, details: unknown = null) =>
+        c.query(
+          `INSERT INTO job_events (job_id, from_state, to_state, attempt, reason, details) VALUES ($1,$2,$3,1,$4,$5)`,
+          [id, from, to, reason, details],
+        );
+      await c.query(
+        `INSERT INTO jobs VALUES ($1,'succeeded'),($2,'dead_lettered'),($3,'succeeded'),($4,'running'),($5,'succeeded')`,
+        [ids.ok, ids.twice, ids.jump, ids.stuck, ids.takenOver],
+      );
+      for (const [id, from, to, reason, details] of [
+        [ids.ok, null, 'queued', 'submitted'],
+        [ids.ok, 'queued', 'running', 'attempt_started'],
+        [ids.ok, 'running', 'succeeded', 'handler_succeeded'],
+        [ids.twice, null, 'queued', 'submitted'],
+        [ids.twice, 'queued', 'running', 'attempt_started'],
+        [ids.twice, 'running', 'succeeded', 'handler_succeeded'],
+        [ids.twice, 'running', 'failed', 'attempt_failed'],
+        [ids.twice, 'failed', 'dead_lettered', 'attempts_exhausted'],
+        [ids.jump, null, 'queued', 'submitted'],
+        [ids.jump, 'queued', 'succeeded', 'handler_succeeded'],
+        [ids.stuck, null, 'queued', 'submitted'],
+        [ids.stuck, 'queued', 'running', 'attempt_started'],
+        [ids.takenOver, null, 'queued', 'submitted'],
+        [ids.takenOver, 'queued', 'running', 'attempt_started'],
+        [ids.takenOver, 'running', 'failed', 'worker_lost'],
+        [ids.takenOver, 'failed', 'queued', 'retry_scheduled'],
+        [ids.takenOver, 'queued', 'running', 'attempt_started'],
+        [ids.takenOver, 'running', 'failed', 'attempt_failed', { code: 'WORKER.SHUTDOWN' }],
+        [ids.takenOver, 'failed', 'queued', 'retry_scheduled'],
+        [ids.takenOver, 'queued', 'running', 'attempt_started'],
+        [ids.takenOver, 'running', 'succeeded', 'handler_succeeded'],
+      ] as const) {
+        await ev(id, from, to, reason, details ?? null);
+      }
+    });
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('flags lost jobs, open jobs, illegal transitions and double terminal states, and counts re-runs', async () => {
+    const r = await checkInvariants(db, Object.values(ids));
+    expect(r.lost).toEqual([ids.lost]);
+    expect(r.nonTerminal).toEqual([{ id: ids.stuck, state: 'running' }]);
+    expect(r.twoTerminal).toEqual([ids.twice]);
+    expect(r.illegalTransitions).toEqual(
+      expect.arrayContaining([
+        { jobId: ids.jump, from: 'queued', to: 'succeeded' },
+        { jobId: ids.twice, from: 'succeeded≠running', to: 'failed' },
+      ]),
+    );
+    expect(r.rowEventMismatch).toEqual([]);
+    expect(r.duplicateExecutions).toBe(2);
+    expect(r.jobsExecutedMoreThanOnce).toBe(1);
+    expect(r.rows).toBe(5);
+    expect(r.terminal).toBe(4);
   });
 });

@@ -1,22 +1,30 @@
 import type { PrivateDatabase } from './private-postgres.js';
 
 /**
- * The job state machine as ARCHITECTURE.md and runtime/src/domain define it:
- * `queued → running → succeeded | failed → (retry) queued | dead_lettered`, `cancelled`, and
- * RetryJob re-queues dead-lettered/cancelled/failed jobs. Restated here once so the checker does not
- * trust the code it checks; `allowedTransitions.test.ts` compares it with the domain's table.
+ * The job state machine of ARCHITECTURE.md and runtime/src/domain/job-state.ts, restated once so the
+ * checker does not trust the code it checks (harness.test.ts compares the two tables):
+ * `queued → running → succeeded | failed`, `failed → queued (retry) | dead_lettered`,
+ * `queued | running → cancelled`, `failed | dead_lettered | cancelled → queued` (RetryJob).
+ * A take-over after a lost worker is recorded as running → failed (worker_lost) → queued → running.
  */
 export const TERMINAL_STATES = ['succeeded', 'dead_lettered', 'cancelled'] as const;
 export const ALLOWED_TRANSITIONS: Readonly<Record<string, readonly string[]>> = {
-  // creation is recorded as an event with no previous state
+  // creation is recorded as an event with no previous state (or not at all)
   '': ['queued'],
-  queued: ['running', 'cancelled', 'dead_lettered'],
-  running: ['succeeded', 'failed', 'queued', 'dead_lettered', 'cancelled'],
-  failed: ['queued', 'dead_lettered', 'cancelled'],
+  queued: ['running', 'cancelled'],
+  running: ['succeeded', 'failed', 'cancelled'],
+  failed: ['queued', 'dead_lettered'],
   succeeded: [],
   dead_lettered: ['queued'],
   cancelled: ['queued'],
 };
+
+/**
+ * An attempt that ran (part of) the handler and was then re-run without the handler having failed:
+ * its worker died or froze (`worker_lost`, `stalled`) or a drain ran out of budget (WORKER.SHUTDOWN).
+ */
+const INTERRUPTED_REASONS = ['worker_lost', 'stalled'];
+const INTERRUPTED_CODES = ['WORKER.SHUTDOWN', 'WORKER.LOST'];
 
 export interface InvariantReport {
   readonly accepted: number;
@@ -34,7 +42,7 @@ export interface InvariantReport {
   readonly twoTerminal: string[];
   /** Jobs whose current row state differs from the last event's state. */
   readonly rowEventMismatch: { id: string; row: string; lastEvent: string }[];
-  /** Σ over jobs of handler starts beyond the attempts that recorded an outcome. */
+  /** Attempts that were interrupted (worker lost/stalled/drain budget) and ran again. */
   readonly duplicateExecutions: number;
   readonly jobsExecutedMoreThanOnce: number;
   readonly executions: number;
@@ -75,8 +83,15 @@ export async function checkInvariants(
     const nonTerminal = rows.filter((r) => !terminalSet.has(r.state));
 
     const events = (
-      await c.query<{ job_id: string; from_state: string | null; to_state: string }>(
-        `SELECT ${s.eventJobId}::text AS job_id, ${s.eventFrom}::text AS from_state, ${s.eventTo}::text AS to_state
+      await c.query<{
+        job_id: string;
+        from_state: string | null;
+        to_state: string;
+        reason: string;
+        code: string | null;
+      }>(
+        `SELECT ${s.eventJobId}::text AS job_id, ${s.eventFrom}::text AS from_state, ${s.eventTo}::text AS to_state,
+                reason, details ->> 'code' AS code
            FROM ${s.events} ORDER BY ${s.eventJobId}, ${s.eventOrder}`,
       )
     ).rows;
@@ -84,7 +99,7 @@ export async function checkInvariants(
     const twoTerminal = new Set<string>();
     const lastEvent = new Map<string, string>();
     const starts = new Map<string, number>();
-    const outcomes = new Map<string, number>();
+    const interrupted = new Map<string, number>();
     const terminalSeen = new Map<string, number>();
     for (const e of events) {
       const from = e.from_state ?? '';
@@ -99,25 +114,27 @@ export async function checkInvariants(
       }
       lastEvent.set(e.job_id, e.to_state);
       if (e.to_state === 'running') starts.set(e.job_id, (starts.get(e.job_id) ?? 0) + 1);
-      if (from === 'running' && e.to_state !== 'queued')
-        outcomes.set(e.job_id, (outcomes.get(e.job_id) ?? 0) + 1);
+      if (
+        from === 'running' &&
+        (INTERRUPTED_REASONS.includes(e.reason) || INTERRUPTED_CODES.includes(e.code ?? ''))
+      ) {
+        interrupted.set(e.job_id, (interrupted.get(e.job_id) ?? 0) + 1);
+      }
+      // A second terminal event is legal only after an explicit re-queue out of a terminal state (RetryJob).
+      if (terminalSet.has(from) && e.to_state === 'queued') terminalSeen.set(e.job_id, 0);
       if (terminalSet.has(e.to_state)) {
         const n = (terminalSeen.get(e.job_id) ?? 0) + 1;
         terminalSeen.set(e.job_id, n);
+        if (n > 1) twoTerminal.add(e.job_id);
       }
-      // leaving a terminal state is a re-queue (RetryJob); reaching a second terminal state without it is not
-      if (terminalSet.has(from) && e.to_state !== 'queued') twoTerminal.add(e.job_id);
     }
     let duplicateExecutions = 0;
     let jobsExecutedMoreThanOnce = 0;
     let executions = 0;
-    for (const [id, n] of starts) {
-      executions += n;
-      const extra = n - Math.max(1, outcomes.get(id) ?? 0);
-      if (extra > 0) {
-        duplicateExecutions += extra;
-        jobsExecutedMoreThanOnce++;
-      }
+    for (const n of starts.values()) executions += n;
+    for (const n of interrupted.values()) {
+      duplicateExecutions += n;
+      jobsExecutedMoreThanOnce++;
     }
     const rowEventMismatch: InvariantReport['rowEventMismatch'] = [];
     for (const r of rows) {
@@ -164,8 +181,8 @@ export async function waitDrained(
 /** Completion timestamps (ms) of terminal transitions, for recovery-time figures. */
 export async function completionTimes(db: PrivateDatabase): Promise<number[]> {
   const rows = await db.query<{ t: string }>(
-    `SELECT (extract(epoch FROM created_at) * 1000)::bigint::text AS t FROM ${SCHEMA.events}
-      WHERE ${SCHEMA.eventTo}::text IN ('${TERMINAL_STATES.join("','")}') ORDER BY created_at`,
+    `SELECT (extract(epoch FROM create_time) * 1000)::bigint::text AS t FROM ${SCHEMA.events}
+      WHERE ${SCHEMA.eventTo}::text IN ('${TERMINAL_STATES.join("','")}') ORDER BY create_time`,
   );
   return rows.map((r) => Number(r.t));
 }
@@ -179,4 +196,33 @@ export function recoveryAfter(times: readonly number[], t: number): number | und
 /** Compact one-line summary for logs and the docs table. */
 export function summarize(r: InvariantReport): string {
   return `accepted=${r.accepted} rows=${r.rows} terminal=${r.terminal} lost=${r.lost.length} illegal=${r.illegalTransitions.length} twoTerminal=${r.twoTerminal.length} duplicates=${r.duplicateExecutions} states=${JSON.stringify(r.byState)}`;
+}
+
+/** Ids of jobs in `state` right now (e.g. the running ones a fault is about to hit). */
+export async function jobsInState(db: PrivateDatabase, state: string): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT ${SCHEMA.jobId}::text AS id FROM ${SCHEMA.jobs} WHERE ${SCHEMA.jobState} = $1`,
+    [state],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Recovery of the jobs a fault hit: ms from `faultAt` until the last of `ids` reached a terminal
+ * state (undefined when `ids` is empty or one never finished).
+ */
+export async function affectedRecoveryMs(
+  db: PrivateDatabase,
+  ids: readonly string[],
+  faultAt: number,
+): Promise<number | undefined> {
+  if (ids.length === 0) return undefined;
+  const [r] = await db.query<{ done: string; t: string | null }>(
+    `SELECT count(DISTINCT ${SCHEMA.eventJobId}) AS done, (extract(epoch FROM max(create_time)) * 1000)::bigint::text AS t
+       FROM ${SCHEMA.events}
+      WHERE ${SCHEMA.eventJobId}::text = ANY($1) AND ${SCHEMA.eventTo}::text IN ('${TERMINAL_STATES.join("','")}')`,
+    [ids],
+  );
+  if (!r || r.t === null || Number(r.done) < ids.length) return undefined;
+  return Math.max(0, Number(r.t) - faultAt);
 }

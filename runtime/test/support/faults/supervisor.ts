@@ -34,6 +34,9 @@ export class ManagedProcess {
   private log: WriteStream | undefined;
   readonly exits: ExitInfo[] = [];
   starts = 0;
+  /** Restart after an exit the test did not ask for (like a Deployment would), after this delay. */
+  autoRestartMs: number | undefined;
+  private expectingExit = false;
 
   constructor(
     readonly spec: ProcessSpec,
@@ -58,6 +61,7 @@ export class ManagedProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    this.expectingExit = false;
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
     this.exitPromise = new Promise((resolveExit) => {
@@ -66,6 +70,11 @@ export class ManagedProcess {
         this.exits.push(info);
         this.log?.write(`\n===== exit code=${code} signal=${signal} ${new Date().toISOString()} =====\n`);
         resolveExit(info);
+        if (this.autoRestartMs !== undefined && !this.expectingExit) {
+          setTimeout(() => {
+            if (!this.running && !this.expectingExit) this.start();
+          }, this.autoRestartMs);
+        }
       });
     });
   }
@@ -85,12 +94,15 @@ export class ManagedProcess {
     );
   }
 
+  /** Sends `sig`; the exit that follows is expected (no auto-restart). */
   signal(sig: NodeJS.Signals): void {
+    this.expectingExit = true;
     if (this.running) this.child?.kill(sig);
   }
 
   /** kill -9 and wait for the exit. */
   async kill9(): Promise<ExitInfo | undefined> {
+    this.expectingExit = true;
     if (!this.running) return undefined;
     this.child?.kill('SIGKILL');
     return this.exitPromise;
@@ -117,6 +129,8 @@ export class ManagedProcess {
 
   /** SIGTERM, then SIGKILL after `graceMs`. */
   async stop(graceMs = 5000): Promise<void> {
+    this.expectingExit = true;
+    this.autoRestartMs = undefined;
     if (!this.running) return;
     this.child?.kill('SIGTERM');
     if ((await this.waitExit(graceMs)) === undefined) await this.kill9();

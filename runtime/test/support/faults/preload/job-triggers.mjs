@@ -1,0 +1,85 @@
+// Test-only preload for `jobplane worker` children (node --import <this file>), never shipped.
+//
+// demo.sleep has no way to crash or freeze its process, and the runtime must not grow test hooks,
+// so the fault suite injects those two faults from outside the handler: it wraps pg's
+// Client#query and watches for the job ids listed in the JSON file named by FAULTS_TRIGGER_FILE:
+//   {"crash": ["<job id>", ...], "block": ["<job id>", ...], "blockMs": 5000}
+// - crash: once a query about the job has completed (the attempt started), the process is
+//   SIGKILLed 200 ms later, while the handler runs: a job that crashes its worker every time.
+// - block: 200 ms after the attempt started, the event loop is busy-waited for blockMs, so the
+//   BullMQ lock cannot be renewed: a job that outlives its lock with a blocked event loop.
+//   Only the first worker to touch the job blocks (a marker file next to the trigger file), so the
+//   worker that takes the job over runs it normally.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import process from 'node:process';
+import { setTimeout } from 'node:timers';
+import pg from 'pg';
+
+const file = process.env.FAULTS_TRIGGER_FILE;
+let cache = { mtimeMs: -1, crash: new Set(), block: new Set(), blockMs: 0 };
+function triggers() {
+  if (!file) return cache;
+  try {
+    const { mtimeMs } = statSync(file);
+    if (mtimeMs !== cache.mtimeMs) {
+      const t = JSON.parse(readFileSync(file, 'utf8'));
+      cache = {
+        mtimeMs,
+        crash: new Set(t.crash ?? []),
+        block: new Set(t.block ?? []),
+        blockMs: t.blockMs ?? 0,
+      };
+    }
+  } catch {
+    // file missing or half-written: keep the previous triggers
+  }
+  return cache;
+}
+
+const blocked = new Set();
+let crashing = false;
+function fire(values) {
+  if (!Array.isArray(values)) return;
+  const t = triggers();
+  for (const v of values) {
+    if (typeof v !== 'string') continue;
+    if (t.crash.has(v) && !crashing) {
+      crashing = true;
+      process.stderr.write(`[job-triggers] crashing on job ${v}\n`);
+      setTimeout(() => process.kill(process.pid, 'SIGKILL'), 200);
+    }
+    if (t.block.has(v) && !blocked.has(v)) {
+      blocked.add(v);
+      try {
+        writeFileSync(`${file}.blocked-${v}`, String(process.pid), { flag: 'wx' });
+      } catch {
+        continue; // another worker already blocked on this job
+      }
+      setTimeout(() => {
+        process.stderr.write(`[job-triggers] blocking the event loop ${t.blockMs} ms on job ${v}\n`);
+        const until = Date.now() + t.blockMs;
+        while (Date.now() < until) {
+          // busy-wait: nothing else runs, not even lock renewal
+        }
+        process.stderr.write(`[job-triggers] event loop released (job ${v})\n`);
+      }, 200);
+    }
+  }
+}
+
+const original = pg.Client.prototype.query;
+pg.Client.prototype.query = function patchedQuery(config, values, callback) {
+  const params = Array.isArray(values)
+    ? values
+    : config && typeof config === 'object'
+      ? config.values
+      : undefined;
+  const result = original.call(this, config, values, callback);
+  if (result && typeof result.then === 'function') {
+    result.then(
+      () => fire(params),
+      () => undefined,
+    );
+  }
+  return result;
+};
