@@ -1,0 +1,164 @@
+/**
+ * The Jobplane platform program: cluster → add-ons → platform Secrets → GitOps bootstrap.
+ *
+ * `createPlatform()` takes a validated `StackConfig` (see config.ts) and returns the stack outputs.
+ * dev runs on kind with the in-cluster data stores Argo CD deploys from `charts-out/dev`;
+ * staging and prod run on EKS with ElastiCache and RDS.
+ */
+import * as aws from '@pulumi/aws';
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import { GIT_REPO_URL, type EksStackConfig, type KindStackConfig, type StackConfig } from './config.js';
+import { EksCluster } from './eks-cluster.js';
+import { GitOpsBootstrap } from './gitops-bootstrap.js';
+import { KindCluster } from './kind-cluster.js';
+import { PlatformAddons } from './platform-addons.js';
+import { PlatformSecrets, postgresUrl, redisUrl, type PlatformSecretsProps } from './platform-secrets.js';
+
+/** Service DNS names of the in-cluster dev data stores (synthesized by the constructs for dev). */
+export const DEV_DATA_STORES = {
+  postgres: {
+    host: 'postgres.jobplane.svc.cluster.local',
+    port: 5432,
+    database: 'jobplane',
+    username: 'jobplane',
+  },
+  redis: { host: 'redis.jobplane.svc.cluster.local', port: 6379 },
+} as const;
+
+export interface PlatformOutputs {
+  kubeconfig: pulumi.Output<string>;
+  clusterName: pulumi.Output<string>;
+  ecrRepositoryUrl?: pulumi.Output<string>;
+  irsaRoleArn?: pulumi.Output<string>;
+  argocdUrlHint: string;
+  rootApplication: string;
+}
+
+export interface PlatformOptions {
+  /** Folder with the synthesized Argo CD objects. @default the repository's `argocd/` */
+  readonly argocdDir?: string;
+}
+
+/** How to reach the Argo CD UI (no Ingress is created: port-forward through the API server). */
+export function argocdUrlHint(namespace: string): string {
+  return (
+    `pulumi stack output kubeconfig --show-secrets > kubeconfig && ` +
+    `kubectl --kubeconfig kubeconfig -n ${namespace} port-forward svc/argocd-server 8080:443, ` +
+    `then open https://localhost:8080 (user admin; password: kubectl --kubeconfig kubeconfig -n ${namespace} ` +
+    `get secret argocd-initial-admin-secret -o jsonpath='{.data.password}' | base64 -d)`
+  );
+}
+
+function kindCluster(cfg: KindStackConfig) {
+  const cluster = new KindCluster(cfg.clusterName, {
+    clusterName: cfg.clusterName,
+    nodeImage: cfg.kind.nodeImage,
+    workers: cfg.kind.workers,
+  });
+  return { cluster, kubeconfig: cluster.kubeconfig, clusterName: cluster.clusterName };
+}
+
+/** dev: random passwords for the in-cluster stores; the dev Postgres reads POSTGRES_* from the same Secret. */
+function devSecrets(
+  cfg: KindStackConfig,
+  opts: pulumi.CustomResourceOptions,
+): Omit<PlatformSecretsProps, 'apiClient'> {
+  const pg = DEV_DATA_STORES.postgres;
+  const password = new random.RandomPassword(
+    `${cfg.clusterName}-postgres-password`,
+    { length: 32, special: false },
+    opts,
+  );
+  return {
+    databaseUrl: password.result.apply((pw) => postgresUrl({ ...pg, password: pw, tls: false })),
+    redisUrl: redisUrl({ ...DEV_DATA_STORES.redis, tls: false }),
+    postgresExtra: {
+      POSTGRES_USER: pg.username,
+      POSTGRES_PASSWORD: password.result,
+      POSTGRES_DB: pg.database,
+    },
+  };
+}
+
+function eksCluster(cfg: EksStackConfig) {
+  const provider = new aws.Provider(`${cfg.clusterName}-aws`, {
+    region: cfg.eks.region as aws.Region,
+    defaultTags: { tags: { ...cfg.tags } },
+  });
+  const cluster = new EksCluster(
+    cfg.clusterName,
+    { clusterName: cfg.clusterName, kubernetesVersion: cfg.kubernetesVersion, tags: cfg.tags, ...cfg.eks },
+    { providers: [provider] },
+  );
+  return { cluster, kubeconfig: cluster.kubeconfig, clusterName: cluster.clusterName };
+}
+
+function eksSecrets(
+  cfg: EksStackConfig,
+  cluster: EksCluster,
+): Omit<PlatformSecretsProps, 'apiClient'> | undefined {
+  const { postgres, redis } = cluster;
+  if (!postgres || !redis) return undefined;
+  return {
+    databaseUrl: pulumi
+      .all([postgres.host, postgres.port, postgres.password])
+      .apply(([host, port, password]) =>
+        postgresUrl({
+          host,
+          port,
+          password,
+          username: postgres.username,
+          database: postgres.database,
+          tls: true,
+        }),
+      ),
+    redisUrl: pulumi
+      .all([redis.host, redis.authToken])
+      .apply(([host, password]) => redisUrl({ host, port: redis.port, password, tls: true })),
+  };
+}
+
+export function createPlatform(cfg: StackConfig, options: PlatformOptions = {}): PlatformOutputs {
+  const c = cfg.cluster === 'kind' ? kindCluster(cfg) : eksCluster(cfg);
+  const k8sProvider = new k8s.Provider(
+    `${cfg.clusterName}-k8s`,
+    { kubeconfig: c.kubeconfig, enableServerSideApply: true },
+    // Wait for the whole cluster component (node group included) before installing anything.
+    { dependsOn: [c.cluster] },
+  );
+  const k8sOpts = { providers: [k8sProvider] };
+  const addons = new PlatformAddons(
+    `${cfg.clusterName}-addons`,
+    { cluster: cfg.cluster, chartVersions: cfg.chartVersions },
+    k8sOpts,
+  );
+  const secretSources =
+    cfg.cluster === 'kind' ? devSecrets(cfg, {}) : eksSecrets(cfg, c.cluster as EksCluster);
+  if (secretSources) {
+    new PlatformSecrets(
+      `${cfg.clusterName}-secrets`,
+      { ...secretSources, apiClient: cfg.apiClient, labels: { 'app.kubernetes.io/managed-by': 'pulumi' } },
+      k8sOpts,
+    );
+  }
+  const bootstrap = new GitOpsBootstrap(
+    `${cfg.clusterName}-gitops`,
+    {
+      repoURL: GIT_REPO_URL,
+      argocdNamespace: addons.argocdNamespace,
+      argocdRelease: addons.releases.argocd,
+      ...(options.argocdDir ? { argocdDir: options.argocdDir } : {}),
+    },
+    { ...k8sOpts, dependsOn: [addons] },
+  );
+  const eks = c.cluster instanceof EksCluster ? c.cluster : undefined;
+  return {
+    kubeconfig: c.kubeconfig,
+    clusterName: c.clusterName,
+    ...(eks ? { ecrRepositoryUrl: eks.ecrRepositoryUrl, irsaRoleArn: eks.irsaRoleArn } : {}),
+    argocdUrlHint: argocdUrlHint(addons.argocdNamespace),
+    rootApplication: bootstrap.rootApplication,
+  };
+}

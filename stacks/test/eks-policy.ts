@@ -1,0 +1,244 @@
+/**
+ * The EKS stack policy suite, run once per EKS stack file (staging, prod) under mocks.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseStackConfig, type EksStackConfig } from '../src/config.js';
+import {
+  ACCOUNT,
+  FIXTURE_ARGOCD_DIR,
+  REGION,
+  runProgram,
+  stackFileConfig,
+  type ProgramRun,
+} from './mocks.js';
+import {
+  assertBootstrap,
+  assertOnlyFromSecurityGroup,
+  assertPinnedReleases,
+  assertPlatformSecrets,
+  assertTagged,
+  privateSubnetIds,
+  secretData,
+} from './policy.js';
+
+export function describeEksStack(stack: 'staging' | 'prod'): void {
+  const raw = stackFileConfig(stack);
+  const cfg = parseStackConfig(raw, stack) as EksStackConfig;
+  let run: ProgramRun;
+  const one = (type: string) => {
+    const found = run.ofType(type);
+    expect(found, type).toHaveLength(1);
+    return found[0]!;
+  };
+  const clusterSg = () => one('aws:eks/cluster:Cluster').state.vpcConfig.clusterSecurityGroupId as string;
+  const kmsKeyArn = () => one('aws:kms/key:Key').state.arn as string;
+
+  beforeAll(async () => {
+    run = await runProgram(stack, raw, { argocdDir: FIXTURE_ARGOCD_DIR });
+  });
+
+  describe(`${stack} stack (EKS)`, () => {
+    it('uses an explicit AWS provider for the configured region', () => {
+      const [provider, ...more] = run.ofType('pulumi:providers:aws');
+      expect(more).toEqual([]);
+      expect(provider!.inputs.region).toBe(cfg.eks.region);
+      for (const r of run.resources.filter((x) => x.type.startsWith('aws:'))) {
+        expect(r.provider, r.name).toContain('pulumi:providers:aws');
+      }
+    });
+
+    it('tags every taggable AWS resource with project, environment and managed-by', () => {
+      assertTagged(run, { project: 'jobplane', environment: stack, 'managed-by': 'pulumi' });
+    });
+
+    it(`spreads ${cfg.eks.azCount} private and public subnets over distinct AZs`, () => {
+      const subnets = run.ofType('aws:ec2/subnet:Subnet');
+      expect(subnets).toHaveLength(cfg.eks.azCount * 2);
+      const privateIds = privateSubnetIds(run);
+      expect(privateIds.size).toBe(cfg.eks.azCount);
+      const privateAzs = new Set(
+        subnets.filter((s) => privateIds.has(s.id)).map((s) => s.inputs.availabilityZone),
+      );
+      expect(privateAzs.size).toBe(cfg.eks.azCount);
+      expect(cfg.eks.azCount).toBeGreaterThanOrEqual(2);
+      for (const s of subnets.filter((x) => !privateIds.has(x.id))) {
+        expect(s.inputs.tags['kubernetes.io/role/elb']).toBe('1');
+      }
+      for (const s of subnets.filter((x) => privateIds.has(x.id))) {
+        expect(s.inputs.tags['kubernetes.io/role/internal-elb']).toBe('1');
+      }
+    });
+
+    it(`uses ${cfg.eks.singleNatGateway ? 'one NAT gateway' : 'one NAT gateway per AZ'}`, () => {
+      const nats = run.ofType('aws:ec2/natGateway:NatGateway');
+      expect(nats).toHaveLength(cfg.eks.singleNatGateway ? 1 : cfg.eks.azCount);
+      const privateIds = privateSubnetIds(run);
+      for (const nat of nats) expect(privateIds.has(nat.inputs.subnetId)).toBe(false);
+    });
+
+    it('runs nodes and the control-plane ENIs only in private subnets', () => {
+      const privateIds = privateSubnetIds(run);
+      const ng = one('aws:eks/nodeGroup:NodeGroup');
+      expect(ng.inputs.subnetIds.length).toBe(cfg.eks.azCount);
+      for (const id of ng.inputs.subnetIds) expect(privateIds.has(id), id).toBe(true);
+      const cluster = one('aws:eks/cluster:Cluster');
+      for (const id of cluster.inputs.vpcConfig.subnetIds) expect(privateIds.has(id), id).toBe(true);
+    });
+
+    it('sizes the managed node group from config', () => {
+      const ng = one('aws:eks/nodeGroup:NodeGroup');
+      expect(ng.inputs.scalingConfig).toEqual({
+        minSize: cfg.eks.nodes.min,
+        maxSize: cfg.eks.nodes.max,
+        desiredSize: cfg.eks.nodes.desired,
+      });
+      expect(ng.inputs.instanceTypes).toEqual(cfg.eks.nodes.instanceTypes);
+      expect(ng.inputs.capacityType).toBe('ON_DEMAND');
+    });
+
+    it('encrypts Kubernetes Secrets with a rotating customer-managed KMS key', () => {
+      const key = one('aws:kms/key:Key');
+      expect(key.inputs.enableKeyRotation).toBe(true);
+      const cluster = one('aws:eks/cluster:Cluster');
+      expect(cluster.inputs.encryptionConfig).toEqual({
+        provider: { keyArn: kmsKeyArn() },
+        resources: ['secrets'],
+      });
+      expect(cluster.inputs.version).toBe(cfg.kubernetesVersion);
+      expect(cluster.inputs.enabledClusterLogTypes).toEqual(expect.arrayContaining(['api', 'audit']));
+      expect(cluster.inputs.accessConfig.authenticationMode).toBe('API');
+    });
+
+    it('scopes the IRSA role trust to exactly one namespace/service account', () => {
+      const oidc = one('aws:iam/openIdConnectProvider:OpenIdConnectProvider');
+      const issuer = one('aws:eks/cluster:Cluster').state.identities[0].oidcs[0].issuer as string;
+      expect(oidc.inputs.url).toBe(issuer);
+      expect(oidc.inputs.clientIdLists).toEqual(['sts.amazonaws.com']);
+      const irsa = run.ofType('aws:iam/role:Role').find((r) => r.name.endsWith('-irsa'))!;
+      const policy = JSON.parse(irsa.inputs.assumeRolePolicy);
+      expect(policy.Statement).toHaveLength(1);
+      const [st] = policy.Statement;
+      expect(st.Effect).toBe('Allow');
+      expect(st.Action).toBe('sts:AssumeRoleWithWebIdentity');
+      expect(st.Principal).toEqual({ Federated: oidc.state.arn });
+      expect(st.Principal.Federated).toMatch(
+        new RegExp(`^arn:aws:iam::${ACCOUNT}:oidc-provider/oidc\\.eks\\.`),
+      );
+      const host = issuer.replace('https://', '');
+      expect(st.Condition).toEqual({
+        StringEquals: {
+          [`${host}:sub`]: `system:serviceaccount:${cfg.eks.irsa.namespace}:${cfg.eks.irsa.serviceAccount}`,
+          [`${host}:aud`]: 'sts.amazonaws.com',
+        },
+      });
+      expect(JSON.stringify(policy)).not.toContain('*');
+      // No policy is attached to the IRSA role by default (least privilege).
+      const attachments = run.ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment');
+      expect(attachments.filter((a) => a.inputs.role === irsa.state.name)).toEqual([]);
+    });
+
+    it('creates an ECR repository with scan on push, immutable tags and KMS encryption', () => {
+      const repo = one('aws:ecr/repository:Repository');
+      expect(repo.inputs.imageScanningConfiguration).toEqual({ scanOnPush: true });
+      expect(repo.inputs.imageTagMutability).toBe('IMMUTABLE');
+      expect(repo.inputs.encryptionConfigurations).toEqual([{ encryptionType: 'KMS', kmsKey: kmsKeyArn() }]);
+      expect(repo.inputs.forceDelete).toBe(!cfg.eks.deletionProtection);
+      expect(run.outputs.ecrRepositoryUrl).toBe(
+        `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${cfg.clusterName}`,
+      );
+    });
+
+    it('keeps ElastiCache private, encrypted in transit and at rest, with noeviction', () => {
+      const rg = one('aws:elasticache/replicationGroup:ReplicationGroup');
+      expect(rg.inputs.transitEncryptionEnabled).toBe(true);
+      expect(rg.inputs.atRestEncryptionEnabled).toBe(true);
+      expect(rg.inputs.kmsKeyId).toBe(kmsKeyArn());
+      expect(rg.inputs.authToken).toMatch(/^[A-Za-z0-9]{40}$/);
+      expect(rg.secretPaths).toContain('authToken');
+      const params = one('aws:elasticache/parameterGroup:ParameterGroup');
+      expect(rg.inputs.parameterGroupName).toBe(params.state.name);
+      expect(params.inputs.parameters).toEqual([{ name: 'maxmemory-policy', value: 'noeviction' }]);
+      const subnets = one('aws:elasticache/subnetGroup:SubnetGroup');
+      expect(rg.inputs.subnetGroupName).toBe(subnets.state.name);
+      const privateIds = privateSubnetIds(run);
+      for (const id of subnets.inputs.subnetIds) expect(privateIds.has(id), id).toBe(true);
+      expect(rg.inputs.securityGroupIds).toHaveLength(1);
+      assertOnlyFromSecurityGroup(run.byId(rg.inputs.securityGroupIds[0])!, 6379, clusterSg());
+      expect(rg.inputs.numCacheClusters).toBe(stack === 'prod' ? 2 : 1);
+      expect(rg.inputs.automaticFailoverEnabled).toBe(stack === 'prod');
+    });
+
+    it('keeps RDS PostgreSQL private and encrypted, with backups', () => {
+      const db = one('aws:rds/instance:Instance');
+      expect(db.inputs.publiclyAccessible).toBe(false);
+      expect(db.inputs.storageEncrypted).toBe(true);
+      expect(db.inputs.kmsKeyId).toBe(kmsKeyArn());
+      expect(db.inputs.backupRetentionPeriod).toBe(cfg.eks.postgres.backupRetentionDays);
+      expect(db.inputs.backupRetentionPeriod).toBeGreaterThanOrEqual(7);
+      expect(db.secretPaths).toContain('password');
+      const subnets = one('aws:rds/subnetGroup:SubnetGroup');
+      expect(db.inputs.dbSubnetGroupName).toBe(subnets.state.name);
+      const privateIds = privateSubnetIds(run);
+      for (const id of subnets.inputs.subnetIds) expect(privateIds.has(id), id).toBe(true);
+      expect(db.inputs.vpcSecurityGroupIds).toHaveLength(1);
+      assertOnlyFromSecurityGroup(run.byId(db.inputs.vpcSecurityGroupIds[0])!, 5432, clusterSg());
+    });
+
+    it(`${stack === 'prod' ? 'protects' : 'does not protect'} the cluster and database against deletion`, () => {
+      const prod = stack === 'prod';
+      expect(cfg.eks.deletionProtection).toBe(prod);
+      const db = one('aws:rds/instance:Instance');
+      expect(db.inputs.deletionProtection).toBe(prod);
+      expect(db.inputs.skipFinalSnapshot).toBe(!prod);
+      expect(db.inputs.finalSnapshotIdentifier).toBe(prod ? `${cfg.clusterName}-postgres-final` : undefined);
+      expect(db.inputs.multiAz).toBe(prod);
+      expect(one('aws:eks/cluster:Cluster').inputs.deletionProtection).toBe(prod);
+    });
+
+    it('writes the platform Secrets from the RDS and ElastiCache outputs', () => {
+      assertPlatformSecrets(run);
+      const db = one('aws:rds/instance:Instance');
+      const rg = one('aws:elasticache/replicationGroup:ReplicationGroup');
+      for (const ns of ['jobplane', 'jobplane-jobs']) {
+        const url = new URL(secretData(run, ns, 'jobplane-postgres').DATABASE_URL!);
+        expect(url.hostname).toBe(db.state.address);
+        expect(url.port).toBe('5432');
+        expect(url.pathname).toBe('/jobplane');
+        expect(url.password).toBe(db.inputs.password);
+        expect(url.searchParams.get('sslmode')).toBe('require');
+        const redis = new URL(secretData(run, ns, 'jobplane-redis').REDIS_URL!);
+        expect(redis.protocol).toBe('rediss:');
+        expect(redis.hostname).toBe(rg.state.primaryEndpointAddress);
+        expect(redis.password).toBe(rg.inputs.authToken);
+      }
+      expect(secretData(run, 'jobplane', 'jobplane-api-keys').JOBPLANE_API_KEYS).toMatch(
+        /^default:[A-Za-z0-9]{48}$/,
+      );
+    });
+
+    it('installs the pinned add-ons and bootstraps Argo CD after them', () => {
+      const releases = assertPinnedReleases(run);
+      for (const r of releases) expect(r.inputs.values.args).toBeUndefined();
+      assertBootstrap(run);
+    });
+
+    it('exports an exec-based kubeconfig as a secret, and the cluster name', () => {
+      expect(run.secret!.kubeconfig).toBe(true);
+      const kubeconfig = parse(run.outputs.kubeconfig as string);
+      expect(kubeconfig.clusters[0].cluster.server).toMatch(/^https:\/\/.+\.eks\.amazonaws\.com$/);
+      expect(kubeconfig.users[0].user.exec.args).toEqual([
+        'eks',
+        'get-token',
+        '--cluster-name',
+        cfg.clusterName,
+        '--region',
+        cfg.eks.region,
+        '--output',
+        'json',
+      ]);
+      expect(run.outputs.clusterName).toBe(cfg.clusterName);
+      expect(run.outputs.irsaRoleArn).toMatch(/^arn:aws:iam::\d{12}:role\//);
+    });
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * Policy assertions shared by the stack tests (kind and EKS). Each throws (via expect) when the
+ * program breaks the rule, so the tests fail on the rule, not only on a missing resource.
+ */
+import { expect } from 'vitest';
+import { EXACT_SEMVER } from '../src/addon-charts.js';
+import { GIT_REPO_URL, PLATFORM_NAMESPACES } from '../src/config.js';
+import type { ProgramRun, RecordedResource } from './mocks.js';
+
+/** Every Helm release names an exact chart version (no range) and a chart repository. */
+export function assertPinnedReleases(run: ProgramRun): RecordedResource[] {
+  const releases = run.ofType('kubernetes:helm.sh/v3:Release');
+  expect(releases).toHaveLength(3);
+  for (const r of releases) {
+    expect(r.inputs.version, r.name).toMatch(EXACT_SEMVER);
+    expect(r.inputs.repositoryOpts.repo, r.name).toMatch(/^https:\/\//);
+  }
+  return releases;
+}
+
+/** The AppProject and the root Application are applied, pointing at this repository's argocd/apps. */
+export function assertBootstrap(run: ProgramRun): void {
+  const [project, ...moreProjects] = run.ofType('kubernetes:argoproj.io/v1alpha1:AppProject');
+  expect(moreProjects).toEqual([]);
+  expect(project!.inputs.metadata).toMatchObject({ name: 'jobplane', namespace: 'argocd' });
+  const [root, ...moreApps] = run.ofType('kubernetes:argoproj.io/v1alpha1:Application');
+  expect(moreApps).toEqual([]);
+  expect(root!.inputs.spec.project).toBe('jobplane');
+  expect(root!.inputs.spec.source.repoURL).toBe(GIT_REPO_URL);
+  expect(root!.inputs.spec.source.path.replace(/\/$/, '')).toBe('argocd/apps');
+  expect(root!.inputs.metadata.namespace).toBe('argocd');
+  expect(run.outputs.rootApplication).toBe(root!.inputs.metadata.name);
+}
+
+/** The `stringData` of a platform Secret in a namespace. */
+export function secretData(run: ProgramRun, namespace: string, name: string): Record<string, string> {
+  const found = run
+    .ofType('kubernetes:core/v1:Secret')
+    .filter((s) => s.inputs.metadata.name === name && s.inputs.metadata.namespace === namespace);
+  expect(found, `${namespace}/${name}`).toHaveLength(1);
+  expect(found[0]!.secretPaths, `${namespace}/${name} stringData is secret`).toContain('stringData');
+  return found[0]!.inputs.stringData as Record<string, string>;
+}
+
+/** Platform namespaces exist with the restricted Pod Security Standard; API keys stay out of the Jobs namespace. */
+export function assertPlatformSecrets(run: ProgramRun): void {
+  const namespaces = run.ofType('kubernetes:core/v1:Namespace');
+  expect(namespaces.map((n) => n.inputs.metadata.name).sort()).toEqual([...PLATFORM_NAMESPACES].sort());
+  for (const ns of namespaces) {
+    expect(ns.inputs.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  }
+  const where = run
+    .ofType('kubernetes:core/v1:Secret')
+    .map((s) => `${s.inputs.metadata.namespace}/${s.inputs.metadata.name}`)
+    .sort();
+  expect(where).toEqual([
+    'jobplane-jobs/jobplane-postgres',
+    'jobplane-jobs/jobplane-redis',
+    'jobplane/jobplane-api-keys',
+    'jobplane/jobplane-postgres',
+    'jobplane/jobplane-redis',
+  ]);
+}
+
+/** AWS resource types that have no `tags` argument (checked against @pulumi/aws 7 *Args). */
+export const NON_TAGGABLE_AWS_TYPES = new Set([
+  'aws:ec2/routeTableAssociation:RouteTableAssociation',
+  'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
+  'aws:kms/alias:Alias',
+  'aws:ecr/lifecyclePolicy:LifecyclePolicy',
+]);
+
+/** Every taggable AWS resource carries the project, environment and managed-by tags. */
+export function assertTagged(run: ProgramRun, expected: Record<string, string>): void {
+  const aws = run.resources.filter((r) => r.type.startsWith('aws:'));
+  expect(aws.length).toBeGreaterThan(20);
+  for (const r of aws) {
+    if (NON_TAGGABLE_AWS_TYPES.has(r.type)) continue;
+    expect(r.inputs.tags, `${r.type} ${r.name} tags`).toMatchObject(expected);
+  }
+  const [provider] = run.ofType('pulumi:providers:aws');
+  expect(JSON.parse(provider!.inputs.defaultTags).tags).toMatchObject(expected);
+}
+
+/** The subnet ids whose route table sends 0.0.0.0/0 to a NAT gateway and never to an internet gateway. */
+export function privateSubnetIds(run: ProgramRun): Set<string> {
+  const tables = new Map(run.ofType('aws:ec2/routeTable:RouteTable').map((t) => [t.id, t]));
+  const ids = new Set<string>();
+  for (const assoc of run.ofType('aws:ec2/routeTableAssociation:RouteTableAssociation')) {
+    const routes = (tables.get(assoc.inputs.routeTableId)?.inputs.routes ?? []) as Record<string, string>[];
+    const viaIgw = routes.some((r) => r.gatewayId?.startsWith('igw-'));
+    const viaNat = routes.some((r) => r.cidrBlock === '0.0.0.0/0' && r.natGatewayId?.startsWith('nat-'));
+    const subnet = run.byId(assoc.inputs.subnetId);
+    if (!viaIgw && viaNat && subnet?.inputs.mapPublicIpOnLaunch === false) ids.add(assoc.inputs.subnetId);
+  }
+  return ids;
+}
+
+/** A security group admits traffic only on `port` from other security groups, never from CIDRs. */
+export function assertOnlyFromSecurityGroup(sg: RecordedResource, port: number, sourceSg: string): void {
+  expect(sg.inputs.ingress).toHaveLength(1);
+  const [rule] = sg.inputs.ingress;
+  expect(rule).toMatchObject({ protocol: 'tcp', fromPort: port, toPort: port, securityGroups: [sourceSg] });
+  expect(rule.cidrBlocks ?? []).toEqual([]);
+  expect(rule.ipv6CidrBlocks ?? []).toEqual([]);
+  expect(sg.inputs.egress).toEqual([]);
+}

@@ -1,0 +1,3 @@
+import { describeEksStack } from './eks-policy.js';
+
+describeEksStack('prod');
