@@ -1,0 +1,138 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type {
+  JobQueue,
+  QueueMessage,
+  QueueMessageKind,
+  QueueMessageState,
+} from '../../ports/job-queue.port.js';
+
+/** BullMQ job data: ids only. PostgreSQL holds the payload and the state. */
+export interface MessageData {
+  readonly jobId: string;
+  readonly kind: QueueMessageKind;
+  readonly attempt: number;
+  readonly requestId: string | null;
+}
+
+/** Custom backoff type; the worker's strategy reads the delay the retry policy chose. */
+export const BACKOFF_TYPE = 'jobplane';
+/**
+ * BullMQ's attempt counter is not the budget (PostgreSQL's is): the processor dead-letters with
+ * an UnrecoverableError. This only has to stay above any real attempt count.
+ */
+export const BULLMQ_ATTEMPTS = 10_000;
+
+/**
+ * Queue job id. A run message uses the job id itself so re-publishing is a no-op; an aggregate
+ * step has its own id per parent attempt. Job ids are UUIDs: never all digits, never a colon.
+ */
+export function bullJobId(kind: QueueMessageKind, jobId: string, attempt: number): string {
+  return kind === 'run' ? jobId : `${jobId}-agg-${attempt}`;
+}
+
+/** Jobplane priority (-1000..1000, higher first) → BullMQ priority (1..2001, lower first). */
+export function bullPriority(priority: number): number {
+  return 1001 - Math.max(-1000, Math.min(1000, priority));
+}
+
+export interface BullMqQueueOptions {
+  readonly connection: Redis;
+  readonly prefix: string;
+  readonly retentionCount: number;
+}
+
+export class BullMqJobQueue implements JobQueue {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(private readonly opts: BullMqQueueOptions) {}
+
+  queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.opts.connection, prefix: this.opts.prefix });
+      q.on('error', () => undefined);
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async publish(messages: readonly QueueMessage[]): Promise<void> {
+    const byQueue = new Map<string, QueueMessage[]>();
+    for (const m of messages) {
+      const list = byQueue.get(m.queue) ?? [];
+      list.push(m);
+      byQueue.set(m.queue, list);
+    }
+    const now = Date.now();
+    for (const [name, list] of byQueue) {
+      const q = this.queue(name);
+      for (const m of list.filter((x) => x.replace)) {
+        // A re-run (RetryJob, reconciler) must not be swallowed by a finished message with the same id.
+        const old = await q.getJob(bullJobId(m.kind, m.jobId, m.attempt));
+        if (old && ((await old.isCompleted()) || (await old.isFailed())))
+          await old.remove().catch(() => undefined);
+      }
+      await q.addBulk(
+        list.map((m) => {
+          const data: MessageData = {
+            jobId: m.jobId,
+            kind: m.kind,
+            attempt: m.attempt,
+            requestId: m.requestId,
+          };
+          const opts: JobsOptions = {
+            jobId: bullJobId(m.kind, m.jobId, m.attempt),
+            delay: Math.max(0, m.runAt.getTime() - now),
+            priority: bullPriority(m.priority),
+            attempts: BULLMQ_ATTEMPTS,
+            backoff: { type: BACKOFF_TYPE },
+            removeOnComplete: { count: this.opts.retentionCount },
+            removeOnFail: { count: this.opts.retentionCount },
+          };
+          return { name: m.kind, data, opts };
+        }),
+      );
+    }
+  }
+
+  async inspect(
+    queue: string,
+    kind: QueueMessageKind,
+    jobId: string,
+    attempt: number,
+  ): Promise<QueueMessageState> {
+    const q = this.queue(queue);
+    const id = bullJobId(kind, jobId, attempt);
+    const state = await q.getJobState(id);
+    if (state === 'unknown') return { present: false };
+    if (state === 'completed' || state === 'failed') {
+      const job = await q.getJob(id);
+      return { present: true, finished: true, failedReason: job?.failedReason ?? null };
+    }
+    return { present: true, finished: false };
+  }
+
+  async discard(queue: string, jobId: string): Promise<void> {
+    const job = await this.queue(queue).getJob(jobId);
+    if (job && ((await job.isWaiting()) || (await job.isDelayed())))
+      await job.remove().catch(() => undefined);
+  }
+
+  /** Waiting + prioritized + delayed + active counts (used by tests and health). */
+  async counts(queue: string): Promise<Record<string, number>> {
+    return this.queue(queue).getJobCounts(
+      'waiting',
+      'prioritized',
+      'delayed',
+      'active',
+      'completed',
+      'failed',
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}

@@ -1,0 +1,77 @@
+import { UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import type { Delivery, JobProcessor, ProcessOutcome } from '../../application/process-job.use-case.js';
+import type { Logger } from '../../ports/logger.port.js';
+import type { MessageData } from './bullmq-job-queue.js';
+
+/** Thrown to BullMQ when the retry policy chose a delay; the backoff strategy returns it. */
+export class RetryLaterError extends Error {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
+    super(`retry in ${delayMs} ms: ${reason}`);
+    this.name = 'RetryLaterError';
+  }
+}
+
+/** Worker `settings.backoffStrategy`: the delay comes from the domain retry policy. */
+export function backoffStrategy(_attemptsMade: number, _type?: string, err?: Error): number {
+  return err instanceof RetryLaterError ? err.delayMs : 1000;
+}
+
+export interface WorkerOptions {
+  readonly queue: string;
+  readonly url: string;
+  readonly prefix: string;
+  readonly concurrency: number;
+  readonly lockDurationMs: number;
+  readonly stalledIntervalMs: number;
+  readonly maxStalledCount: number;
+  readonly processor: JobProcessor;
+  readonly logger: Logger;
+  readonly autorun?: boolean;
+}
+
+export function toDelivery(job: BullJob, queue: string): Delivery {
+  const data = job.data as MessageData;
+  return { jobId: data.jobId, kind: data.kind, attempt: data.attempt, queue, requestId: data.requestId };
+}
+
+/** Turns a use-case outcome into what BullMQ expects from a processor. */
+export function settle(outcome: ProcessOutcome): { reason: string } {
+  if (outcome.action === 'retry') throw new RetryLaterError(outcome.delayMs, outcome.reason);
+  if (outcome.action === 'dead') throw new UnrecoverableError(outcome.reason);
+  return { reason: outcome.reason };
+}
+
+/** A BullMQ Worker whose processor is the process-job use case. */
+export function createQueueWorker(opts: WorkerOptions): Worker {
+  const url = new URL(opts.url);
+  const worker = new Worker(
+    opts.queue,
+    async (job) => settle(await opts.processor.process(toDelivery(job, opts.queue))),
+    {
+      connection: {
+        host: url.hostname,
+        port: Number(url.port || 6379),
+        ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+        ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+        ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
+        ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+        maxRetriesPerRequest: null,
+      },
+      prefix: opts.prefix,
+      concurrency: opts.concurrency,
+      lockDuration: opts.lockDurationMs,
+      stalledInterval: opts.stalledIntervalMs,
+      maxStalledCount: opts.maxStalledCount,
+      autorun: opts.autorun ?? true,
+      settings: { backoffStrategy },
+    },
+  );
+  worker.on('error', (err) => opts.logger.error({ err, queue: opts.queue }, 'worker error'));
+  worker.on('stalled', (jobId) =>
+    opts.logger.warn({ bullJobId: jobId, queue: opts.queue }, 'job stalled; re-queued'),
+  );
+  return worker;
+}

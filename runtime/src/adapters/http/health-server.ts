@@ -1,0 +1,69 @@
+import { createServer, type Server } from 'node:http';
+import type { HealthCheck } from '../../ports/health.port.js';
+import type { Metrics } from '../../ports/metrics.port.js';
+
+export interface HealthServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly checks: readonly HealthCheck[];
+  readonly metrics: Metrics;
+  /** False while draining: readiness fails so nothing new is routed here. */
+  readonly isAccepting: () => boolean;
+}
+
+/** `/healthz`, `/readyz` and `/metrics` for the worker, relay and run-one processes. */
+export async function startHealthServer(opts: HealthServerOptions): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, type: string, body: string) => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    };
+    void (async () => {
+      if (req.method !== 'GET')
+        return send(405, 'application/problem+json', JSON.stringify({ status: 405, code: 'ROUTE.METHOD' }));
+      if (path === '/healthz') return send(200, 'application/json', JSON.stringify({ status: 'ok' }));
+      if (path === '/readyz') {
+        const failures: string[] = [];
+        if (!opts.isAccepting()) failures.push('draining');
+        for (const c of opts.checks) {
+          const reason = await c
+            .check()
+            .catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+          if (reason) failures.push(`${c.name}: ${reason}`);
+        }
+        if (failures.length > 0) {
+          return send(
+            503,
+            'application/problem+json',
+            JSON.stringify({
+              type: '/problems/service-unavailable',
+              title: 'Service Unavailable',
+              status: 503,
+              code: 'SERVICE.UNAVAILABLE',
+              detail: `not ready: ${failures.join('; ')}`,
+            }),
+          );
+        }
+        return send(200, 'application/json', JSON.stringify({ status: 'ready' }));
+      }
+      if (path === '/metrics') {
+        const m = await opts.metrics.exposition();
+        if (m) return send(200, m.contentType, m.body);
+        return send(
+          404,
+          'application/problem+json',
+          JSON.stringify({ status: 404, code: 'METRICS.DISABLED' }),
+        );
+      }
+      return send(404, 'application/problem+json', JSON.stringify({ status: 404, code: 'ROUTE.NOT_FOUND' }));
+    })().catch(() =>
+      send(500, 'application/problem+json', JSON.stringify({ status: 500, code: 'INTERNAL' })),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  return server;
+}

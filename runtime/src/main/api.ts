@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppDeps } from '../adapters/http/app.js';
+import { createAuthenticator } from '../adapters/http/auth.js';
+import { createJobControls } from '../application/control-job.use-case.js';
+import { createJobQueries } from '../application/query-jobs.use-case.js';
+import { createSubmitJob } from '../application/submit-job.use-case.js';
+import { SYSTEM_CLOCK } from '../ports/clock.port.js';
+import { catalog, type Core } from './context.js';
+import { startRelayLoop, type RelayLoop } from './relay-loop.js';
+
+/** Wires the use cases into the HTTP app. Extra plugins (edge features) go in `plugins`. */
+export function apiDeps(core: Core, plugins: AppDeps['plugins'] = []): AppDeps {
+  const submitJob = createSubmitJob({
+    store: core.store,
+    handlers: core.handlers,
+    catalog,
+    metrics: core.metrics,
+    clock: SYSTEM_CLOCK,
+  });
+  return {
+    submitJob,
+    queries: createJobQueries(core.store),
+    controls: createJobControls({
+      store: core.store,
+      cancelBus: core.cancelBus,
+      queue: core.queue,
+      logger: core.logger,
+    }),
+    authenticate: createAuthenticator(core.config.JOBPLANE_API_KEYS ?? new Map()),
+    health: core.health,
+    metrics: core.metrics,
+    bodyLimit: core.config.BODY_LIMIT_BYTES,
+    logger: core.logger,
+    plugins,
+  };
+}
+
+export interface RunningApi {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** `jobplane api`: the HTTP API, plus the relay when RELAY_IN_PROCESS=true. */
+export async function runApi(core: Core): Promise<RunningApi> {
+  const app = await buildApp(apiDeps(core));
+  const address = await app.listen({ port: core.config.PORT, host: core.config.HOST });
+  let relay: RelayLoop | null = null;
+  if (core.config.RELAY_IN_PROCESS) relay = await startRelayLoop(core);
+  core.logger.info({ address, relayInProcess: core.config.RELAY_IN_PROCESS }, 'api listening');
+  return {
+    app,
+    url: address,
+    async stop() {
+      await app.close();
+      await relay?.stop();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+/**
+ * `jobplane <migrate|api|worker|relay|run-one>`: the one entry point of the container image.
+ * Reads the environment once (config schema), builds the adapters, runs the command.
+ */
+import { ConfigError, JOBPLANE_COMMANDS, loadConfig, type JobplaneCommand } from '../config/schema.js';
+import { buildCore, onShutdownSignal } from './context.js';
+import { runApi } from './api.js';
+import { runMigrate } from './migrate.js';
+import { startRelayLoop } from './relay-loop.js';
+import { RUN_ONE_EXIT, runOne, runWorker } from './worker.js';
+import { startHealthServer } from '../adapters/http/health-server.js';
+
+const USAGE = `usage: jobplane <command>
+
+commands:
+  migrate   apply database migrations to DATABASE_SCHEMA (idempotent) and exit
+  api       serve the HTTP API on PORT (plus the outbox relay when RELAY_IN_PROCESS=true)
+  worker    consume WORKER_QUEUES (default: every pooled queue); health and metrics on METRICS_PORT
+  relay     publish the outbox to the queues and reconcile PostgreSQL with Redis
+  run-one   run exactly one job from RUN_ONE_QUEUE and exit:
+              0 succeeded (or nothing left to do), 1 failed and will be retried,
+              2 bad configuration, 3 no job within RUN_ONE_WAIT_SECONDS, 4 dead-lettered
+
+Configuration comes from environment variables only; see docs/runtime.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const cmd = argv[0];
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return cmd ? 0 : 2;
+  }
+  if (!(JOBPLANE_COMMANDS as readonly string[]).includes(cmd)) {
+    process.stderr.write(`jobplane: unknown command '${cmd}'\n\n${USAGE}\n`);
+    return 2;
+  }
+  const command = cmd as JobplaneCommand;
+  let config;
+  try {
+    config = loadConfig(process.env, command);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`jobplane ${command}: ${err.message}\n`);
+      return RUN_ONE_EXIT.badConfig;
+    }
+    throw err;
+  }
+  if (command === 'migrate') {
+    await runMigrate(config);
+    return 0;
+  }
+  const core = buildCore(config, command);
+  const log = core.logger;
+  try {
+    if (command === 'api') {
+      const api = await runApi(core);
+      const sig = await onShutdownSignal();
+      log.info({ signal: sig }, 'shutting down');
+      await api.stop();
+      return 0;
+    }
+    if (command === 'worker') {
+      const worker = await runWorker(core);
+      const sig = await onShutdownSignal();
+      log.info({ signal: sig }, 'shutting down');
+      await worker.drain();
+      return 0;
+    }
+    if (command === 'relay') {
+      let accepting = true;
+      const relay = await startRelayLoop(core);
+      const health = await startHealthServer({
+        host: config.HOST,
+        port: config.METRICS_PORT,
+        checks: core.health,
+        metrics: core.metrics,
+        isAccepting: () => accepting,
+      });
+      log.info(
+        { pollMs: config.RELAY_POLL_MS, reconcileSeconds: config.RECONCILE_INTERVAL_SECONDS },
+        'relay started',
+      );
+      const sig = await onShutdownSignal();
+      accepting = false;
+      log.info({ signal: sig }, 'shutting down');
+      await relay.stop();
+      await new Promise<void>((resolve) => health.close(() => resolve()));
+      return 0;
+    }
+    return await runOne(core);
+  } finally {
+    await core.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Lingering sockets must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 500).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`jobplane: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,96 @@
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import type { Logger as PinoLogger } from 'pino';
+import { BullMqJobQueue } from '../adapters/bullmq/bullmq-job-queue.js';
+import { createRedis, RedisCancelBus, redisHealthCheck } from '../adapters/bullmq/redis.js';
+import { createLogger } from '../adapters/logging/pino-logger.js';
+import { postgresHealthCheck } from '../adapters/postgres/health.js';
+import { createPgPool } from '../adapters/postgres/pg-pool.js';
+import { PostgresJobStore } from '../adapters/postgres/postgres-job-store.js';
+import { JOB_TYPE_CATALOG, type JobType } from '../config/job-types.js';
+import type { JobplaneCommand, JobplaneConfig } from '../config/schema.js';
+import { createHandlerRegistry } from '../handlers/index.js';
+import type { HealthCheck } from '../ports/health.port.js';
+import type { JobCatalog } from '../ports/job-catalog.port.js';
+import type { HandlerRegistry } from '../ports/job-handler.port.js';
+import { NOOP_METRICS, type Metrics } from '../ports/metrics.port.js';
+
+/** Job-type catalog lookup for the use cases (config data → port). */
+export const catalog: JobCatalog = (type) =>
+  Object.hasOwn(JOB_TYPE_CATALOG, type) ? JOB_TYPE_CATALOG[type as JobType] : undefined;
+
+/** Adapters shared by the api, worker, relay and run-one processes. */
+export interface Core {
+  readonly config: JobplaneConfig;
+  readonly logger: PinoLogger;
+  readonly pool: pg.Pool;
+  readonly store: PostgresJobStore;
+  readonly redis: Redis;
+  readonly queue: BullMqJobQueue;
+  readonly cancelBus: RedisCancelBus;
+  readonly handlers: HandlerRegistry;
+  readonly metrics: Metrics;
+  readonly health: HealthCheck[];
+  readonly workerId: string;
+  close(): Promise<void>;
+}
+
+export interface CoreOverrides {
+  readonly metrics?: Metrics;
+  readonly handlers?: HandlerRegistry;
+  readonly logger?: PinoLogger;
+}
+
+export function buildCore(
+  config: JobplaneConfig,
+  command: JobplaneCommand,
+  overrides: CoreOverrides = {},
+): Core {
+  const logger = overrides.logger ?? createLogger(config.LOG_LEVEL, { command });
+  const pgOpts = {
+    connectionString: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    max: config.DATABASE_POOL_MAX,
+    applicationName: `jobplane-${command}`,
+  };
+  const pool = createPgPool(pgOpts);
+  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL client error'));
+  const redis = createRedis(config.REDIS_URL, `jobplane-${command}`);
+  const queue = new BullMqJobQueue({
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    retentionCount: config.QUEUE_RETENTION_COUNT,
+  });
+  return {
+    config,
+    logger,
+    pool,
+    store: new PostgresJobStore(pool),
+    redis,
+    queue,
+    cancelBus: new RedisCancelBus(redis, config.REDIS_URL, config.QUEUE_PREFIX),
+    handlers: overrides.handlers ?? createHandlerRegistry(),
+    metrics: overrides.metrics ?? NOOP_METRICS,
+    health: [postgresHealthCheck(pool), redisHealthCheck(redis)],
+    workerId: `${hostname()}:${process.pid}`,
+    async close() {
+      await queue.close().catch(() => undefined);
+      await redis.quit().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    },
+  };
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+export function onShutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const handler = (sig: NodeJS.Signals) => {
+      process.off('SIGTERM', handler);
+      process.off('SIGINT', handler);
+      resolve(sig);
+    };
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
+  });
+}

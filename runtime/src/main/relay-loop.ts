@@ -1,0 +1,88 @@
+import { listen } from '../adapters/postgres/pg-pool.js';
+import { createReconciler } from '../application/reconcile.use-case.js';
+import { createRelayOutbox } from '../application/relay-outbox.use-case.js';
+import type { Core } from './context.js';
+
+export interface RelayLoop {
+  stop(): Promise<void>;
+  /** Runs one relay pass now (tests, shutdown flush). */
+  kick(): void;
+}
+
+/**
+ * The outbox relay (woken by LISTEN/NOTIFY, polling every RELAY_POLL_MS as the fallback) and the
+ * reconciler (every RECONCILE_INTERVAL_SECONDS). Passes never overlap.
+ */
+export async function startRelayLoop(core: Core): Promise<RelayLoop> {
+  const { config, logger } = core;
+  const relay = createRelayOutbox({ store: core.store, queue: core.queue, logger, metrics: core.metrics });
+  const reconcile = createReconciler({
+    store: core.store,
+    queue: core.queue,
+    logger,
+    // A job is only "missing" once the relay and the workers had time to act on it.
+    graceMs: Math.max(5000, config.RELAY_POLL_MS * 5),
+  });
+  let stopped = false;
+  let again = false;
+  let wake: (() => void) | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const kick = () => {
+    again = true;
+    wake?.();
+  };
+
+  const unlisten = await listen(
+    { connectionString: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, max: 1 },
+    'jobplane_outbox',
+    kick,
+  ).catch((err: unknown) => {
+    logger.warn({ err }, 'LISTEN failed; relying on polling');
+    return async () => undefined;
+  });
+
+  const relayLoop = (async () => {
+    while (!stopped) {
+      again = false;
+      try {
+        await relay();
+        core.metrics.outboxPending(await core.store.countOutbox());
+      } catch (err) {
+        logger.error({ err }, 'outbox relay pass failed; retrying');
+      }
+      if (stopped) break;
+      if (again) continue;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, config.RELAY_POLL_MS);
+      });
+      wake = null;
+      if (timer) clearTimeout(timer);
+    }
+  })();
+
+  let reconcileTimer: NodeJS.Timeout | null = null;
+  let reconciling: Promise<unknown> = Promise.resolve();
+  const scheduleReconcile = () => {
+    reconcileTimer = setTimeout(() => {
+      reconciling = reconcile()
+        .catch((err: unknown) => logger.error({ err }, 'reconciler pass failed'))
+        .finally(() => {
+          if (!stopped) scheduleReconcile();
+        });
+    }, config.RECONCILE_INTERVAL_SECONDS * 1000);
+  };
+  scheduleReconcile();
+
+  return {
+    kick,
+    async stop() {
+      stopped = true;
+      wake?.();
+      if (reconcileTimer) clearTimeout(reconcileTimer);
+      await relayLoop;
+      await reconciling;
+      await unlisten();
+    },
+  };
+}
