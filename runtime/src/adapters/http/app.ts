@@ -24,6 +24,11 @@ export interface AppDeps {
    * order. Each receives the same deps through its options.
    */
   readonly plugins?: readonly FastifyPluginAsync<{ deps: AppDeps }>[];
+  /**
+   * Plugins registered before the core routes, for the ones that must see every route
+   * (OpenAPI, rate limit, security headers, overload protection).
+   */
+  readonly prePlugins?: readonly FastifyPluginAsync<{ deps: AppDeps }>[];
 }
 
 declare module 'fastify' {
@@ -80,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ),
   );
 
+  for (const plugin of deps.prePlugins ?? []) await app.register(plugin, { deps });
   await registerRoutes(app, deps);
   for (const plugin of deps.plugins ?? []) await app.register(plugin, { deps });
   return app;
