@@ -32,8 +32,8 @@ proto: node_modules ## Regenerate TypeScript from proto/jobprocessing/v1 (buf ge
 synth: node_modules ## Synthesize charts-out/<env>/ and argocd/
 	npm run synth
 
-dev: ## Full local stack in Docker (docker compose)
-	@scripts/dev-docker.sh
+dev: ## Full local stack in Docker (docker compose); ARGS="--scale worker=3" passes options
+	@scripts/dev-docker.sh $(ARGS)
 
 dev-local: node_modules ## Run migrate + api + relay + worker against local Redis/PostgreSQL (no Docker)
 	@scripts/dev-local.sh

@@ -13,3 +13,6 @@ if ! diff -r proto/src/gen "$tmp/proto/src/gen" >/dev/null; then
   exit 1
 fi
 echo "drift: proto/src/gen is in sync"
+
+# Grafana dashboards (deploy/grafana/dashboards) from scripts/generate-dashboards.ts.
+node_modules/.bin/tsx scripts/generate-dashboards.ts --check

@@ -1,0 +1,495 @@
+/**
+ * Grafana dashboards as code: writes deploy/grafana/dashboards/*.json (provisioned by the
+ * docker compose Grafana). Every query is built from `METRIC_NAMES` of `@jobplane/runtime/config`,
+ * so a renamed metric breaks the build here, not a dashboard at 3 a.m.; test/delivery checks the
+ * written files against this generator and every PromQL metric name against the runtime's list.
+ *
+ * Usage: npx tsx scripts/generate-dashboards.ts [--check]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BACKLOG_STATES, METRIC_NAMES, QUEUE_STATES } from '@jobplane/runtime/config';
+import * as prettier from 'prettier';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const DASHBOARD_DIR = join(ROOT, 'deploy', 'grafana', 'dashboards');
+/** Must equal the uid in deploy/grafana/provisioning/datasources/prometheus.yml. */
+export const DATASOURCE_UID = 'jobplane-prometheus';
+/** Failure-rate threshold shared with the platform's alert rule (job failure rate > 5 %). */
+export const FAILURE_RATE_THRESHOLD = 0.05;
+
+const ds = { type: 'prometheus', uid: DATASOURCE_UID } as const;
+const M = METRIC_NAMES;
+const RATE = '$__rate_interval';
+const backlog = BACKLOG_STATES.join('|');
+const failedOutcomes = 'failed|dead_lettered';
+
+interface Target {
+  expr: string;
+  legend?: string;
+  instant?: boolean;
+}
+
+interface PanelSpec {
+  title: string;
+  description: string;
+  type: 'timeseries' | 'stat';
+  unit: string;
+  targets: Target[];
+  w?: number;
+  h?: number;
+  thresholds?: { value: number; color: string }[];
+  min?: number;
+}
+
+interface Dashboard {
+  uid: string;
+  title: string;
+  description: string;
+  tags: string[];
+  rows: PanelSpec[][];
+  variables?: { name: string; label: string; query: string }[];
+}
+
+function panelJson(spec: PanelSpec, id: number, x: number, y: number, w: number, h: number) {
+  const steps = [{ color: 'green', value: null as number | null }, ...(spec.thresholds ?? [])];
+  return {
+    id,
+    type: spec.type,
+    title: spec.title,
+    description: spec.description,
+    datasource: ds,
+    gridPos: { h, w, x, y },
+    fieldConfig: {
+      defaults: {
+        unit: spec.unit,
+        ...(spec.min !== undefined ? { min: spec.min } : {}),
+        thresholds: { mode: 'absolute', steps },
+        ...(spec.type === 'timeseries'
+          ? { custom: { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, showPoints: 'never' } }
+          : {}),
+      },
+      overrides: [],
+    },
+    options:
+      spec.type === 'stat'
+        ? {
+            reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+            colorMode: 'background',
+            graphMode: 'area',
+            textMode: 'auto',
+          }
+        : {
+            legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
+            tooltip: { mode: 'multi', sort: 'desc' },
+          },
+    targets: spec.targets.map((t, i) => ({
+      refId: String.fromCharCode(65 + i),
+      datasource: ds,
+      expr: t.expr,
+      legendFormat: t.legend ?? '__auto',
+      range: !t.instant,
+      instant: t.instant ?? false,
+    })),
+  };
+}
+
+function dashboardJson(d: Dashboard) {
+  const panels: ReturnType<typeof panelJson>[] = [];
+  let y = 0;
+  let id = 1;
+  for (const row of d.rows) {
+    const width = Math.floor(24 / row.length);
+    let x = 0;
+    let rowHeight = 0;
+    for (const spec of row) {
+      const w = spec.w ?? width;
+      const h = spec.h ?? (spec.type === 'stat' ? 5 : 8);
+      panels.push(panelJson(spec, id++, x, y, w, h));
+      x += w;
+      rowHeight = Math.max(rowHeight, h);
+    }
+    y += rowHeight;
+  }
+  return {
+    uid: d.uid,
+    title: d.title,
+    description: d.description,
+    tags: d.tags,
+    editable: false,
+    graphTooltip: 1,
+    schemaVersion: 39,
+    version: 1,
+    refresh: '30s',
+    time: { from: 'now-1h', to: 'now' },
+    timepicker: {},
+    timezone: 'browser',
+    annotations: { list: [] },
+    links: [
+      {
+        type: 'dashboards',
+        tags: ['jobplane'],
+        asDropdown: true,
+        title: 'Jobplane',
+        includeVars: false,
+        keepTime: true,
+      },
+    ],
+    templating: {
+      list: (d.variables ?? []).map((v) => ({
+        name: v.name,
+        label: v.label,
+        type: 'query',
+        datasource: ds,
+        query: { query: v.query, refId: `${v.name}-var` },
+        definition: v.query,
+        includeAll: true,
+        allValue: '.*',
+        multi: true,
+        current: { selected: true, text: ['All'], value: ['$__all'] },
+        refresh: 2,
+        sort: 1,
+      })),
+    },
+    panels,
+  };
+}
+
+const q = '{queue=~"$queue"}';
+const t = '{type=~"$type"}';
+
+export const DASHBOARDS: Record<string, Dashboard> = {
+  'jobplane-overview': {
+    uid: 'jobplane-overview',
+    title: 'Jobplane / System overview',
+    description: 'Is the platform up, taking jobs and finishing them?',
+    tags: ['jobplane'],
+    rows: [
+      [
+        {
+          title: 'Targets up',
+          description: 'Scrape targets answering, by component (api, relay, worker).',
+          type: 'stat',
+          unit: 'none',
+          targets: [
+            { expr: 'sum by (component) (up{job=~"jobplane-.*"})', legend: '{{component}}', instant: true },
+          ],
+          thresholds: [],
+        },
+        {
+          title: 'Backlog (waiting + prioritized + active)',
+          description: `Sum of ${M.queueJobs} over the scalable states, the number autoscaling follows.`,
+          type: 'stat',
+          unit: 'none',
+          targets: [
+            { expr: `sum(max by (queue, state) (${M.queueJobs}{state=~"${backlog}"}))`, instant: true },
+          ],
+        },
+        {
+          title: 'Oldest waiting job',
+          description: 'Age of the oldest job waiting in any queue.',
+          type: 'stat',
+          unit: 's',
+          targets: [{ expr: `max(${M.queueOldestWaiting})`, instant: true }],
+          thresholds: [
+            { value: 60, color: 'orange' },
+            { value: 300, color: 'red' },
+          ],
+        },
+        {
+          title: 'Outbox pending',
+          description: 'Accepted jobs not yet published to Redis by the relay.',
+          type: 'stat',
+          unit: 'none',
+          targets: [{ expr: `max(${M.outboxPending})`, instant: true }],
+          thresholds: [{ value: 1000, color: 'orange' }],
+        },
+      ],
+      [
+        {
+          title: 'Jobs submitted / s',
+          description: 'Accepted submissions per second by job type.',
+          type: 'timeseries',
+          unit: 'reqps',
+          targets: [{ expr: `sum by (type) (rate(${M.jobsSubmitted}[${RATE}]))`, legend: '{{type}}' }],
+        },
+        {
+          title: 'Attempts finished / s by outcome',
+          description: 'Job attempts that ended, by outcome (failed attempts are retried).',
+          type: 'timeseries',
+          unit: 'reqps',
+          targets: [{ expr: `sum by (outcome) (rate(${M.jobsCompleted}[${RATE}]))`, legend: '{{outcome}}' }],
+        },
+      ],
+      [
+        {
+          title: 'API latency',
+          description: 'HTTP request duration percentiles across routes.',
+          type: 'timeseries',
+          unit: 's',
+          targets: [0.5, 0.95, 0.99].map((p) => ({
+            expr: `histogram_quantile(${p}, sum by (le) (rate(${M.httpRequestDuration}_bucket[${RATE}])))`,
+            legend: `p${p * 100}`,
+          })),
+        },
+        {
+          title: 'API requests / s by status',
+          description: 'HTTP requests per second by status code.',
+          type: 'timeseries',
+          unit: 'reqps',
+          targets: [
+            { expr: `sum by (status) (rate(${M.httpRequestDuration}_count[${RATE}]))`, legend: '{{status}}' },
+          ],
+        },
+      ],
+      [
+        {
+          title: 'CPU by component',
+          description: 'Process CPU seconds per second.',
+          type: 'timeseries',
+          unit: 'percentunit',
+          targets: [
+            {
+              expr: `sum by (component) (rate(process_cpu_seconds_total{job=~"jobplane-.*"}[${RATE}]))`,
+              legend: '{{component}}',
+            },
+          ],
+        },
+        {
+          title: 'Resident memory by instance',
+          description: 'Process RSS per scraped instance.',
+          type: 'timeseries',
+          unit: 'bytes',
+          targets: [
+            {
+              expr: 'process_resident_memory_bytes{job=~"jobplane-.*"}',
+              legend: '{{component}} {{instance}}',
+            },
+          ],
+        },
+      ],
+    ],
+  },
+  'jobplane-queues': {
+    uid: 'jobplane-queues',
+    title: 'Jobplane / Queue health',
+    description: 'Depth, age and flow of every BullMQ queue.',
+    tags: ['jobplane'],
+    variables: [{ name: 'queue', label: 'Queue', query: `label_values(${M.queueJobs}, queue)` }],
+    rows: [
+      [
+        {
+          title: 'Backlog by queue',
+          description: `Waiting + prioritized + active jobs (${BACKLOG_STATES.join(' + ')}), the autoscaling signal.`,
+          type: 'timeseries',
+          unit: 'none',
+          min: 0,
+          targets: [
+            {
+              expr: `sum by (queue) (max by (queue, state) (${M.queueJobs}{queue=~"$queue", state=~"${backlog}"}))`,
+              legend: '{{queue}}',
+            },
+          ],
+        },
+        {
+          title: 'Jobs by state',
+          description: `Queue depth by BullMQ state (${QUEUE_STATES.join(', ')}).`,
+          type: 'timeseries',
+          unit: 'none',
+          min: 0,
+          targets: [{ expr: `max by (queue, state) (${M.queueJobs}${q})`, legend: '{{queue}} {{state}}' }],
+        },
+      ],
+      [
+        {
+          title: 'Oldest waiting job by queue',
+          description: 'Age of the oldest waiting job: grows when workers are missing or stuck.',
+          type: 'timeseries',
+          unit: 's',
+          min: 0,
+          targets: [{ expr: `max by (queue) (${M.queueOldestWaiting}${q})`, legend: '{{queue}}' }],
+          thresholds: [{ value: 300, color: 'red' }],
+        },
+        {
+          title: 'Delayed jobs (retry backoff, run_at)',
+          description: 'Jobs waiting for their backoff or scheduled time.',
+          type: 'timeseries',
+          unit: 'none',
+          min: 0,
+          targets: [
+            {
+              expr: `max by (queue) (${M.queueJobs}{queue=~"$queue", state="delayed"})`,
+              legend: '{{queue}}',
+            },
+          ],
+        },
+      ],
+      [
+        {
+          title: 'Flow: submitted vs finished / s',
+          description: 'When submissions outpace finished attempts, the backlog grows.',
+          type: 'timeseries',
+          unit: 'reqps',
+          targets: [
+            { expr: `sum(rate(${M.jobsSubmitted}[${RATE}]))`, legend: 'submitted' },
+            { expr: `sum(rate(${M.jobsCompleted}{outcome!="failed"}[${RATE}]))`, legend: 'finished' },
+          ],
+        },
+        {
+          title: 'Outbox pending',
+          description: 'Rows in the transactional outbox not yet published to BullMQ.',
+          type: 'timeseries',
+          unit: 'none',
+          min: 0,
+          targets: [{ expr: `max(${M.outboxPending})`, legend: 'pending' }],
+        },
+      ],
+    ],
+  },
+  'jobplane-job-sla': {
+    uid: 'jobplane-job-sla',
+    title: 'Jobplane / Job SLA',
+    description: 'How long jobs take and how often they fail, by job type.',
+    tags: ['jobplane'],
+    variables: [{ name: 'type', label: 'Job type', query: `label_values(${M.jobsCompleted}, type)` }],
+    rows: [
+      [
+        {
+          title: 'Failure rate (5 m)',
+          description: `Failed or dead-lettered attempts over all finished attempts; the alert fires above ${FAILURE_RATE_THRESHOLD * 100} %.`,
+          type: 'stat',
+          unit: 'percentunit',
+          targets: [
+            {
+              expr: `sum(rate(${M.jobsCompleted}{type=~"$type", outcome=~"${failedOutcomes}"}[5m])) / sum(rate(${M.jobsCompleted}${t}[5m]))`,
+              instant: true,
+            },
+          ],
+          thresholds: [{ value: FAILURE_RATE_THRESHOLD, color: 'red' }],
+        },
+        {
+          title: 'p95 job duration',
+          description: 'Duration of one attempt, 95th percentile over all selected types.',
+          type: 'stat',
+          unit: 's',
+          targets: [
+            {
+              expr: `histogram_quantile(0.95, sum by (le) (rate(${M.jobDuration}_bucket${t}[5m])))`,
+              instant: true,
+            },
+          ],
+        },
+        {
+          title: 'Oldest waiting job',
+          description: 'Time the oldest queued job has been waiting: the start-latency side of the SLA.',
+          type: 'stat',
+          unit: 's',
+          targets: [{ expr: `max(${M.queueOldestWaiting})`, instant: true }],
+          thresholds: [
+            { value: 60, color: 'orange' },
+            { value: 300, color: 'red' },
+          ],
+        },
+        {
+          title: 'Dead-lettered (1 h)',
+          description: 'Jobs that exhausted their attempts in the last hour; retry them through the API.',
+          type: 'stat',
+          unit: 'none',
+          targets: [
+            {
+              expr: `sum(increase(${M.jobsCompleted}{type=~"$type", outcome="dead_lettered"}[1h]))`,
+              instant: true,
+            },
+          ],
+          thresholds: [{ value: 1, color: 'red' }],
+        },
+      ],
+      [
+        {
+          title: 'Job duration percentiles',
+          description: 'p50 / p95 / p99 of one attempt, by job type.',
+          type: 'timeseries',
+          unit: 's',
+          w: 24,
+          targets: [0.5, 0.95, 0.99].map((p) => ({
+            expr: `histogram_quantile(${p}, sum by (le, type) (rate(${M.jobDuration}_bucket${t}[${RATE}])))`,
+            legend: `p${p * 100} {{type}}`,
+          })),
+        },
+      ],
+      [
+        {
+          title: 'Failure rate by type',
+          description: 'Failed or dead-lettered attempts over all finished attempts, by job type.',
+          type: 'timeseries',
+          unit: 'percentunit',
+          min: 0,
+          targets: [
+            {
+              expr: `sum by (type) (rate(${M.jobsCompleted}{type=~"$type", outcome=~"${failedOutcomes}"}[${RATE}])) / sum by (type) (rate(${M.jobsCompleted}${t}[${RATE}]))`,
+              legend: '{{type}}',
+            },
+          ],
+          thresholds: [{ value: FAILURE_RATE_THRESHOLD, color: 'red' }],
+        },
+        {
+          title: 'Outcomes / s by type',
+          description: 'Finished attempts per second by job type and outcome.',
+          type: 'timeseries',
+          unit: 'reqps',
+          targets: [
+            {
+              expr: `sum by (type, outcome) (rate(${M.jobsCompleted}${t}[${RATE}]))`,
+              legend: '{{type}} {{outcome}}',
+            },
+          ],
+        },
+      ],
+    ],
+  },
+};
+
+/** The dashboards' files, formatted exactly as committed. */
+export async function renderDashboards(): Promise<Record<string, string>> {
+  const options = (await prettier.resolveConfig(join(DASHBOARD_DIR, 'x.json'))) ?? {};
+  const out: Record<string, string> = {};
+  for (const [name, d] of Object.entries(DASHBOARDS)) {
+    out[`${name}.json`] = await prettier.format(JSON.stringify(dashboardJson(d)), {
+      ...options,
+      parser: 'json',
+    });
+  }
+  return out;
+}
+
+async function main() {
+  const check = process.argv.includes('--check');
+  const files = await renderDashboards();
+  let stale = 0;
+  for (const [file, text] of Object.entries(files)) {
+    const path = join(DASHBOARD_DIR, file);
+    let current = '';
+    try {
+      current = readFileSync(path, 'utf8');
+    } catch {
+      // missing: written below, or reported as stale
+    }
+    if (current === text) continue;
+    stale++;
+    if (check)
+      console.error(`drift: deploy/grafana/dashboards/${file} differs from scripts/generate-dashboards.ts`);
+    else writeFileSync(path, text);
+  }
+  if (check && stale > 0) process.exit(1);
+  console.log(
+    check ? 'drift: deploy/grafana/dashboards is in sync' : `wrote ${Object.keys(files).length} dashboards`,
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
