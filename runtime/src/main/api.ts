@@ -6,6 +6,7 @@ import { createJobQueries } from '../application/query-jobs.use-case.js';
 import { createSubmitJob } from '../application/submit-job.use-case.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import { catalog, type Core } from './context.js';
+import { edgeApiPlugins } from './edge.js';
 import { startRelayLoop, type RelayLoop } from './relay-loop.js';
 
 /** Wires the use cases into the HTTP app. Extra plugins (edge features) go in `plugins`. */
@@ -43,7 +44,7 @@ export interface RunningApi {
 
 /** `jobplane api`: the HTTP API, plus the relay when RELAY_IN_PROCESS=true. */
 export async function runApi(core: Core): Promise<RunningApi> {
-  const app = await buildApp(apiDeps(core));
+  const app = await buildApp({ ...apiDeps(core), ...edgeApiPlugins(core) });
   const address = await app.listen({ port: core.config.PORT, host: core.config.HOST });
   let relay: RelayLoop | null = null;
   if (core.config.RELAY_IN_PROCESS) relay = await startRelayLoop(core);

@@ -10,6 +10,7 @@ import { runMigrate } from './migrate.js';
 import { startRelayLoop } from './relay-loop.js';
 import { RUN_ONE_EXIT, runOne, runWorker } from './worker.js';
 import { startHealthServer } from '../adapters/http/health-server.js';
+import { withEdgeMetrics } from './edge.js';
 
 const USAGE = `usage: jobplane <command>
 
@@ -49,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     await runMigrate(config);
     return 0;
   }
-  const core = buildCore(config, command);
+  const core = withEdgeMetrics(buildCore(config, command), command);
   const log = core.logger;
   try {
     if (command === 'api') {

@@ -1,0 +1,54 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppDeps } from '../adapters/http/app.js';
+import { metricsPlugin } from '../adapters/http/edge/metrics.plugin.js';
+import { webhookPlugin } from '../adapters/http/edge/webhooks.plugin.js';
+import { BullmqQueueStats, postgresOldestWaiting } from '../adapters/metrics/bullmq-queue-stats.js';
+import { PromMetrics } from '../adapters/metrics/prom-metrics.js';
+import { createHandleWebhook } from '../application/handle-webhook.use-case.js';
+import { QUEUE_NAMES } from '../config/job-types.js';
+import type { JobplaneCommand } from '../config/schema.js';
+import { SYSTEM_CLOCK } from '../ports/clock.port.js';
+import type { Core } from './context.js';
+import { workerQueues } from './worker.js';
+
+/**
+ * Composition of the runtime's edge features (metrics, webhooks, OpenAPI, Connect, SSE, queue
+ * dashboard, limits) on top of the core. `cli.ts` calls `withEdgeMetrics`; `api.ts` passes
+ * `edgeApiPlugins` to `buildApp`.
+ */
+
+type Plugin = FastifyPluginAsync<{ deps: AppDeps }>;
+
+/** Replaces the core's no-op metrics with prom-client, reading queue depth at scrape time. */
+export function withEdgeMetrics(core: Core, command: JobplaneCommand): Core {
+  const queues = command === 'worker' ? workerQueues(core.config.WORKER_QUEUES) : [...QUEUE_NAMES];
+  const metrics = new PromMetrics({
+    defaultLabels: { process: command },
+    logger: core.logger,
+    // run-one is a short-lived Kubernetes Job: nothing scrapes its queue gauges.
+    ...(command === 'run-one'
+      ? {}
+      : {
+          queueStats: new BullmqQueueStats(
+            queues.map((q) => core.queue.queue(q)),
+            SYSTEM_CLOCK,
+            postgresOldestWaiting(core.pool),
+          ),
+        }),
+    ...(command === 'api' ? { outboxCount: () => core.store.countOutbox() } : {}),
+  });
+  return { ...core, metrics };
+}
+
+/** Fastify plugins of the API process: `prePlugins` see every route, `plugins` come after the core routes. */
+export function edgeApiPlugins(core: Core): Required<Pick<AppDeps, 'prePlugins' | 'plugins'>> {
+  const sources = core.config.JOBPLANE_WEBHOOKS ?? {};
+  const webhooks: Plugin = async (app, { deps }) => {
+    const handle = createHandleWebhook({ sources, submitJob: deps.submitJob, clock: SYSTEM_CLOCK });
+    await app.register(webhookPlugin({ handle, sources: Object.keys(sources) }));
+  };
+  const metrics: Plugin = async (app, { deps }) => {
+    await app.register(metricsPlugin(deps.metrics));
+  };
+  return { prePlugins: [], plugins: [metrics, webhooks] };
+}

@@ -1,0 +1,86 @@
+/**
+ * Test harness for the edge features: a real API app (core use cases + edge plugins) on the
+ * shared PostgreSQL and Redis, isolated by its own schema and BullMQ prefix, removed on stop.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { pino } from 'pino';
+import { buildApp } from '../../src/adapters/http/app.js';
+import { migrate } from '../../src/adapters/postgres/migrate.js';
+import { loadConfig, type JobplaneConfig } from '../../src/config/schema.js';
+import { apiDeps } from '../../src/main/api.js';
+import { buildCore, type Core } from '../../src/main/context.js';
+import { edgeApiPlugins, withEdgeMetrics } from '../../src/main/edge.js';
+import { SILENT_LOGGER } from '../../src/ports/logger.port.js';
+
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const API_KEY = 'edge-test-key-0123456789';
+export const CLIENT = 'edge-client';
+
+export interface EdgeEnv {
+  readonly schema: string;
+  readonly prefix: string;
+  readonly env: Record<string, string>;
+  readonly config: JobplaneConfig;
+}
+
+/** A fresh schema (migrated) and queue prefix; `extra` env vars are merged in. */
+export async function createEdgeEnv(extra: Record<string, string> = {}): Promise<EdgeEnv> {
+  const id = randomBytes(4).toString('hex');
+  const schema = `edge_${id}`;
+  const prefix = `edge-${id}`;
+  const env = {
+    DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    JOBPLANE_API_KEYS: `${CLIENT}:${API_KEY}`,
+    LOG_LEVEL: 'silent',
+    ...extra,
+  };
+  await migrate(DATABASE_URL, schema, SILENT_LOGGER);
+  return { schema, prefix, env, config: loadConfig(env, 'api') };
+}
+
+/** Drops the schema and every Redis key under the prefix (never anything else). */
+export async function destroyEdgeEnv(e: EdgeEnv): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${e.schema} CASCADE`);
+  await client.end();
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${e.prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+}
+
+export interface EdgeApi {
+  readonly core: Core;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Builds the API app exactly as `jobplane api` does (without listening unless asked). */
+export async function startEdgeApi(e: EdgeEnv): Promise<EdgeApi> {
+  const core = withEdgeMetrics(buildCore(e.config, 'api', { logger: pino({ level: 'silent' }) }), 'api');
+  const app = await buildApp({ ...apiDeps(core), ...edgeApiPlugins(core) });
+  await app.ready();
+  return {
+    core,
+    app,
+    async close() {
+      await app.close();
+      await core.close();
+    },
+  };
+}
+
+export const auth = { authorization: `Bearer ${API_KEY}` };
+export const newKey = (): string => randomUUID();
