@@ -5,7 +5,7 @@ import type { JobQueries } from '../../application/query-jobs.use-case.js';
 import type { SubmitJob } from '../../application/submit-job.use-case.js';
 import type { HealthCheck } from '../../ports/health.port.js';
 import type { Metrics } from '../../ports/metrics.port.js';
-import { problem, sendProblem, toProblem } from './problem.js';
+import { problem, sendProblem, toProblem, writeClientErrorProblem } from './problem.js';
 import { registerRoutes } from './routes/index.js';
 
 /** Everything the HTTP adapter needs; built by the composition root (main/api.ts). */
@@ -57,6 +57,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     disableRequestLogging: false,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised before a route runs (a path parameter over maxParamLength, a malformed URL)
+    // and by the HTTP parser are problem+json too (found by the hostile-input fault suite).
+    frameworkErrors: (err, request, reply) => sendProblem(reply, toProblem(err, request)),
+    clientErrorHandler: writeClientErrorProblem,
   });
   app.decorateRequest('clientId', '');
 

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError, type ErrorCode } from '../../domain/errors.js';
 
@@ -41,11 +42,14 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -57,6 +61,8 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'REQUEST.INVALID',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'REQUEST.INVALID',
   FST_ERR_VALIDATION: 'REQUEST.INVALID',
+  FST_ERR_MAX_PARAM_LENGTH: 'REQUEST.URI_TOO_LONG',
+  FST_ERR_BAD_URL: 'REQUEST.INVALID',
 };
 
 export function problem(status: number, code: string, detail: string, extra: Partial<Problem> = {}): Problem {
@@ -102,5 +108,25 @@ export function toProblem(err: unknown, request: FastifyRequest): Problem {
     {
       instance: request.url,
     },
+  );
+}
+
+/**
+ * Fastify `clientErrorHandler`: requests the HTTP parser refuses (control characters in a header,
+ * oversized headers, timeouts) get problem+json like every other error, instead of Fastify's
+ * default `application/json` body. Written straight to the socket: no request object exists.
+ */
+export function writeClientErrorProblem(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail]: [number, string, string] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'REQUEST.HEADERS_TOO_LARGE', 'the request headers exceed the size limit']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST.TIMEOUT', 'the request did not arrive in time']
+        : [400, 'REQUEST.MALFORMED', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify(problem(status, code, detail));
+  socket.end(
+    `HTTP/1.1 ${status} ${TITLES[status] ?? 'Error'}\r\nConnection: close\r\n` +
+      `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
