@@ -1,0 +1,462 @@
+/**
+ * Hostile input, property-based (fast-check), against a real `jobplane api` process over raw TCP
+ * (so header bytes an ordinary client would refuse to send still reach the server):
+ * malformed JSON, wrong types, huge and deeply nested bodies, unicode and control characters in
+ * keys and Idempotency-Keys, prototype-pollution keys, extra fields, garbage ids, queries and auth.
+ * Properties: never a 5xx; every error is application/problem+json with a stable `code` equal
+ * across runs for the same kind of input; a refused request changes no row (jobs, job_events, outbox).
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { FaultCluster } from '../support/faults/cluster.js';
+import { byProfile } from '../support/faults/profile.js';
+import { rawRequest, type RawResponse } from '../support/faults/raw-http.js';
+import { recordFigure } from '../support/faults/report.js';
+
+const RUNS = byProfile(60, 600);
+const BODY_LIMIT = 65_536;
+/** `AREA.WORD` codes, as domain/errors.ts and adapters/http/problem.ts define them. */
+const CODE = /^[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+$/;
+
+let cluster: FaultCluster;
+let port = 0;
+let ownJobId = '';
+const codesSeen = new Map<string, number>();
+let requests = 0;
+
+async function snapshot(): Promise<string> {
+  const [r] = await cluster.db.query<{ s: string }>(
+    `SELECT (SELECT count(*) FROM jobs) || '/' || (SELECT coalesce(max(update_time)::text, '') FROM jobs) || '/' ||
+            (SELECT count(*) FROM job_events) || '/' || (SELECT count(*) FROM outbox) AS s`,
+  );
+  return r?.s ?? '';
+}
+
+const auth = (): [string, string] => ['Authorization', `Bearer ${cluster.apiKey}`];
+const json: [string, string] = ['Content-Type', 'application/json'];
+
+async function send(
+  method: string,
+  path: string,
+  headers: readonly (readonly [string, string | Buffer])[],
+  body?: string | Buffer,
+): Promise<RawResponse> {
+  requests++;
+  return rawRequest(port, method, path, headers, body);
+}
+
+/** The universal property of every answer; returns the problem code (or undefined for 2xx/3xx). */
+function expectWellFormed(res: RawResponse, what: string): string | undefined {
+  expect(res.status, `${what}: never a 5xx (${res.body.slice(0, 300)})`).toBeLessThan(500);
+  if (res.status < 400) return undefined;
+  expect(res.headers['content-type'] ?? '', `${what}: problem+json`).toMatch(/^application\/problem\+json/);
+  const p = JSON.parse(res.body) as { code?: unknown; status?: unknown; title?: unknown; type?: unknown };
+  expect(typeof p.code === 'string' && CODE.test(p.code), `${what}: stable code, got ${String(p.code)}`).toBe(
+    true,
+  );
+  expect(p.status).toBe(res.status);
+  expect(typeof p.title).toBe('string');
+  const code = p.code as string;
+  codesSeen.set(code, (codesSeen.get(code) ?? 0) + 1);
+  return code;
+}
+
+/** Sends, checks well-formedness, and for refused requests checks that no row changed. */
+async function hostile(
+  method: string,
+  path: string,
+  headers: readonly (readonly [string, string | Buffer])[],
+  body?: string | Buffer,
+): Promise<{ res: RawResponse; code: string | undefined }> {
+  const before = await snapshot();
+  const res = await send(method, path, headers, body);
+  const code = expectWellFormed(res, `${method} ${path}`);
+  if (res.status >= 400)
+    expect(await snapshot(), `${method} ${path} refused with ${res.status} but changed rows`).toBe(before);
+  return { res, code };
+}
+
+const key = () => ['Idempotency-Key', crypto.randomUUID()] as [string, string];
+const nastyKeys = fc.constantFrom(
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'status',
+  'attempts',
+  'tenantId',
+  'clientId',
+  'id',
+  'state',
+  '',
+);
+const anyKey = fc.oneof(nastyKeys, fc.string({ unit: 'binary', maxLength: 20 }));
+/** Arbitrary JSON with hostile keys, bounded in size. */
+const hostileJson = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constant(null),
+    fc.boolean(),
+    fc.double(),
+    fc.integer(),
+    fc.string({ unit: 'binary', maxLength: 30 }),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(anyKey, tie('value'), { maxKeys: 4 }),
+  ),
+})).value;
+
+describe('hostile input to the HTTP API', () => {
+  beforeAll(async () => {
+    cluster = await FaultCluster.start({
+      workers: 0,
+      relay: false,
+      apiEnv: { BODY_LIMIT_BYTES: String(BODY_LIMIT), RATE_LIMIT_PER_MINUTE: '10000000' },
+    });
+    port = Number(new URL(cluster.apiUrl).port);
+    const res = await send(
+      'POST',
+      '/v1/jobs',
+      [auth(), json, key()],
+      JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 1 } }),
+    );
+    expect(res.status, res.body).toBe(202);
+    ownJobId = (JSON.parse(res.body) as { job: { id: string } }).job.id;
+  });
+  afterAll(async () => {
+    recordFigure({
+      suite: 'hostile-input',
+      fault: 'fast-check fuzzing of every route and header',
+      injections: requests,
+      accepted: 0,
+      lost: 0,
+      duplicateExecutions: 0,
+      recoveryMs: [],
+      notes: `problem codes seen: ${JSON.stringify(Object.fromEntries(codesSeen))}`,
+    });
+    await cluster?.stop();
+  });
+
+  function dumpOnFailure(): void {
+    onTestFailed(() => console.error(cluster.sup.dump(40)));
+  }
+
+  it('malformed JSON bodies → 400 REQUEST.MALFORMED_JSON, no row changed', async () => {
+    dumpOnFailure();
+    const valid = JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 5 } });
+    const malformed = fc.oneof(
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }).filter((s) => {
+        try {
+          // a leading BOM is allowed (RFC 8259 §8.1 lets parsers ignore it; the API does)
+          JSON.parse(s.replace(/^\uFEFF/, ''));
+          return false;
+        } catch {
+          return true;
+        }
+      }),
+      fc.integer({ min: 1, max: valid.length - 1 }).map((n) => valid.slice(0, n)),
+      fc.constantFrom(
+        '{',
+        '{"type":',
+        "{'type':'demo.sleep'}",
+        '{"type":"demo.sleep",}',
+        'NaN',
+        '\u0000',
+        '{"a":1}{"b":2}',
+        '\uFEFF{',
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(malformed, async (body) => {
+        const { res, code } = await hostile('POST', '/v1/jobs', [auth(), json, key()], body);
+        expect(res.status).toBe(400);
+        expect(['REQUEST.MALFORMED_JSON', 'REQUEST.INVALID']).toContain(code);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('arbitrary JSON values and wrong types in every field → 4xx problem, never a 5xx', async () => {
+    dumpOnFailure();
+    const body = fc.oneof(
+      hostileJson,
+      fc.record(
+        {
+          type: fc.oneof(fc.constant('demo.sleep'), hostileJson),
+          payload: fc.oneof(
+            fc.record(
+              {
+                durationMs: fc.oneof(fc.integer({ min: -5, max: 700_000 }), hostileJson),
+                failureRate: hostileJson,
+                seed: hostileJson,
+              },
+              { requiredKeys: [] },
+            ),
+            hostileJson,
+          ),
+          priority: hostileJson,
+          maxAttempts: hostileJson,
+          runAt: fc.oneof(fc.string({ maxLength: 40 }), hostileJson),
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const { res } = await hostile('POST', '/v1/jobs', [auth(), json, key()], JSON.stringify(b));
+        if (res.status < 300) expect((b as { type?: unknown }).type).toBe('demo.sleep');
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('extra fields and prototype-pollution keys (top level and payload) → 400, no row changed', async () => {
+    dumpOnFailure();
+    const extra = fc.dictionary(
+      nastyKeys.filter((k) => k !== ''),
+      hostileJson,
+      { minKeys: 1, maxKeys: 3 },
+    );
+    await fc.assert(
+      fc.asyncProperty(extra, fc.boolean(), async (fields, inPayload) => {
+        // Build the JSON text by hand: object spread would drop a real __proto__ key.
+        const extraText = Object.entries(fields)
+          .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? 'null'}`)
+          .join(',');
+        const text = inPayload
+          ? `{"type":"demo.sleep","payload":{"durationMs":5,${extraText}}}`
+          : `{"type":"demo.sleep","payload":{"durationMs":5},${extraText}}`;
+        const { res } = await hostile('POST', '/v1/jobs', [auth(), json, key()], text);
+        expect(res.status, text).toBe(400);
+      }),
+      { numRuns: RUNS },
+    );
+    // the process is unharmed: a normal submit still works and no prototype was polluted server-side
+    const ok = await send(
+      'POST',
+      '/v1/jobs',
+      [auth(), json, key()],
+      JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 1 } }),
+    );
+    expect(ok.status).toBe(202);
+    expect(ok.body).not.toMatch(/polluted/);
+  });
+
+  it('Idempotency-Keys with unicode, control characters, huge or empty values → 202 (replayable) or 400, never 5xx', async () => {
+    dumpOnFailure();
+    const body = JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 1 } });
+    const keyBytes = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 60 }).map((s) => Buffer.from(s, 'utf8')),
+      fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+      fc.integer({ min: 200, max: 20_000 }).map((n) => Buffer.from('k'.repeat(n))),
+      fc.constantFrom(
+        Buffer.from(''),
+        Buffer.from(' '),
+        Buffer.from('12345'),
+        Buffer.from('a:b'),
+        Buffer.from('\t'),
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(keyBytes, async (k) => {
+        // Bare CR/LF would end the header line; the HTTP parser's answer to that is covered below.
+        const bytes = Buffer.from(k.filter((b) => b !== 0x0d && b !== 0x0a));
+        const { res } = await hostile('POST', '/v1/jobs', [auth(), json, ['Idempotency-Key', bytes]], body);
+        expect([200, 202, 400, 431]).toContain(res.status);
+        if (res.status === 202) {
+          const again = await send('POST', '/v1/jobs', [auth(), json, ['Idempotency-Key', bytes]], body);
+          expect(again.status, 'same key + same body replays').toBe(200);
+          expect((JSON.parse(again.body) as { job: { id: string } }).job.id).toBe(
+            (JSON.parse(res.body) as { job: { id: string } }).job.id,
+          );
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('missing, duplicated or garbage Authorization → 401 problem, no row changed', async () => {
+    dumpOnFailure();
+    const body = JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 1 } });
+    const authHeaders = fc.oneof(
+      fc.constant([] as [string, string][]),
+      fc
+        .string({ unit: 'grapheme-ascii', maxLength: 80 })
+        .map((v) => [['Authorization', v]] as [string, string][]),
+      fc
+        .string({ unit: 'grapheme-ascii', maxLength: 80 })
+        .map((v) => [['Authorization', `Bearer ${v}`]] as [string, string][]),
+      fc.constant([
+        ['Authorization', 'Bearer '],
+        ['Authorization', 'Bearer x'],
+      ] as [string, string][]),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        authHeaders,
+        fc.constantFrom('GET /v1/jobs', 'POST /v1/jobs', `GET /v1/jobs/x`),
+        async (h, route) => {
+          const [method, path] = route.split(' ') as [string, string];
+          const { res, code } = await hostile(
+            method,
+            path,
+            [...h, json, key()],
+            method === 'POST' ? body : undefined,
+          );
+          expect(res.status).toBe(401);
+          expect(code).toBe('AUTH.UNAUTHENTICATED');
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('garbage ids in paths (read, events, :cancel, :retry, unknown verbs) → 4xx problem, no row changed', async () => {
+    dumpOnFailure();
+    const id = fc.oneof(
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 60 }),
+      fc.uuid(),
+      fc.constantFrom(
+        "' OR 1=1 --",
+        '00000000-0000-0000-0000-000000000000',
+        '..',
+        '%00',
+        'a'.repeat(5000),
+        `${'x'}:cancel`,
+      ),
+    );
+    const route = fc.constantFrom(
+      'GET /v1/jobs/{}',
+      'GET /v1/jobs/{}/events',
+      'POST /v1/jobs/{}:cancel',
+      'POST /v1/jobs/{}:retry',
+      'POST /v1/jobs/{}:explode',
+      'DELETE /v1/jobs/{}',
+    );
+    await fc.assert(
+      fc.asyncProperty(id, route, async (raw, r) => {
+        const [method, template] = r.split(' ') as [string, string];
+        const path = template.replace('{}', encodeURIComponent(raw));
+        const { res } = await hostile(method, path, [auth()]);
+        expect(res.status).toBeGreaterThanOrEqual(400);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('garbage list and events queries (state, type, pageSize, pageToken, repeated params) → 200 or 4xx problem', async () => {
+    dumpOnFailure();
+    const value = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.integer().map(String),
+      fc.constantFrom('queued', 'JOB_STATE_RUNNING', '-1', '0', '201', '1e309', 'NaN', 'eyJ9', '%', 'AAAA'),
+    );
+    const params = fc.array(
+      fc.tuple(
+        fc.constantFrom('state', 'type', 'pageSize', 'pageToken', 'page_size', 'x', '__proto__'),
+        value,
+      ),
+      { maxLength: 4 },
+    );
+    await fc.assert(
+      fc.asyncProperty(params, fc.boolean(), async (ps, events) => {
+        const qs = ps.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+        const path = events ? `/v1/jobs/${ownJobId}/events?${qs}` : `/v1/jobs?${qs}`;
+        const { res } = await hostile('GET', path, [auth()]);
+        expect([200, 400, 404]).toContain(res.status);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('huge and deeply nested bodies → 413 / 400 problem, the API keeps serving', async () => {
+    dumpOnFailure();
+    const cases: [string, string, number[]][] = [
+      [
+        '1 byte over the body limit',
+        JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 1, pad: 'x'.repeat(BODY_LIMIT) } }).slice(
+          0,
+          BODY_LIMIT + 1,
+        ),
+        [413],
+      ],
+      ['10× the body limit', `{"type":"demo.sleep","payload":{"s":"${'y'.repeat(BODY_LIMIT * 10)}"}}`, [413]],
+      [
+        'arrays nested 15,000 deep',
+        `{"type":"demo.sleep","payload":{"durationMs":${'['.repeat(15_000)}${']'.repeat(15_000)}}}`,
+        [400],
+      ],
+      [
+        'objects nested 5,000 deep in payload',
+        `{"type":"demo.sleep","payload":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`,
+        [400],
+      ],
+      ['objects nested 5,000 deep at top level', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`, [400]],
+      [
+        '10,000 keys',
+        `{"type":"demo.sleep","payload":{${Array.from({ length: 5000 }, (_, i) => `"k${i}":${i}`).join(',')}}}`,
+        [400],
+      ],
+      ['a 60 kB type name', JSON.stringify({ type: 'z'.repeat(60_000), payload: {} }), [400]],
+    ];
+    for (const [what, body, statuses] of cases) {
+      const { res } = await hostile('POST', '/v1/jobs', [auth(), json, key()], body);
+      expect(statuses, `${what}: got ${res.status} ${res.body.slice(0, 200)}`).toContain(res.status);
+    }
+    const ok = await send('GET', '/healthz', []);
+    expect(ok.status).toBe(200);
+  });
+
+  it('wrong or missing content types and methods → 4xx problem', async () => {
+    dumpOnFailure();
+    const ct = fc.oneof(
+      fc.constantFrom(
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/json; charset=utf-16',
+        'application/xml',
+        '',
+      ),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 40 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(ct, fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE'), async (type, method) => {
+        const headers: [string, string][] = [auth(), key()];
+        if (type !== '') headers.push(['Content-Type', type]);
+        const { res } = await hostile(
+          method,
+          '/v1/jobs',
+          headers,
+          '{"type":"demo.sleep","payload":{"durationMs":1}}',
+        );
+        if (res.status < 300) expect(type).toMatch(/json/i);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('header bytes the HTTP parser refuses (control characters, bare CR, NUL) → 400 problem+json', async () => {
+    dumpOnFailure();
+    const ctl = fc.integer({ min: 0, max: 31 }).filter((b) => b !== 9 && b !== 10);
+    await fc.assert(
+      fc.asyncProperty(
+        ctl,
+        fc.constantFrom('Idempotency-Key', 'Authorization', 'X-Request-Id'),
+        async (b, name) => {
+          const value = Buffer.from([0x61, b, 0x62]);
+          const headers: [string, string | Buffer][] = [auth(), json, key()].filter(([n]) => n !== name);
+          headers.push([name, value]);
+          const { res } = await hostile(
+            'POST',
+            '/v1/jobs',
+            headers,
+            '{"type":"demo.sleep","payload":{"durationMs":1}}',
+          );
+          expect(res.status).toBe(400);
+        },
+      ),
+      { numRuns: byProfile(30, 100) },
+    );
+  });
+});
