@@ -84,3 +84,49 @@ export async function startEdgeApi(e: EdgeEnv): Promise<EdgeApi> {
 
 export const auth = { authorization: `Bearer ${API_KEY}` };
 export const newKey = (): string => randomUUID();
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+  stepMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** Value of one series in a Prometheus text exposition (0 when absent); label order does not matter. */
+export function sample(body: string, series: string): number {
+  const parse = (text: string) => {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?$/.exec(text);
+    if (!m) return null;
+    const labels = (m[2] ?? '').match(/[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"/g) ?? [];
+    return `${m[1]}{${[...labels].sort().join(',')}}`;
+  };
+  const want = parse(series);
+  for (const line of body.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const sp = line.lastIndexOf(' ');
+    if (parse(line.slice(0, sp)) === want) return Number(line.slice(sp + 1));
+  }
+  return 0;
+}
