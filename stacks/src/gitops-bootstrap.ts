@@ -98,6 +98,24 @@ export function checkBootstrapObjects(objects: readonly ArgoObject[], repoURL: s
   }
 }
 
+/**
+ * The root Application as applied to one environment's cluster: `argocd/apps/` holds one
+ * Application per environment, and a cluster must sync only its own (`<env>.yaml`), or the dev
+ * cluster would also deploy staging and prod. Everything else stays as synthesized.
+ * @see https://argo-cd.readthedocs.io/en/stable/user-guide/directory/#including-file
+ */
+export function scopeRootToEnvironment(root: ArgoObject, environment: string): ArgoObject {
+  const source = appSource(root);
+  const directory = (source as { directory?: Record<string, unknown> }).directory ?? {};
+  return {
+    ...root,
+    spec: {
+      ...root.spec,
+      source: { ...source, directory: { ...directory, include: `${environment}.yaml` } },
+    },
+  };
+}
+
 /** Reads and checks the bootstrap objects from an `argocd/` folder. */
 export function loadBootstrapObjects(dir: string, repoURL: string): ArgoObject[] {
   const objects = BOOTSTRAP_FILES.flatMap((f) => {
@@ -119,6 +137,8 @@ export function loadBootstrapObjects(dir: string, repoURL: string): ArgoObject[]
 export interface GitOpsBootstrapProps {
   /** Folder holding the synthesized Argo CD objects. @default the repository's `argocd/` */
   readonly argocdDir?: string;
+  /** Environment of this cluster: the root Application syncs only `argocd/apps/<environment>.yaml`. */
+  readonly environment: string;
   /** Repository the root Application must point at. */
   readonly repoURL: string;
   /** Namespace Argo CD runs in (objects without a namespace go there). */
@@ -135,7 +155,9 @@ export class GitOpsBootstrap extends pulumi.ComponentResource {
 
   constructor(name: string, props: GitOpsBootstrapProps, opts?: pulumi.ComponentResourceOptions) {
     super('jobplane:gitops:GitOpsBootstrap', name, {}, opts);
-    this.objects = loadBootstrapObjects(props.argocdDir ?? DEFAULT_ARGOCD_DIR, props.repoURL);
+    this.objects = loadBootstrapObjects(props.argocdDir ?? DEFAULT_ARGOCD_DIR, props.repoURL).map((o) =>
+      o.kind === 'Application' ? scopeRootToEnvironment(o, props.environment) : o,
+    );
     const resources: k8s.apiextensions.CustomResource[] = [];
     // AppProject first: an Application whose project does not exist yet is rejected by Argo CD.
     const ordered = [...this.objects].sort((a, b) =>

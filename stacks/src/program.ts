@@ -147,6 +147,7 @@ export function createPlatform(cfg: StackConfig, options: PlatformOptions = {}):
     `${cfg.clusterName}-gitops`,
     {
       repoURL: GIT_REPO_URL,
+      environment: cfg.environment,
       argocdNamespace: addons.argocdNamespace,
       argocdRelease: addons.releases.argocd,
       ...(options.argocdDir ? { argocdDir: options.argocdDir } : {}),

@@ -62,7 +62,7 @@ describe('dev stack (kind)', () => {
   });
 
   it('bootstraps Argo CD with the synthesized AppProject and root Application', () => {
-    assertBootstrap(run);
+    assertBootstrap(run, 'dev');
   });
 
   it('creates the platform namespaces and Secrets', () => {

@@ -220,7 +220,7 @@ export function describeEksStack(stack: 'staging' | 'prod'): void {
     it('installs the pinned add-ons and bootstraps Argo CD after them', () => {
       const releases = assertPinnedReleases(run);
       for (const r of releases) expect(r.inputs.values.args).toBeUndefined();
-      assertBootstrap(run);
+      assertBootstrap(run, stack);
     });
 
     it('exports an exec-based kubeconfig as a secret, and the cluster name', () => {

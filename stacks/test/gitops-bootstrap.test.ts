@@ -9,6 +9,7 @@ import { GIT_REPO_URL, ENVIRONMENTS } from '../src/config.js';
 import {
   appSource,
   checkBootstrapObjects,
+  scopeRootToEnvironment,
   GitOpsBootstrap,
   loadBootstrapObjects,
   parseArgoObjects,
@@ -103,6 +104,15 @@ describe('bootstrap object checks', () => {
     expect(parseArgoObjects('---\n', 'empty.yaml')).toEqual([]);
   });
 
+  it('keeps other directory settings when scoping the root Application', () => {
+    const root = objects().find((o) => o.kind === 'Application')!;
+    (root.spec['source'] as Record<string, unknown>)['directory'] = { recurse: false, exclude: 'README*' };
+    expect(appSource(scopeRootToEnvironment(root, 'prod'))).toMatchObject({
+      path: 'argocd/apps',
+      directory: { recurse: false, exclude: 'README*', include: 'prod.yaml' },
+    });
+  });
+
   it('explains a missing argocd/ folder', () => {
     expect(() => loadBootstrapObjects(join(tmpdir(), 'no-such-argocd'), GIT_REPO_URL)).toThrow(
       /cannot read appproject.yaml from the argocd\/ folder \(run 'make synth'\)/,
@@ -129,7 +139,13 @@ describe('GitOpsBootstrap component (mocks)', () => {
     release = new k8s.helm.v3.Release('argocd', { chart: 'argo-cd', version: '9.5.4', namespace: 'argocd' });
     bootstrap = new GitOpsBootstrap(
       'boot',
-      { argocdDir: dir, repoURL: GIT_REPO_URL, argocdNamespace: 'argocd', argocdRelease: release },
+      {
+        argocdDir: dir,
+        environment: 'staging',
+        repoURL: GIT_REPO_URL,
+        argocdNamespace: 'argocd',
+        argocdRelease: release,
+      },
       {
         transformations: [
           (args) => {
@@ -162,5 +178,16 @@ describe('GitOpsBootstrap component (mocks)', () => {
     expect(project.inputs.spec).toEqual(original.spec);
     expect(project.inputs.metadata).toEqual({ ...original.metadata, namespace: 'argocd' });
     expect(bootstrap.rootApplication).toBe('jobplane-root');
+  });
+
+  it('scopes the root Application to the cluster environment, keeping the rest of the source', () => {
+    const run = wrap(resources);
+    const root = run.named('boot-application-jobplane-root');
+    const original = parse(readFileSync(join(ARGOCD_DIR, 'root-application.yaml'), 'utf8'));
+    expect(root.inputs.spec.source).toEqual({
+      ...original.spec.source,
+      directory: { include: 'staging.yaml' },
+    });
+    expect({ ...root.inputs.spec, source: undefined }).toEqual({ ...original.spec, source: undefined });
   });
 });

@@ -19,7 +19,7 @@ export function assertPinnedReleases(run: ProgramRun): RecordedResource[] {
 }
 
 /** The AppProject and the root Application are applied, pointing at this repository's argocd/apps. */
-export function assertBootstrap(run: ProgramRun): void {
+export function assertBootstrap(run: ProgramRun, environment: string): void {
   const [project, ...moreProjects] = run.ofType('kubernetes:argoproj.io/v1alpha1:AppProject');
   expect(moreProjects).toEqual([]);
   expect(project!.inputs.metadata).toMatchObject({ name: 'jobplane', namespace: 'argocd' });
@@ -29,6 +29,8 @@ export function assertBootstrap(run: ProgramRun): void {
   expect(root!.inputs.spec.source.repoURL).toBe(GIT_REPO_URL);
   expect(root!.inputs.spec.source.path.replace(/\/$/, '')).toBe('argocd/apps');
   expect(root!.inputs.metadata.namespace).toBe('argocd');
+  // The cluster syncs only its own environment's Application from argocd/apps.
+  expect(root!.inputs.spec.source.directory.include).toBe(`${environment}.yaml`);
   expect(run.outputs.rootApplication).toBe(root!.inputs.metadata.name);
 }
 
