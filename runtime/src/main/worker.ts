@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
 import { createQueueWorker, settle, toDelivery, RetryLaterError } from '../adapters/bullmq/bullmq-worker.js';
 import { startHealthServer } from '../adapters/http/health-server.js';
 import { createJobProcessor, type JobProcessor } from '../application/process-job.use-case.js';
@@ -8,7 +9,6 @@ import { queueSpecs, type QueueName } from '../config/job-types.js';
 import { DEFAULT_RETRY_POLICY } from '../domain/retry-policy.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import { catalog, type Core } from './context.js';
-import { UnrecoverableError } from 'bullmq';
 
 export function createProcessor(core: Core): JobProcessor {
   return createJobProcessor({
@@ -122,6 +122,7 @@ export async function runOne(core: Core): Promise<number> {
     processor,
     logger,
     autorun: false,
+    drainDelaySeconds: Math.min(5, config.RUN_ONE_WAIT_SECONDS),
   });
   const token = randomUUID();
   const deadline = Date.now() + config.RUN_ONE_WAIT_SECONDS * 1000;

@@ -30,6 +30,8 @@ export interface WorkerOptions {
   readonly processor: JobProcessor;
   readonly logger: Logger;
   readonly autorun?: boolean;
+  /** How long a blocking fetch waits for a job, in seconds (BullMQ `drainDelay`). */
+  readonly drainDelaySeconds?: number;
 }
 
 export function toDelivery(job: BullJob, queue: string): Delivery {
@@ -66,6 +68,7 @@ export function createQueueWorker(opts: WorkerOptions): Worker {
       stalledInterval: opts.stalledIntervalMs,
       maxStalledCount: opts.maxStalledCount,
       autorun: opts.autorun ?? true,
+      ...(opts.drainDelaySeconds ? { drainDelay: opts.drainDelaySeconds } : {}),
       settings: { backoffStrategy },
     },
   );

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+} from 'fastify';
 import type { JobControls } from '../../application/control-job.use-case.js';
 import type { JobQueries } from '../../application/query-jobs.use-case.js';
 import type { SubmitJob } from '../../application/submit-job.use-case.js';
@@ -53,8 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
     // Errors raised before a route runs (a path parameter over maxParamLength, a malformed URL)
