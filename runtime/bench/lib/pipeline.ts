@@ -1,0 +1,193 @@
+/**
+ * One measurement procedure for every durable pipeline (B3 reference and P platform), so both
+ * are measured the same way. Per round:
+ *  1. closed loop: `jobs` single submissions over 50 connections → accepted/s; wait until all are
+ *     terminal → end-to-end jobs/s (last finish − first create, from the database); PostgreSQL
+ *     commits, Redis commands and CPU seconds per job over this phase (counters read after an idle
+ *     pause long enough for PostgreSQL to flush its statistics); RSS of each process.
+ *  2. open loop at a fixed rate (1,000 requests/s in full mode) → POST p50/p99.
+ *  3. open loop at half the end-to-end peak of phase 1 → accept → start p50/p99 (database times).
+ */
+import type { BenchEnv } from './env.js';
+import { pgCommitCount, redisCommandCount } from './env.js';
+import type { RunContext } from './harness.js';
+import { closedLoop, openLoop } from './load.js';
+import type { RequestSpec } from './load.js';
+import { cpuSeconds, rssMiB } from './proc.js';
+import { percentile } from './stats.js';
+
+export interface JobTiming {
+  /** Epoch milliseconds. */
+  readonly created: number;
+  readonly started: number | null;
+  readonly finished: number | null;
+}
+
+export interface PipelineTarget {
+  readonly baseUrl: string;
+  /** The submit request for a job with this idempotency key. */
+  submit(key: string): RequestSpec;
+  /** Jobs whose idempotency key starts with `prefix`, in a terminal state. */
+  terminalCount(prefix: string): Promise<number>;
+  timings(prefix: string): Promise<JobTiming[]>;
+  /** Process ids by role, for CPU and RSS. */
+  pids(): Readonly<Record<string, number>>;
+}
+
+export interface PipelineSizes {
+  readonly jobs: number;
+  readonly connections: number;
+  readonly fixedRate: number;
+  readonly openLoopSeconds: number;
+  /** Idle pause before reading PostgreSQL statistics (they flush within 10 s of going idle). */
+  readonly statsPauseMs: number;
+  readonly drainTimeoutMs: number;
+}
+
+export function pipelineSizes(quick: boolean): PipelineSizes {
+  return quick
+    ? {
+        jobs: 200,
+        connections: 20,
+        fixedRate: 200,
+        openLoopSeconds: 1,
+        statsPauseMs: 0,
+        drainTimeoutMs: 30_000,
+      }
+    : {
+        jobs: 5_000,
+        connections: 50,
+        fixedRate: 1_000,
+        openLoopSeconds: 5,
+        statsPauseMs: 11_000,
+        drainTimeoutMs: 120_000,
+      };
+}
+
+export const PIPELINE_METRICS = {
+  acceptedPerSec: { unit: 'jobs/s', better: 'higher' },
+  e2eJobsPerSec: { unit: 'jobs/s', better: 'higher' },
+  pgCommitsPerJob: { unit: 'commits/job', better: 'lower' },
+  redisCmdsPerJob: { unit: 'cmds/job', better: 'lower' },
+  cpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
+  postP50Ms: { unit: 'ms (fixed rate)', better: 'lower' },
+  postP99Ms: { unit: 'ms (fixed rate)', better: 'lower' },
+  fixedRateFailed: { unit: 'requests', better: 'lower' },
+  acceptToStartP50Ms: { unit: 'ms (½ peak)', better: 'lower' },
+  acceptToStartP99Ms: { unit: 'ms (½ peak)', better: 'lower' },
+  halfPeakRate: { unit: 'jobs/s', better: 'higher' },
+} as const;
+
+async function waitTerminal(
+  target: PipelineTarget,
+  prefix: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let count = 0;
+  while (Date.now() < deadline) {
+    count = await target.terminalCount(prefix);
+    if (count >= expected) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(
+    `only ${count} of ${expected} jobs '${prefix}*' reached a terminal state within ${timeoutMs} ms`,
+  );
+}
+
+export async function measurePipeline(
+  target: PipelineTarget,
+  env: BenchEnv,
+  ctx: RunContext,
+  tag: string,
+): Promise<Record<string, number>> {
+  const sizes = pipelineSizes(ctx.quick);
+  const pids = target.pids();
+  const prefix = `${tag}-r${ctx.round}-`;
+
+  // Phase 1: closed loop.
+  const commits0 = await pgCommitCount(env.databaseUrl, env.databaseName);
+  const redis0 = await redisCommandCount(env.redisUrl);
+  const cpu0 = Object.values(pids).reduce((s, pid) => s + cpuSeconds(pid), 0);
+  const closed = await closedLoop({
+    url: target.baseUrl,
+    connections: sizes.connections,
+    amount: sizes.jobs,
+    request: (i) => target.submit(`${prefix}c-${i}`),
+  });
+  if (closed.non2xx > 0 || closed.errors > 0) {
+    throw new Error(
+      `closed loop: ${closed.non2xx} non-2xx answers and ${closed.errors} errors of ${closed.total}`,
+    );
+  }
+  await waitTerminal(target, `${prefix}c-`, sizes.jobs, sizes.drainTimeoutMs);
+  const rss: Record<string, number> = {};
+  for (const [role, pid] of Object.entries(pids)) rss[`${role}RssMiB`] = rssMiB(pid);
+  await new Promise((r) => setTimeout(r, sizes.statsPauseMs));
+  const commits1 = await pgCommitCount(env.databaseUrl, env.databaseName);
+  const redis1 = await redisCommandCount(env.redisUrl);
+  const cpu1 = Object.values(pids).reduce((s, pid) => s + cpuSeconds(pid), 0);
+  const timings = await target.timings(`${prefix}c-`);
+  const firstCreate = Math.min(...timings.map((t) => t.created));
+  const lastFinish = Math.max(...timings.map((t) => t.finished ?? Number.NaN));
+  const e2eJobsPerSec = sizes.jobs / ((lastFinish - firstCreate) / 1000);
+
+  // Phase 2: fixed-rate open loop.
+  const fixed = await openLoop({
+    url: target.baseUrl,
+    rate: sizes.fixedRate,
+    durationSeconds: sizes.openLoopSeconds,
+    request: (i) => target.submit(`${prefix}f-${i}`),
+  });
+  await waitTerminal(target, `${prefix}f-`, fixed.ok, sizes.drainTimeoutMs);
+
+  // Phase 3: open loop at half the end-to-end peak → accept → start.
+  const halfPeakRate = Math.max(10, Math.floor(e2eJobsPerSec / 2));
+  const half = await openLoop({
+    url: target.baseUrl,
+    rate: halfPeakRate,
+    durationSeconds: sizes.openLoopSeconds,
+    request: (i) => target.submit(`${prefix}h-${i}`),
+  });
+  await waitTerminal(target, `${prefix}h-`, half.ok, sizes.drainTimeoutMs);
+  const waits = (await target.timings(`${prefix}h-`))
+    .filter((t) => t.started !== null)
+    .map((t) => (t.started as number) - t.created);
+
+  return {
+    acceptedPerSec: closed.requestsPerSec,
+    e2eJobsPerSec,
+    pgCommitsPerJob: (commits1 - commits0) / sizes.jobs,
+    redisCmdsPerJob: (redis1 - redis0) / sizes.jobs,
+    cpuMsPerJob: ((cpu1 - cpu0) * 1000) / sizes.jobs,
+    postP50Ms: fixed.p50Ms,
+    postP99Ms: fixed.p99Ms,
+    fixedRateFailed: fixed.failed,
+    acceptToStartP50Ms: percentile(waits, 50),
+    acceptToStartP99Ms: percentile(waits, 99),
+    halfPeakRate,
+    ...rss,
+  };
+}
+
+/** Polls `url` until it answers 2xx. */
+export async function waitForHttp(
+  url: string,
+  timeoutMs = 30_000,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { headers });
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer 2xx within ${timeoutMs} ms (last: ${last.slice(0, 300)})`);
+}
