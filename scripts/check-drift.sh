@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when committed generated output differs from a fresh generation:
-# proto/src/gen (buf generate) and, once the construct library lands, charts-out/ + argocd/.
+# proto/src/gen (buf generate) and charts-out/ + argocd/ (make synth).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -16,3 +16,17 @@ echo "drift: proto/src/gen is in sync"
 
 # Grafana dashboards (deploy/grafana/dashboards) from scripts/generate-dashboards.ts.
 node_modules/.bin/tsx scripts/generate-dashboards.ts --check
+
+# charts-out/ and argocd/: synthesize into a temp dir with the committed image tags and compare.
+(unset JOBPLANE_IMAGE_TAG; node infra/dist/synth/main.js --out "$tmp/synth" >/dev/null) || {
+  echo "drift: synth failed (run 'npx tsc -b' first); see 'npm run synth'" >&2
+  exit 1
+}
+for dir in charts-out argocd; do
+  if ! diff -r "$dir" "$tmp/synth/$dir" >/dev/null 2>&1; then
+    echo "drift: $dir/ differs from a fresh synth; run 'make synth' and commit the result" >&2
+    diff -r "$dir" "$tmp/synth/$dir" | head -20 >&2 || true
+    exit 1
+  fi
+done
+echo "drift: charts-out/ and argocd/ are in sync"

@@ -1,0 +1,97 @@
+/**
+ * Jobplane's Prometheus alert rules as a rule-file object (`{ groups: [...] }`), built from the
+ * runtime's metric names. Used by the Prometheus construct (ConfigMap or PrometheusRule) and by
+ * the docker-compose Prometheus. Checked and unit-tested with `promtool` in infra/test.
+ * @see https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/
+ */
+import { BACKLOG_STATES, METRIC_NAMES } from '@jobplane/runtime/config';
+import { checkInt, PropValidationError } from './lib/errors.js';
+
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+}
+
+export interface AlertRuleFile {
+  readonly groups: { readonly name: string; readonly rules: AlertRule[] }[];
+}
+
+export interface AlertRuleOptions {
+  /** Failed (+ dead-lettered) share of completed jobs over 10 minutes. @default 0.05 */
+  readonly failureRateThreshold?: number;
+  /** Age of the oldest waiting job, per queue. @default 600 */
+  readonly oldestWaitingSeconds?: number;
+  /** Minutes the waiting backlog must grow before alerting. @default 15 */
+  readonly backlogGrowingMinutes?: number;
+  /** Regex of the scrape `job` labels of Jobplane services. @default 'jobplane.*' */
+  readonly jobRegex?: string;
+}
+
+/** The rule file: job failure rate > 5 %, backlog growing, oldest waiting job too old, service down. */
+export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFile {
+  const rate = options.failureRateThreshold ?? 0.05;
+  if (!(rate > 0 && rate < 1))
+    throw new PropValidationError(`'failureRateThreshold' (${rate}) must be in (0, 1)`);
+  const oldest = checkInt('oldestWaitingSeconds', options.oldestWaitingSeconds ?? 600, 1);
+  const growing = checkInt('backlogGrowingMinutes', options.backlogGrowingMinutes ?? 15, 1);
+  const jobRegex = options.jobRegex ?? 'jobplane.*';
+  const completed = METRIC_NAMES.jobsCompleted;
+  const waitingStates = BACKLOG_STATES.filter((s) => s !== 'active').join('|');
+  const waiting = `sum by (queue) (${METRIC_NAMES.queueJobs}{state=~"${waitingStates}"})`;
+  const pct = `${Math.round(rate * 1000) / 10} %`;
+  return {
+    groups: [
+      {
+        name: 'jobplane',
+        rules: [
+          {
+            alert: 'JobplaneJobFailureRateHigh',
+            expr:
+              `sum by (type) (rate(${completed}{outcome=~"failed|dead_lettered"}[10m]))` +
+              ` / sum by (type) (rate(${completed}[10m])) > ${rate}`,
+            for: '10m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: `More than ${pct} of {{ $labels.type }} jobs fail`,
+              description: `{{ $value | humanizePercentage }} of {{ $labels.type }} jobs failed over the last 10 minutes.`,
+            },
+          },
+          {
+            alert: 'JobplaneBacklogGrowing',
+            expr: `${waiting} > 0 and deriv(${waiting}[${growing}m:1m]) > 0`,
+            for: `${growing}m`,
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Queue {{ $labels.queue }} backlog keeps growing',
+              description: `The waiting backlog of {{ $labels.queue }} has grown for ${growing} minutes (now {{ $value }}); workers are not keeping up.`,
+            },
+          },
+          {
+            alert: 'JobplaneOldestWaitingJobTooOld',
+            expr: `max by (queue) (${METRIC_NAMES.queueOldestWaiting}) > ${oldest}`,
+            for: '5m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'Jobs on {{ $labels.queue }} wait too long',
+              description: `The oldest waiting job on {{ $labels.queue }} has waited {{ $value | humanizeDuration }} (limit ${oldest} s).`,
+            },
+          },
+          {
+            alert: 'JobplaneServiceDown',
+            expr: `up{job=~"${jobRegex}"} == 0`,
+            for: '2m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: '{{ $labels.job }} is down',
+              description:
+                '{{ $labels.job }} target {{ $labels.instance }} has not answered scrapes for 2 minutes.',
+            },
+          },
+        ],
+      },
+    ],
+  };
+}

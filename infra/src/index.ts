@@ -1,0 +1,34 @@
+/**
+ * `@jobplane/constructs`: the Jobplane platform as cdk8s constructs, the environment configs,
+ * the alert rules, in-process synthesis and the offline verifier.
+ */
+export * from './lib/errors.js';
+export type { ImageRef } from './lib/image.js';
+export type { ResourceSpec } from './lib/resources.js';
+export type { EnvVar, SecretKeyRef } from './lib/pod.js';
+export { RUNTIME_POD_LABEL } from './lib/pod.js';
+export { API_PORT, METRICS_PORT, DEFAULT_RUNTIME_SECRETS, type RuntimeSecrets } from './lib/runtime.js';
+export { SYNC_WAVES, type SyncWave } from './lib/sync.js';
+export { backlogQuery } from './lib/metrics.js';
+
+export * from './platform-namespace.js';
+export * from './service-account.js';
+export * from './job-api.js';
+export * from './relay.js';
+export * from './worker-pool.js';
+export * from './queue-scaler.js';
+export * from './isolated-job-template.js';
+export * from './batch-job-template.js';
+export * from './migrations.js';
+export * from './redis.js';
+export * from './postgres.js';
+export * from './prometheus.js';
+export * from './alert-rules.js';
+export * from './network-policies.js';
+export * from './argocd-project.js';
+export * from './argocd-application.js';
+export * from './job-platform.js';
+
+export * from './environments/index.js';
+export * from './synth/synthesize.js';
+export * from './verify/index.js';

@@ -1,0 +1,185 @@
+/**
+ * JobPlatform: the whole platform from one typed environment config — namespaces (restricted PSS,
+ * quota on the Jobs namespace), NetworkPolicies, data stores (in-cluster or external), Prometheus
+ * (in-cluster or operator), migrations, api, relay, one WorkerPool + QueueScaler per pooled queue
+ * and one IsolatedJobTemplate per isolated queue of the runtime's job-type catalog.
+ */
+import { Construct } from 'constructs';
+import { queueSpecs, type QueueName } from '@jobplane/runtime/config';
+import type { EnvironmentConfig, WorkerPoolSizing } from './environments/environment.js';
+import { IsolatedJobTemplate } from './isolated-job-template.js';
+import { JobApi } from './job-api.js';
+import { PropValidationError, checkDnsLabel } from './lib/errors.js';
+import type { ImageRef } from './lib/image.js';
+import { Migrations } from './migrations.js';
+import { NetworkPolicies, type DataStoreAccess } from './network-policies.js';
+import { PlatformNamespace } from './platform-namespace.js';
+import { Postgres } from './postgres.js';
+import { PROMETHEUS_PORT, Prometheus } from './prometheus.js';
+import { Redis } from './redis.js';
+import { Relay } from './relay.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** An additional worker pool (e.g. a second pool on a queue for benchmarks). */
+export interface ExtraWorkerPool extends WorkerPoolSizing {
+  /** Distinct name, e.g. `jobplane-worker-default-b`. */
+  readonly name: string;
+  readonly queue: QueueName;
+}
+
+export interface JobPlatformProps {
+  readonly environment: EnvironmentConfig;
+  /** Image tag (git SHA or release), never `latest`. */
+  readonly imageTag: string;
+  /** Optional image digest (`sha256:…`). @default none */
+  readonly imageDigest?: string;
+  /** Worker pools besides the one per pooled queue. @default none */
+  readonly extraWorkerPools?: readonly ExtraWorkerPool[];
+}
+
+export class JobPlatform extends Construct {
+  readonly api: JobApi;
+  readonly relay: Relay;
+  readonly workerPools: readonly WorkerPool[];
+  readonly isolatedJobs: readonly IsolatedJobTemplate[];
+  readonly prometheus: Prometheus;
+  readonly migrations: Migrations;
+  readonly namespaces: { readonly platform: string; readonly jobs: string };
+
+  constructor(scope: Construct, id: string, props: JobPlatformProps) {
+    super(scope, id);
+    const env = props.environment;
+    checkDnsLabel('environment.name', env.name);
+    const platform = checkDnsLabel('environment.namespaces.platform', env.namespaces?.platform ?? 'jobplane');
+    const jobs = checkDnsLabel('environment.namespaces.jobs', env.namespaces?.jobs ?? 'jobplane-jobs');
+    if (platform === jobs)
+      throw new PropValidationError(
+        `'environment.namespaces.jobs' ('${jobs}') must differ from the platform namespace`,
+      );
+    this.namespaces = { platform, jobs };
+    const image: ImageRef = {
+      repository: env.imageRepository,
+      tag: props.imageTag,
+      ...(props.imageDigest ? { digest: props.imageDigest } : {}),
+    };
+    const extraEnv: Record<string, string> = { LOG_LEVEL: env.logLevel ?? 'info' };
+
+    new PlatformNamespace(this, 'PlatformNamespace', { name: platform });
+    new PlatformNamespace(this, 'JobsNamespace', { name: jobs, quota: env.jobsQuota });
+
+    const inCluster = env.dataStores.mode === 'in-cluster';
+    const storageClassName =
+      env.dataStores.mode === 'in-cluster' ? env.dataStores.storageClassName : undefined;
+    const redis = new Redis(this, 'Redis', {
+      namespace: platform,
+      ...(env.dataStores.mode === 'external' ? { external: env.dataStores.redis } : { storageClassName }),
+    });
+    const postgres = new Postgres(this, 'Postgres', {
+      namespace: platform,
+      ...(env.dataStores.mode === 'external' ? { external: env.dataStores.postgres } : { storageClassName }),
+    });
+
+    const monitoring = env.monitoring;
+    this.prometheus = new Prometheus(this, 'Prometheus', {
+      mode: monitoring.mode,
+      namespace: platform,
+      scrapeNamespaces: [platform, jobs],
+      ...(monitoring.mode === 'operator' && monitoring.selectorLabels
+        ? { operatorSelectorLabels: monitoring.selectorLabels }
+        : {}),
+    });
+    const prometheusAddress =
+      monitoring.mode === 'operator' ? monitoring.prometheusAddress : this.prometheus.address;
+
+    const access = (store: Redis | Postgres): DataStoreAccess =>
+      store.external
+        ? { port: store.port, cidrs: store.external.cidrs }
+        : { port: store.port, selector: store.selector! };
+    new NetworkPolicies(this, 'NetworkPolicies', {
+      platformNamespace: platform,
+      jobsNamespace: jobs,
+      redis: access(redis),
+      postgres: access(postgres),
+      scraper:
+        monitoring.mode === 'operator'
+          ? { kind: 'namespace', namespace: monitoring.namespace }
+          : { kind: 'pods', selector: this.prometheus.selector!, port: PROMETHEUS_PORT },
+      ...(env.kedaNamespace ? { kedaNamespace: env.kedaNamespace } : {}),
+      ...(env.apiClientNamespaces ? { apiClientNamespaces: env.apiClientNamespaces } : {}),
+    });
+
+    // In-cluster databases do not exist before the Sync phase, so migrations run as a Sync hook
+    // in their own wave; against managed databases they run PreSync, before anything rolls out.
+    this.migrations = new Migrations(this, 'Migrations', {
+      image,
+      namespace: platform,
+      hook: inCluster ? 'Sync' : 'PreSync',
+    });
+
+    this.api = new JobApi(this, 'Api', {
+      image,
+      namespace: platform,
+      replicas: env.api.replicas,
+      ...(env.api.autoscaling ? { autoscaling: env.api.autoscaling } : {}),
+      ...(env.api.resources ? { resources: env.api.resources } : {}),
+      extraEnv,
+    });
+    this.relay = new Relay(this, 'Relay', {
+      image,
+      namespace: platform,
+      replicas: env.relay.replicas,
+      extraEnv,
+    });
+
+    const pools: WorkerPool[] = [];
+    const isolated: IsolatedJobTemplate[] = [];
+    const addPool = (cid: string, queue: QueueName, sizing: WorkerPoolSizing, name?: string) =>
+      pools.push(
+        new WorkerPool(this, cid, {
+          image,
+          queue,
+          namespace: platform,
+          ...(name ? { name } : {}),
+          ...(sizing.concurrency !== undefined ? { concurrency: sizing.concurrency } : {}),
+          ...(sizing.resources ? { resources: sizing.resources } : {}),
+          extraEnv,
+          scaling: {
+            prometheusAddress,
+            ...(sizing.minReplicas !== undefined ? { minReplicas: sizing.minReplicas } : {}),
+            ...(sizing.maxReplicas !== undefined ? { maxReplicas: sizing.maxReplicas } : {}),
+            ...(sizing.scaleToZero !== undefined ? { scaleToZero: sizing.scaleToZero } : {}),
+          },
+        }),
+      );
+    for (const spec of queueSpecs()) {
+      if (spec.mode === 'pooled') {
+        addPool(`Worker-${spec.name}`, spec.name, env.workers[spec.name] ?? {});
+      } else {
+        const sizing = env.isolated[spec.name] ?? {};
+        isolated.push(
+          new IsolatedJobTemplate(this, `Isolated-${spec.name}`, {
+            image,
+            queue: spec.name,
+            namespace: jobs,
+            prometheusAddress,
+            ...(sizing.maxReplicas !== undefined ? { maxReplicas: sizing.maxReplicas } : {}),
+            ...(sizing.resources ? { resources: sizing.resources } : {}),
+            extraEnv,
+          }),
+        );
+      }
+    }
+    const names = new Set(pools.map((p) => p.name));
+    for (const [i, extra] of (props.extraWorkerPools ?? []).entries()) {
+      if (names.has(extra.name)) {
+        throw new PropValidationError(
+          `'extraWorkerPools[${i}].name' ('${extra.name}') is already used by another worker pool`,
+        );
+      }
+      names.add(extra.name);
+      addPool(`ExtraWorker-${extra.name}`, extra.queue, extra, extra.name);
+    }
+    this.workerPools = pools;
+    this.isolatedJobs = isolated;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Pod-template builders that are secure by default: the restricted Pod Security Standard
+ * (non-root numeric user, seccomp RuntimeDefault, all capabilities dropped, no privilege escalation),
+ * a read-only root filesystem with an emptyDir on /tmp, and no auto-mounted service-account token.
+ * @see https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
+ */
+import { checkInt } from './errors.js';
+
+/** UID/GID the Jobplane image runs as (distroless `nonroot`, set numerically in runtime/Dockerfile). */
+export const DEFAULT_RUN_AS_USER = 65532;
+
+export type JsonObject = Record<string, unknown>;
+
+/** An env var with a literal value or a reference to a key of a Secret/ConfigMap. */
+export type EnvVar =
+  | { readonly name: string; readonly value: string }
+  | { readonly name: string; readonly valueFrom: { readonly secretKeyRef: SecretKeyRef } };
+
+/** Reference to one key of a Secret that exists in the cluster (never written by Jobplane). */
+export interface SecretKeyRef {
+  readonly name: string;
+  readonly key: string;
+  /** The pod starts without the Secret/key. @default false */
+  readonly optional?: boolean;
+}
+
+export function literalEnv(name: string, value: string | number | boolean): EnvVar {
+  return { name, value: String(value) };
+}
+
+export function secretEnv(name: string, ref: SecretKeyRef): EnvVar {
+  return {
+    name,
+    valueFrom: {
+      secretKeyRef: { name: ref.name, key: ref.key, ...(ref.optional ? { optional: true } : {}) },
+    },
+  };
+}
+
+/** Container-level security context of the restricted profile. */
+export function restrictedContainerSecurityContext(): JsonObject {
+  return {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Pod-level security context of the restricted profile. */
+export function restrictedPodSecurityContext(
+  prop: string,
+  runAsUser: number,
+  fsGroup: number = runAsUser,
+): JsonObject {
+  checkInt(`${prop}.runAsUser`, runAsUser, 1);
+  checkInt(`${prop}.fsGroup`, fsGroup, 1);
+  return {
+    runAsNonRoot: true,
+    runAsUser,
+    runAsGroup: fsGroup,
+    fsGroup,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+export interface PodTemplateOptions {
+  readonly labels: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+  readonly serviceAccountName: string;
+  readonly containers: JsonObject[];
+  readonly runAsUser?: number;
+  readonly fsGroup?: number;
+  /** Extra volumes besides the `tmp` emptyDir. */
+  readonly volumes?: JsonObject[];
+  readonly terminationGracePeriodSeconds?: number;
+  readonly restartPolicy?: 'Always' | 'Never' | 'OnFailure';
+  /** Spread replicas over nodes (K8: podAntiAffinity when replicas > 1). */
+  readonly antiAffinity?: boolean;
+  readonly automountServiceAccountToken?: boolean;
+  /** The pod runs the `jobplane` image: the verifier applies the env/command contract to it. */
+  readonly runtime?: boolean;
+}
+
+/** Pod label marking pods that run the `jobplane` image (contract checks apply to them). */
+export const RUNTIME_POD_LABEL = 'jobplane.dev/runtime';
+
+/** The `tmp` emptyDir every container mounts at /tmp (the root filesystem is read-only). */
+export const TMP_VOLUME = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } } as const;
+export const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' } as const;
+
+export function podTemplate(o: PodTemplateOptions): JsonObject {
+  const spec: JsonObject = {
+    serviceAccountName: o.serviceAccountName,
+    automountServiceAccountToken: o.automountServiceAccountToken ?? false,
+    enableServiceLinks: false,
+    securityContext: restrictedPodSecurityContext(
+      'securityContext',
+      o.runAsUser ?? DEFAULT_RUN_AS_USER,
+      o.fsGroup ?? o.runAsUser ?? DEFAULT_RUN_AS_USER,
+    ),
+    containers: o.containers,
+    volumes: [TMP_VOLUME, ...(o.volumes ?? [])],
+  };
+  if (o.terminationGracePeriodSeconds !== undefined)
+    spec['terminationGracePeriodSeconds'] = o.terminationGracePeriodSeconds;
+  if (o.restartPolicy !== undefined) spec['restartPolicy'] = o.restartPolicy;
+  if (o.antiAffinity) {
+    spec['affinity'] = {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            podAffinityTerm: {
+              topologyKey: 'kubernetes.io/hostname',
+              labelSelector: { matchLabels: o.labels },
+            },
+          },
+        ],
+      },
+    };
+  }
+  const labels = o.runtime ? { ...o.labels, [RUNTIME_POD_LABEL]: 'true' } : o.labels;
+  return {
+    metadata: { labels, ...(o.annotations ? { annotations: o.annotations } : {}) },
+    spec,
+  };
+}
+
+export interface ContainerOptions {
+  readonly name: string;
+  readonly image: string;
+  readonly command?: string[];
+  readonly args?: string[];
+  readonly env?: readonly EnvVar[];
+  readonly ports?: { name: string; containerPort: number }[];
+  readonly resources: JsonObject;
+  readonly livenessProbe?: JsonObject;
+  readonly readinessProbe?: JsonObject;
+  readonly startupProbe?: JsonObject;
+  readonly preStopSleepSeconds?: number;
+  readonly volumeMounts?: JsonObject[];
+}
+
+/** A container with the restricted security context and /tmp mounted. */
+export function container(o: ContainerOptions): JsonObject {
+  const c: JsonObject = {
+    name: o.name,
+    image: o.image,
+    imagePullPolicy: 'IfNotPresent',
+  };
+  if (o.command) c['command'] = o.command;
+  if (o.args) c['args'] = o.args;
+  if (o.env && o.env.length > 0) c['env'] = [...o.env].sort((a, b) => a.name.localeCompare(b.name));
+  if (o.ports)
+    c['ports'] = o.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' }));
+  c['resources'] = o.resources;
+  if (o.startupProbe) c['startupProbe'] = o.startupProbe;
+  if (o.livenessProbe) c['livenessProbe'] = o.livenessProbe;
+  if (o.readinessProbe) c['readinessProbe'] = o.readinessProbe;
+  if (o.preStopSleepSeconds !== undefined && o.preStopSleepSeconds > 0) {
+    // The native sleep action (Kubernetes ≥ 1.30) needs no shell in the image.
+    c['lifecycle'] = { preStop: { sleep: { seconds: o.preStopSleepSeconds } } };
+  }
+  c['securityContext'] = restrictedContainerSecurityContext();
+  c['volumeMounts'] = [TMP_MOUNT, ...(o.volumeMounts ?? [])];
+  return c;
+}
+
+/** HTTP probe on a named port. */
+export function httpProbe(
+  path: string,
+  port: string,
+  opts: { periodSeconds?: number; failureThreshold?: number } = {},
+): JsonObject {
+  return {
+    httpGet: { path, port },
+    periodSeconds: opts.periodSeconds ?? 10,
+    timeoutSeconds: 2,
+    failureThreshold: opts.failureThreshold ?? 3,
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Migrations: `jobplane migrate` as an Argo CD hook Job. With external databases it is a PreSync
+ * hook (schema first, then the rollout). With an in-cluster database it must run after the
+ * database exists, so it is a Sync hook in the migrations wave (after the data-stores wave).
+ * `BeforeHookCreation` replaces the previous run; its TTL cleans up finished Jobs.
+ * @see https://argo-cd.readthedocs.io/en/stable/user-guide/resource_hooks/
+ */
+import { Construct } from 'constructs';
+import { BatchJobTemplate } from './batch-job-template.js';
+import type { ImageRef } from './lib/image.js';
+import type { ResourceSpec } from './lib/resources.js';
+import type { RuntimeSecrets } from './lib/runtime.js';
+import type { ApiObject } from 'cdk8s';
+
+export interface MigrationsProps {
+  readonly image: ImageRef;
+  /** @default 'jobplane' */
+  readonly namespace?: string;
+  /** @default 'jobplane-migrate' */
+  readonly name?: string;
+  /** Argo CD hook phase. @default 'PreSync' */
+  readonly hook?: 'PreSync' | 'Sync';
+  /** @default 600 */
+  readonly activeDeadlineSeconds?: number;
+  /** @default { cpu: '100m', memory: '256Mi' } */
+  readonly resources?: ResourceSpec;
+  /** @default DEFAULT_RUNTIME_SECRETS */
+  readonly secrets?: Partial<RuntimeSecrets>;
+}
+
+export class Migrations extends Construct {
+  /** The L1 Job (escape hatch). */
+  readonly resource: ApiObject;
+  readonly hook: 'PreSync' | 'Sync';
+
+  constructor(scope: Construct, id: string, props: MigrationsProps) {
+    super(scope, id);
+    this.hook = props.hook ?? 'PreSync';
+    const job = new BatchJobTemplate(this, 'Job', {
+      image: props.image,
+      name: props.name ?? 'jobplane-migrate',
+      namespace: props.namespace ?? 'jobplane',
+      command: 'migrate',
+      backoffLimit: 2,
+      activeDeadlineSeconds: props.activeDeadlineSeconds ?? 600,
+      ttlSecondsAfterFinished: 3600,
+      resources: props.resources ?? { cpu: '100m', memory: '256Mi' },
+      secrets: props.secrets,
+      syncWave: 'migrations',
+      annotations: {
+        'argocd.argoproj.io/hook': this.hook,
+        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+      },
+    });
+    this.resource = job.resource;
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * Prometheus for Jobplane. `in-cluster` (dev): a Prometheus Deployment whose scrape config
+ * discovers the platform's Services (Kubernetes endpoints discovery, limited by namespaced RBAC to
+ * the platform namespaces) and loads {@link jobplaneAlertRules}. `operator` (clusters running
+ * prometheus-operator): ServiceMonitors and a PrometheusRule with the same rules instead.
+ * Either way KEDA reads the backlog from it.
+ * @see https://prometheus.io/docs/prometheus/latest/configuration/configuration/#kubernetes_sd_config
+ * @see https://prometheus-operator.dev/docs/api-reference/api/
+ */
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { jobplaneAlertRules, type AlertRuleOptions } from './alert-rules.js';
+import { checkDnsLabel } from './lib/errors.js';
+import { imageString, type ImageRef } from './lib/image.js';
+import { PART_OF, objectLabels, selectorLabels } from './lib/labels.js';
+import { container, httpProbe, podTemplate } from './lib/pod.js';
+import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
+import { argoAnnotations } from './lib/sync.js';
+
+/** Pinned upstream image (runs as nobody, uid 65534). */
+export const PROMETHEUS_IMAGE: ImageRef = { repository: 'quay.io/prometheus/prometheus', tag: 'v3.5.0' };
+export const PROMETHEUS_PORT = 9090;
+
+export interface PrometheusProps {
+  /** `in-cluster` Prometheus or prometheus-operator objects. @default 'in-cluster' */
+  readonly mode?: 'in-cluster' | 'operator';
+  /** @default 'jobplane' */
+  readonly namespace?: string;
+  /** Namespaces whose Jobplane Services are scraped. @default [namespace] */
+  readonly scrapeNamespaces?: readonly string[];
+  /** @default 'jobplane-prometheus' */
+  readonly name?: string;
+  /** @default PROMETHEUS_IMAGE */
+  readonly image?: ImageRef;
+  /** Local TSDB retention. @default '2d' */
+  readonly retention?: string;
+  /** @default { cpu: '100m', memory: '512Mi' } */
+  readonly resources?: ResourceSpec;
+  /** Thresholds of the alert rules. @default jobplaneAlertRules defaults */
+  readonly rules?: AlertRuleOptions;
+  /** Labels the operator's Prometheus selects ServiceMonitors/PrometheusRules by. @default { release: 'prometheus' } */
+  readonly operatorSelectorLabels?: Record<string, string>;
+}
+
+export class Prometheus extends Construct {
+  /** The L1 Deployment (in-cluster) or PrometheusRule (operator): the escape hatch. */
+  readonly resource: ApiObject;
+  readonly mode: 'in-cluster' | 'operator';
+  readonly namespace: string;
+  readonly name: string;
+  /** Selector of the Prometheus pods (in-cluster only). */
+  readonly selector?: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: PrometheusProps = {}) {
+    super(scope, id);
+    this.mode = props.mode ?? 'in-cluster';
+    this.namespace = checkDnsLabel('namespace', props.namespace ?? 'jobplane');
+    this.name = checkDnsLabel('name', props.name ?? 'jobplane-prometheus');
+    const scrapeNamespaces = [...(props.scrapeNamespaces ?? [this.namespace])].map((n, i) =>
+      checkDnsLabel(`scrapeNamespaces[${i}]`, n),
+    );
+    const rules = jobplaneAlertRules(props.rules);
+    const labels = objectLabels('prometheus', this.name);
+
+    if (this.mode === 'operator') {
+      const opLabels = { ...labels, ...(props.operatorSelectorLabels ?? { release: 'prometheus' }) };
+      for (const [suffix, component, port] of [
+        ['api', 'api', 'http'],
+        ['workers', 'worker', 'metrics'],
+        ['relay', 'relay', 'metrics'],
+      ] as const) {
+        new ApiObject(this, `ServiceMonitor-${suffix}`, {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'ServiceMonitor',
+          metadata: {
+            name: `jobplane-${suffix}`,
+            namespace: this.namespace,
+            labels: opLabels,
+            annotations: argoAnnotations('scalers', { crdBacked: true }),
+          },
+          spec: {
+            selector: {
+              matchLabels: { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/component': component },
+            },
+            namespaceSelector: { matchNames: scrapeNamespaces },
+            endpoints: [{ port, path: '/metrics', interval: '15s' }],
+          },
+        });
+      }
+      this.resource = new ApiObject(this, 'Resource', {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PrometheusRule',
+        metadata: {
+          name: 'jobplane',
+          namespace: this.namespace,
+          labels: opLabels,
+          annotations: argoAnnotations('scalers', { crdBacked: true }),
+        },
+        spec: rules,
+      });
+      return;
+    }
+
+    this.selector = { ...selectorLabels('prometheus', this.name) };
+    // The discovery token is the one exception to RB2: Prometheus must list endpoints.
+    new ApiObject(this, 'ServiceAccount', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels,
+        annotations: argoAnnotations('foundation'),
+      },
+      automountServiceAccountToken: false,
+    });
+    for (const ns of scrapeNamespaces) {
+      new ApiObject(this, `Role-${ns}`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: this.name, namespace: ns, labels, annotations: argoAnnotations('foundation') },
+        rules: [
+          { apiGroups: [''], resources: ['endpoints', 'pods', 'services'], verbs: ['get', 'list', 'watch'] },
+          { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+        ],
+      });
+      new ApiObject(this, `RoleBinding-${ns}`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: this.name, namespace: ns, labels, annotations: argoAnnotations('foundation') },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.name },
+        subjects: [{ kind: 'ServiceAccount', name: this.name, namespace: this.namespace }],
+      });
+    }
+
+    const config = {
+      global: { scrape_interval: '15s', evaluation_interval: '15s' },
+      rule_files: ['/etc/prometheus/rules/*.yaml'],
+      scrape_configs: [
+        { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
+        {
+          job_name: 'jobplane',
+          kubernetes_sd_configs: [{ role: 'endpoints', namespaces: { names: scrapeNamespaces } }],
+          relabel_configs: [
+            {
+              source_labels: ['__meta_kubernetes_service_label_app_kubernetes_io_part_of'],
+              regex: PART_OF,
+              action: 'keep',
+            },
+            {
+              source_labels: ['__meta_kubernetes_endpoint_port_name'],
+              regex: 'http|metrics',
+              action: 'keep',
+            },
+            {
+              source_labels: ['__meta_kubernetes_service_label_app_kubernetes_io_component'],
+              regex: 'api|worker|relay',
+              action: 'keep',
+            },
+            // Same `job` label as prometheus-operator's ServiceMonitors: the Service name.
+            { source_labels: ['__meta_kubernetes_service_name'], target_label: 'job' },
+            { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
+            { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
+          ],
+        },
+      ],
+    };
+    new ApiObject(this, 'Config', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels,
+        annotations: argoAnnotations('foundation'),
+      },
+      data: {
+        'prometheus.yml': stringify(config, { lineWidth: 0 }),
+        'jobplane.rules.yaml': stringify(rules, { lineWidth: 0 }),
+      },
+    });
+
+    this.resource = new ApiObject(this, 'Resource', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels,
+        annotations: argoAnnotations('workloads'),
+      },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: this.selector },
+        strategy: { type: 'Recreate' },
+        template: podTemplate({
+          labels: { ...labels },
+          serviceAccountName: this.name,
+          automountServiceAccountToken: true,
+          runAsUser: 65534,
+          fsGroup: 65534,
+          volumes: [
+            {
+              name: 'config',
+              configMap: { name: this.name, items: [{ key: 'prometheus.yml', path: 'prometheus.yml' }] },
+            },
+            {
+              name: 'rules',
+              configMap: {
+                name: this.name,
+                items: [{ key: 'jobplane.rules.yaml', path: 'jobplane.rules.yaml' }],
+              },
+            },
+            { name: 'data', emptyDir: { sizeLimit: '2Gi' } },
+          ],
+          containers: [
+            container({
+              name: 'prometheus',
+              image: imageString('image', props.image ?? PROMETHEUS_IMAGE),
+              args: [
+                '--config.file=/etc/prometheus/config/prometheus.yml',
+                '--storage.tsdb.path=/prometheus',
+                `--storage.tsdb.retention.time=${props.retention ?? '2d'}`,
+                `--web.listen-address=:${PROMETHEUS_PORT}`,
+              ],
+              ports: [{ name: 'web', containerPort: PROMETHEUS_PORT }],
+              resources: resourceRequirements(props.resources ?? { cpu: '100m', memory: '512Mi' }),
+              livenessProbe: httpProbe('/-/healthy', 'web'),
+              readinessProbe: httpProbe('/-/ready', 'web', { periodSeconds: 5 }),
+              volumeMounts: [
+                { name: 'config', mountPath: '/etc/prometheus/config', readOnly: true },
+                { name: 'rules', mountPath: '/etc/prometheus/rules', readOnly: true },
+                { name: 'data', mountPath: '/prometheus' },
+              ],
+            }),
+          ],
+        }),
+      },
+    });
+
+    new ApiObject(this, 'Service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels,
+        annotations: argoAnnotations('workloads'),
+      },
+      spec: {
+        selector: this.selector,
+        ports: [{ name: 'web', port: PROMETHEUS_PORT, targetPort: 'web', protocol: 'TCP' }],
+      },
+    });
+  }
+
+  /** URL KEDA and users query. */
+  get address(): string {
+    return `http://${this.name}.${this.namespace}.svc:${PROMETHEUS_PORT}`;
+  }
+}

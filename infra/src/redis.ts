@@ -1,0 +1,154 @@
+/**
+ * Redis for BullMQ. In-cluster (dev): a one-replica StatefulSet with a PVC, AOF (`everysec`) and
+ * `maxmemory-policy noeviction` — the only policy under which BullMQ keeps its guarantees
+ * (docs.bullmq.io/guide/going-to-production) — running non-root with a read-only root filesystem.
+ * External (ElastiCache): no objects; the endpoint feeds NetworkPolicies and the URL comes from
+ * the referenced Secret.
+ * @see https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/
+ */
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { checkDnsLabel, checkInt } from './lib/errors.js';
+import { imageString, type ImageRef } from './lib/image.js';
+import { objectLabels, selectorLabels } from './lib/labels.js';
+import { container, podTemplate } from './lib/pod.js';
+import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
+import { argoAnnotations } from './lib/sync.js';
+import { PlatformServiceAccount } from './service-account.js';
+
+/** Pinned upstream image (alpine variant: uid/gid 999). */
+export const REDIS_IMAGE: ImageRef = { repository: 'redis', tag: '7.4.2-alpine' };
+
+/** A managed data store reached over the network (ElastiCache, RDS). */
+export interface ExternalEndpoint {
+  /** CIDR blocks the store lives in (NetworkPolicy egress), e.g. the VPC's private subnets. */
+  readonly cidrs: readonly string[];
+  /** @default the store's standard port */
+  readonly port?: number;
+}
+
+export interface RedisProps {
+  /** Use a managed Redis instead of the in-cluster StatefulSet. @default in-cluster */
+  readonly external?: ExternalEndpoint;
+  /** @default 'jobplane' */
+  readonly namespace?: string;
+  /** @default 'jobplane-redis' */
+  readonly name?: string;
+  /** @default REDIS_IMAGE */
+  readonly image?: ImageRef;
+  /** PVC size. @default '1Gi' */
+  readonly storage?: string;
+  /** @default cluster default */
+  readonly storageClassName?: string;
+  /** Redis `maxmemory` in MiB; keep below the memory limit. @default 200 */
+  readonly maxMemoryMb?: number;
+  /** @default { cpu: '100m', memory: '256Mi' } */
+  readonly resources?: ResourceSpec;
+}
+
+export class Redis extends Construct {
+  /** The L1 StatefulSet (escape hatch); undefined for an external Redis. */
+  readonly resource?: ApiObject;
+  readonly port: number;
+  readonly external?: ExternalEndpoint;
+  /** Labels of the Redis pods (in-cluster only). */
+  readonly selector?: Record<string, string>;
+  readonly namespace: string;
+
+  constructor(scope: Construct, id: string, props: RedisProps = {}) {
+    super(scope, id);
+    this.namespace = checkDnsLabel('namespace', props.namespace ?? 'jobplane');
+    this.port = checkInt('external.port', props.external?.port ?? 6379, 1, 65535);
+    if (props.external) {
+      this.external = props.external;
+      return;
+    }
+    const name = checkDnsLabel('name', props.name ?? 'jobplane-redis');
+    const maxMemory = checkInt('maxMemoryMb', props.maxMemoryMb ?? 200, 16);
+    const labels = objectLabels('redis', name);
+    this.selector = { ...selectorLabels('redis', name) };
+    const sa = new PlatformServiceAccount(this, 'ServiceAccount', {
+      name,
+      namespace: this.namespace,
+      labels,
+    });
+
+    new ApiObject(this, 'Service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: this.namespace, labels, annotations: argoAnnotations('dataStores') },
+      spec: {
+        selector: this.selector,
+        ports: [{ name: 'redis', port: this.port, targetPort: 'redis', protocol: 'TCP' }],
+      },
+    });
+
+    this.resource = new ApiObject(this, 'Resource', {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name, namespace: this.namespace, labels, annotations: argoAnnotations('dataStores') },
+      spec: {
+        serviceName: name,
+        replicas: 1,
+        selector: { matchLabels: this.selector },
+        template: podTemplate({
+          labels: { ...labels },
+          serviceAccountName: sa.name,
+          runAsUser: 999,
+          fsGroup: 999,
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            container({
+              name: 'redis',
+              image: imageString('image', props.image ?? REDIS_IMAGE),
+              command: ['redis-server'],
+              args: [
+                '--port',
+                String(this.port),
+                '--dir',
+                '/data',
+                '--appendonly',
+                'yes',
+                '--appendfsync',
+                'everysec',
+                '--save',
+                '',
+                '--maxmemory',
+                `${maxMemory}mb`,
+                '--maxmemory-policy',
+                'noeviction',
+                '--protected-mode',
+                'no',
+              ],
+              ports: [{ name: 'redis', containerPort: this.port }],
+              resources: resourceRequirements(props.resources ?? { cpu: '100m', memory: '256Mi' }),
+              livenessProbe: {
+                tcpSocket: { port: 'redis' },
+                periodSeconds: 10,
+                timeoutSeconds: 2,
+                failureThreshold: 3,
+              },
+              readinessProbe: {
+                tcpSocket: { port: 'redis' },
+                periodSeconds: 5,
+                timeoutSeconds: 2,
+                failureThreshold: 3,
+              },
+              volumeMounts: [{ name: 'data', mountPath: '/data' }],
+            }),
+          ],
+        }),
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data' },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              ...(props.storageClassName ? { storageClassName: props.storageClassName } : {}),
+              resources: { requests: { storage: props.storage ?? '1Gi' } },
+            },
+          },
+        ],
+      },
+    });
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Relay: the outbox relay and reconciler (`jobplane relay`) as its own Deployment. Several replicas
+ * are safe (the runtime claims outbox rows with SKIP LOCKED and BullMQ job ids are idempotent), so
+ * two replicas give availability without coordination.
+ * @see https://microservices.io/patterns/data/transactional-outbox.html
+ */
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { checkDnsLabel, checkInt } from './lib/errors.js';
+import { imageString, type ImageRef } from './lib/image.js';
+import { objectLabels, selectorLabels } from './lib/labels.js';
+import { container, httpProbe, podTemplate } from './lib/pod.js';
+import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
+import { DEFAULT_RUNTIME_SECRETS, METRICS_PORT, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
+import { argoAnnotations } from './lib/sync.js';
+import { PlatformServiceAccount } from './service-account.js';
+
+export interface RelayProps {
+  readonly image: ImageRef;
+  /** @default 'jobplane' */
+  readonly namespace?: string;
+  /** @default 'jobplane-relay' */
+  readonly name?: string;
+  /** 1 or 2 (more adds nothing but Redis/PostgreSQL load). @default 1 */
+  readonly replicas?: number;
+  /** @default { cpu: '50m', memory: '192Mi' } */
+  readonly resources?: ResourceSpec;
+  /** @default DEFAULT_RUNTIME_SECRETS */
+  readonly secrets?: Partial<RuntimeSecrets>;
+  /** Extra runtime config (schema keys, no credentials). @default none */
+  readonly extraEnv?: Record<string, string>;
+}
+
+export class Relay extends Construct {
+  /** The L1 Deployment (escape hatch). */
+  readonly resource: ApiObject;
+  readonly name: string;
+  readonly namespace: string;
+  readonly selector: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: RelayProps) {
+    super(scope, id);
+    this.name = checkDnsLabel('name', props.name ?? 'jobplane-relay');
+    this.namespace = checkDnsLabel('namespace', props.namespace ?? 'jobplane');
+    const replicas = checkInt('replicas', props.replicas ?? 1, 1, 2);
+    const secrets = { ...DEFAULT_RUNTIME_SECRETS, ...props.secrets };
+    const labels = objectLabels('relay', this.name);
+    this.selector = { ...selectorLabels('relay', this.name) };
+    const sa = new PlatformServiceAccount(this, 'ServiceAccount', {
+      name: this.name,
+      namespace: this.namespace,
+      labels,
+    });
+    const env = runtimeEnv(
+      'relay',
+      [
+        ['DATABASE_URL', secrets.database],
+        ['REDIS_URL', secrets.redis],
+      ],
+      { METRICS_PORT },
+      props.extraEnv,
+    );
+    this.resource = new ApiObject(this, 'Resource', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels,
+        annotations: argoAnnotations('workloads'),
+      },
+      spec: {
+        replicas,
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: this.selector },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        template: podTemplate({
+          runtime: true,
+          labels: { ...labels },
+          serviceAccountName: sa.name,
+          terminationGracePeriodSeconds: 30,
+          antiAffinity: replicas > 1,
+          containers: [
+            container({
+              name: 'relay',
+              image: imageString('image', props.image),
+              args: ['relay'],
+              env,
+              ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+              resources: resourceRequirements(props.resources ?? { cpu: '50m', memory: '192Mi' }),
+              livenessProbe: httpProbe('/healthz', 'metrics'),
+              readinessProbe: httpProbe('/readyz', 'metrics', { periodSeconds: 5 }),
+            }),
+          ],
+        }),
+      },
+    });
+    new ApiObject(this, 'MetricsService', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: `${this.name}-metrics`,
+        namespace: this.namespace,
+        labels,
+        annotations: argoAnnotations('workloads'),
+      },
+      spec: {
+        clusterIP: 'None',
+        selector: this.selector,
+        ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: 'metrics', protocol: 'TCP' }],
+      },
+    });
+    new ApiObject(this, 'Pdb', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels,
+        annotations: argoAnnotations('workloads'),
+      },
+      spec: {
+        maxUnavailable: 1,
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+        selector: { matchLabels: this.selector },
+      },
+    });
+  }
+}

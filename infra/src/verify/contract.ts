@@ -1,0 +1,201 @@
+/**
+ * Contract with the runtime (`@jobplane/runtime/config`, read dynamically so added keys are
+ * picked up): containers of runtime pods run a real `jobplane` subcommand, set only env vars the
+ * config schema accepts, set every env var the subcommand requires, and literal values parse
+ * under the schema. KEDA triggers use real scaler types with known metadata keys, and Jobplane
+ * scalers count the real backlog.
+ */
+import {
+  BACKLOG_STATES,
+  CONFIG_ENV_VARS,
+  JOBPLANE_COMMANDS,
+  METRIC_NAMES,
+  REQUIRED_ENV,
+  configSchema,
+  queueSpecs,
+} from '@jobplane/runtime/config';
+import { RUNTIME_POD_LABEL } from '../lib/pod.js';
+import { API_PORT, METRICS_PORT } from '../lib/runtime.js';
+import type { Finding, Manifest } from './types.js';
+import { allContainers, arr, obj, podTemplates, ref } from './types.js';
+
+/** KEDA scaler types (keda.sh/docs/latest/scalers), as of KEDA 2.17. */
+export const KEDA_SCALER_TYPES = new Set([
+  'activemq',
+  'apache-kafka',
+  'arangodb',
+  'artemis-queue',
+  'aws-cloudwatch',
+  'aws-dynamodb',
+  'aws-dynamodb-streams',
+  'aws-kinesis-stream',
+  'aws-sqs-queue',
+  'azure-app-insights',
+  'azure-blob',
+  'azure-data-explorer',
+  'azure-eventhub',
+  'azure-log-analytics',
+  'azure-monitor',
+  'azure-pipelines',
+  'azure-queue',
+  'azure-servicebus',
+  'beanstalkd',
+  'cassandra',
+  'couchdb',
+  'cpu',
+  'cron',
+  'datadog',
+  'dynatrace',
+  'elasticsearch',
+  'etcd',
+  'external',
+  'external-push',
+  'gcp-cloudtasks',
+  'gcp-pubsub',
+  'gcp-stackdriver',
+  'gcp-storage',
+  'github-runner',
+  'graphite',
+  'huawei-cloudeye',
+  'ibmmq',
+  'influxdb',
+  'kafka',
+  'kubernetes-workload',
+  'liiklus',
+  'loki',
+  'memory',
+  'metrics-api',
+  'mongodb',
+  'mssql',
+  'mysql',
+  'nats-jetstream',
+  'new-relic',
+  'openstack-metric',
+  'openstack-swift',
+  'postgresql',
+  'predictkube',
+  'prometheus',
+  'pulsar',
+  'rabbitmq',
+  'redis',
+  'redis-cluster',
+  'redis-sentinel',
+  'redis-cluster-streams',
+  'redis-sentinel-streams',
+  'redis-streams',
+  'selenium-grid',
+  'solace-event-queue',
+  'solr',
+  'splunk',
+  'stan',
+  'temporal',
+]);
+
+/** Metadata keys of the KEDA `prometheus` scaler (keda.sh/docs/latest/scalers/prometheus). */
+const PROMETHEUS_SCALER_KEYS = new Set([
+  'serverAddress',
+  'query',
+  'queryParameters',
+  'threshold',
+  'activationThreshold',
+  'namespace',
+  'customHeaders',
+  'ignoreNullValues',
+  'unsafeSsl',
+  'timeout',
+  'authModes',
+]);
+
+export function checkContract(objects: readonly Manifest[]): Finding[] {
+  const findings: Finding[] = [];
+  const add = (rule: string, o: Manifest, message: string) =>
+    findings.push({ rule, object: ref(o), message });
+  const known = new Set<string>(CONFIG_ENV_VARS);
+  const commands = new Set<string>(JOBPLANE_COMMANDS);
+  const specs = queueSpecs();
+  const shape = configSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
+
+  for (const o of objects) {
+    for (const t of podTemplates(o)) {
+      if (t.labels[RUNTIME_POD_LABEL] !== 'true') continue;
+      for (const c of allContainers(t.spec)) {
+        const at = `${t.path} container '${String(c['name'])}'`;
+        if (c['command'] !== undefined)
+          add('C-command', o, `${at}: must not override the image entrypoint (jobplane)`);
+        const args = (c['args'] as unknown[] | undefined) ?? [];
+        const cmd = String(args[0]);
+        if (args.length !== 1 || !commands.has(cmd)) {
+          add(
+            'C-command',
+            o,
+            `${at}: args ${JSON.stringify(args)} must be one jobplane subcommand (${JOBPLANE_COMMANDS.join(', ')})`,
+          );
+          continue;
+        }
+        const env = arr(c['env']);
+        const names = new Set(env.map((e) => String(e['name'])));
+        for (const e of env) {
+          const name = String(e['name']);
+          if (!known.has(name)) {
+            add('C-env', o, `${at}: env ${name} is not a runtime config key`);
+            continue;
+          }
+          if (typeof e['value'] === 'string' && !shape[name]!.safeParse(e['value']).success) {
+            add(
+              'C-env',
+              o,
+              `${at}: env ${name}=${JSON.stringify(e['value'])} is rejected by the runtime config schema`,
+            );
+          }
+        }
+        for (const req of REQUIRED_ENV[cmd as keyof typeof REQUIRED_ENV]) {
+          if (!names.has(req)) add('C-env', o, `${at}: 'jobplane ${cmd}' requires env ${req}`);
+        }
+        const value = (n: string) => env.find((e) => e['name'] === n)?.['value'] as string | undefined;
+        if (cmd === 'worker') {
+          for (const q of (value('WORKER_QUEUES') ?? '').split(',').filter(Boolean)) {
+            if (specs.find((s) => s.name === q)?.mode !== 'pooled')
+              add('C-queue', o, `${at}: WORKER_QUEUES '${q}' is not a pooled queue`);
+          }
+        }
+        if (cmd === 'run-one') {
+          const q = value('RUN_ONE_QUEUE');
+          if (specs.find((s) => s.name === q)?.mode !== 'isolated')
+            add('C-queue', o, `${at}: RUN_ONE_QUEUE '${String(q)}' is not an isolated queue`);
+        }
+        if (['api', 'worker', 'relay'].includes(cmd)) {
+          const expected =
+            cmd === 'api' ? Number(value('PORT') ?? API_PORT) : Number(value('METRICS_PORT') ?? METRICS_PORT);
+          const declared = arr(c['ports']).map((p) => p['containerPort']);
+          if (!declared.includes(expected)) {
+            add(
+              'C-port',
+              o,
+              `${at}: container ports ${JSON.stringify(declared)} must include the port the runtime listens on (${expected})`,
+            );
+          }
+        }
+      }
+    }
+    if (o.kind === 'ScaledObject' || o.kind === 'ScaledJob') {
+      for (const trig of arr(obj(o['spec'])['triggers'])) {
+        const type = String(trig['type']);
+        if (!KEDA_SCALER_TYPES.has(type)) {
+          add('KEDA', o, `unknown KEDA scaler type '${type}'`);
+          continue;
+        }
+        if (type !== 'prometheus') continue;
+        const md = obj(trig['metadata']);
+        for (const k of Object.keys(md))
+          if (!PROMETHEUS_SCALER_KEYS.has(k)) add('KEDA', o, `unknown prometheus scaler metadata '${k}'`);
+        for (const k of ['serverAddress', 'query', 'threshold'])
+          if (typeof md[k] !== 'string') add('KEDA', o, `prometheus scaler needs metadata.${k}`);
+        const query = String(md['query'] ?? '');
+        if (query.includes(METRIC_NAMES.queueJobs) && !BACKLOG_STATES.every((s) => query.includes(s))) {
+          add('KEDA', o, `backlog query must count ${BACKLOG_STATES.join(' + ')} (got ${query})`);
+        }
+      }
+    }
+  }
+  return findings;
+}

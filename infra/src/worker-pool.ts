@@ -1,0 +1,176 @@
+/**
+ * WorkerPool: a Deployment of `jobplane worker` consuming one pooled queue. Its termination grace
+ * period, preStop delay and in-app drain budget (`DRAIN_TIMEOUT_SECONDS`) all come from the
+ * runtime's drain contract for that queue, so scale-in and rollouts let in-flight jobs finish.
+ * With `scaling`, a {@link QueueScaler} (KEDA) owns the replica count.
+ * @see https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/
+ */
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { drainContract, queueSpecs, type DrainContract, type QueueName } from '@jobplane/runtime/config';
+import { PropValidationError, checkDnsLabel, checkInt } from './lib/errors.js';
+import { imageString, type ImageRef } from './lib/image.js';
+import { objectLabels, selectorLabels } from './lib/labels.js';
+import { container, httpProbe, podTemplate } from './lib/pod.js';
+import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
+import { DEFAULT_RUNTIME_SECRETS, METRICS_PORT, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
+import { argoAnnotations } from './lib/sync.js';
+import { QueueScaler, type QueueScalerOptions } from './queue-scaler.js';
+import { PlatformServiceAccount } from './service-account.js';
+
+export interface WorkerPoolProps {
+  /** Image of the runtime. Never `latest`. */
+  readonly image: ImageRef;
+  /** A pooled queue of the runtime's job-type catalog. */
+  readonly queue: QueueName;
+  /** @default 'jobplane' */
+  readonly namespace?: string;
+  /** @default `jobplane-worker-<queue>` */
+  readonly name?: string;
+  /** Fixed replica count; ignored when `scaling` is set. @default 1 */
+  readonly replicas?: number;
+  /** Jobs processed concurrently per pod (`WORKER_CONCURRENCY`). @default 10 */
+  readonly concurrency?: number;
+  /** KEDA scaling on the queue's real backlog. @default fixed `replicas` */
+  readonly scaling?: QueueScalerOptions;
+  /** @default { cpu: '250m', memory: '512Mi' } */
+  readonly resources?: ResourceSpec;
+  /** @default DEFAULT_RUNTIME_SECRETS */
+  readonly secrets?: Partial<RuntimeSecrets>;
+  /** Extra runtime config (schema keys, no credentials). @default none */
+  readonly extraEnv?: Record<string, string>;
+}
+
+export class WorkerPool extends Construct {
+  /** The L1 Deployment (escape hatch). */
+  readonly resource: ApiObject;
+  readonly name: string;
+  readonly namespace: string;
+  readonly queue: QueueName;
+  readonly concurrency: number;
+  readonly drain: DrainContract;
+  readonly selector: Record<string, string>;
+  readonly scaler?: QueueScaler;
+
+  constructor(scope: Construct, id: string, props: WorkerPoolProps) {
+    super(scope, id);
+    const spec = queueSpecs().find((q) => q.name === props.queue);
+    if (!spec)
+      throw new PropValidationError(`'queue' ('${props.queue}') is not a queue of the job-type catalog`);
+    if (spec.mode !== 'pooled') {
+      throw new PropValidationError(
+        `'queue' ('${props.queue}') is ${spec.mode}: use IsolatedJobTemplate for it`,
+      );
+    }
+    this.queue = props.queue;
+    this.name = checkDnsLabel('name', props.name ?? `jobplane-worker-${props.queue}`);
+    this.namespace = checkDnsLabel('namespace', props.namespace ?? 'jobplane');
+    const replicas = checkInt('replicas', props.replicas ?? 1, 1);
+    this.concurrency = checkInt('concurrency', props.concurrency ?? 10, 1, 1000);
+    this.drain = drainContract(props.queue);
+    const secrets = { ...DEFAULT_RUNTIME_SECRETS, ...props.secrets };
+    const resources = props.resources ?? { cpu: '250m', memory: '512Mi' };
+    const image = imageString('image', props.image);
+
+    const labels = objectLabels('worker', this.name);
+    this.selector = { ...selectorLabels('worker', this.name) };
+    const sa = new PlatformServiceAccount(this, 'ServiceAccount', {
+      name: this.name,
+      namespace: this.namespace,
+      labels,
+    });
+    const env = runtimeEnv(
+      'worker',
+      [
+        ['DATABASE_URL', secrets.database],
+        ['REDIS_URL', secrets.redis],
+      ],
+      {
+        WORKER_QUEUES: props.queue,
+        WORKER_CONCURRENCY: this.concurrency,
+        DRAIN_TIMEOUT_SECONDS: this.drain.drainSeconds,
+        METRICS_PORT,
+      },
+      props.extraEnv,
+    );
+
+    this.resource = new ApiObject(this, 'Resource', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels,
+        annotations: argoAnnotations('workloads'),
+      },
+      spec: {
+        ...(props.scaling ? {} : { replicas }),
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: this.selector },
+        // New pods first; old ones drain in-flight jobs within the grace period.
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        template: podTemplate({
+          runtime: true,
+          labels: { ...labels, 'jobplane.dev/queue': props.queue },
+          serviceAccountName: sa.name,
+          terminationGracePeriodSeconds: this.drain.terminationGracePeriodSeconds,
+          antiAffinity: true,
+          containers: [
+            container({
+              name: 'worker',
+              image,
+              args: ['worker'],
+              env,
+              ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+              resources: resourceRequirements(resources),
+              livenessProbe: httpProbe('/healthz', 'metrics'),
+              readinessProbe: httpProbe('/readyz', 'metrics', { periodSeconds: 5 }),
+              preStopSleepSeconds: this.drain.preStopSeconds,
+            }),
+          ],
+        }),
+      },
+    });
+
+    new ApiObject(this, 'MetricsService', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: `${this.name}-metrics`,
+        namespace: this.namespace,
+        labels,
+        annotations: argoAnnotations('workloads'),
+      },
+      spec: {
+        clusterIP: 'None',
+        selector: this.selector,
+        ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: 'metrics', protocol: 'TCP' }],
+      },
+    });
+
+    new ApiObject(this, 'Pdb', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels,
+        annotations: argoAnnotations('workloads'),
+      },
+      spec: {
+        maxUnavailable: 1,
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+        selector: { matchLabels: this.selector },
+      },
+    });
+
+    if (props.scaling) {
+      this.scaler = new QueueScaler(this, 'Scaler', {
+        ...props.scaling,
+        target: { kind: 'Deployment', name: this.name, namespace: this.namespace },
+        queue: props.queue,
+        targetBacklogPerReplica: props.scaling.targetBacklogPerReplica ?? this.concurrency,
+      });
+    }
+  }
+}
