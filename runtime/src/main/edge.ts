@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import type { AppDeps } from '../adapters/http/app.js';
 import { metricsPlugin } from '../adapters/http/edge/metrics.plugin.js';
+import { openApiPlugin } from '../adapters/http/edge/openapi.plugin.js';
 import { webhookPlugin } from '../adapters/http/edge/webhooks.plugin.js';
 import { BullmqQueueStats, postgresOldestWaiting } from '../adapters/metrics/bullmq-queue-stats.js';
 import { PromMetrics } from '../adapters/metrics/prom-metrics.js';
@@ -18,6 +20,9 @@ import { workerQueues } from './worker.js';
  */
 
 type Plugin = FastifyPluginAsync<{ deps: AppDeps }>;
+
+/** Version shown in the OpenAPI document: the contract's package, jobprocessing.v1. */
+export const API_VERSION = 'v1';
 
 /** Replaces the core's no-op metrics with prom-client, reading queue depth at scrape time. */
 export function withEdgeMetrics(core: Core, command: JobplaneCommand): Core {
@@ -50,5 +55,9 @@ export function edgeApiPlugins(core: Core): Required<Pick<AppDeps, 'prePlugins' 
   const metrics: Plugin = async (app, { deps }) => {
     await app.register(metricsPlugin(deps.metrics));
   };
-  return { prePlugins: [], plugins: [metrics, webhooks] };
+  // Pre-plugins are wrapped with fastify-plugin so their hooks apply to the whole app.
+  const openapi: Plugin = fp(async (app) => {
+    await app.register(openApiPlugin({ version: API_VERSION }));
+  });
+  return { prePlugins: [openapi], plugins: [metrics, webhooks] };
 }

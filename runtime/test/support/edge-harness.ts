@@ -3,7 +3,8 @@
  * shared PostgreSQL and Redis, isolated by its own schema and BullMQ prefix, removed on stop.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -68,9 +69,16 @@ export interface EdgeApi {
 }
 
 /** Builds the API app exactly as `jobplane api` does (without listening unless asked). */
-export async function startEdgeApi(e: EdgeEnv): Promise<EdgeApi> {
+export async function startEdgeApi(
+  e: EdgeEnv,
+  opts: { onRoute?: (route: RouteOptions) => void } = {},
+): Promise<EdgeApi> {
   const core = withEdgeMetrics(buildCore(e.config, 'api', { logger: pino({ level: 'silent' }) }), 'api');
-  const app = await buildApp({ ...apiDeps(core), ...edgeApiPlugins(core) });
+  const edge = edgeApiPlugins(core);
+  const observe = fp(async (app) => {
+    if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
+  });
+  const app = await buildApp({ ...apiDeps(core), ...edge, prePlugins: [observe, ...edge.prePlugins] });
   await app.ready();
   return {
     core,

@@ -130,6 +130,7 @@ describe('proto → JSON Schema', () => {
     expect(Object.keys(q.properties)).toEqual(['state', 'pageSize']);
     expect(q.properties.state?.enum).toContain('queued');
     expect(q.properties.state?.enum).toContain('JOB_STATE_QUEUED');
+    expect(q.properties.pageSize).toEqual({ type: 'string', pattern: '^-?[0-9]+$', format: 'int32' });
     expect(() => parametersJsonSchema(ListJobsRequestSchema, ['nope'])).toThrow(/has no field\(s\) nope/);
     expect(() => parametersJsonSchema(SubmitJobRequestSchema, ['payload'])).toThrow(
       /cannot be a URL parameter/,

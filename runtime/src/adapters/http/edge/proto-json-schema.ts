@@ -139,8 +139,9 @@ export function messageJsonSchema(desc: DescMessage, opts: ToJsonSchemaOptions =
 }
 
 /**
- * A querystring (or path-params) schema from a request message: only its scalar and enum fields
- * (the ones that fit in a URL), optionally leaving some out (e.g. the path's `id`).
+ * A querystring (or path-params) schema from a request message: only the listed scalar and enum
+ * fields (the ones that fit in a URL). Integers are described as digit strings, which is what a
+ * URL carries and what the proto3 JSON parser accepts.
  */
 export function parametersJsonSchema(
   desc: DescMessage,
@@ -155,7 +156,16 @@ export function parametersJsonSchema(
         `field '${desc.typeName}.${field.name}' (${field.fieldKind}) cannot be a URL parameter`,
       );
     }
-    properties[field.jsonName] = fieldSchema(field, opts, []);
+    const schema = fieldSchema(field, opts, []);
+    // URL values are strings; keep them strings (no Ajv coercion) and let the pattern say "integer".
+    properties[field.jsonName] =
+      schema.type === 'integer'
+        ? {
+            type: 'string',
+            pattern: (schema.minimum as number) < 0 ? '^-?[0-9]+$' : '^[0-9]+$',
+            format: 'int32',
+          }
+        : schema;
   }
   const missing = include.filter((n) => !(n in properties));
   if (missing.length > 0) throw new Error(`message '${desc.typeName}' has no field(s) ${missing.join(', ')}`);

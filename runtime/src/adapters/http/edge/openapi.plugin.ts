@@ -1,0 +1,68 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyPluginAsync, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { jsonApiRouteSchemas, type RouteDoc } from './route-schemas.js';
+
+export interface OpenApiPluginOptions {
+  readonly version: string;
+  /** Extra route docs (edge routes registered elsewhere), by `METHOD url`. */
+  readonly extra?: Record<string, RouteDoc>;
+}
+
+/**
+ * OpenAPI 3 document at `/docs/json` (and `/docs/yaml`), Swagger UI at `/docs`. Registered before
+ * every route (a pre-plugin) so `@fastify/swagger` sees them all; the JSON API's schemas come from
+ * `route-schemas.ts` (generated from the proto descriptors) and are attached here when a route has
+ * none of its own, so they also validate requests (Ajv) and serialize responses.
+ */
+export function openApiPlugin(opts: OpenApiPluginOptions): FastifyPluginAsync {
+  const docs = { ...jsonApiRouteSchemas(), ...opts.extra };
+  return fp(async (app) => {
+    app.addHook('onRoute', (route: RouteOptions) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const method of methods) {
+        const doc = docs[`${method} ${route.url}`];
+        if (!doc || route.schema) continue;
+        route.schema = {
+          summary: doc.summary,
+          ...(doc.description ? { description: doc.description } : {}),
+          tags: [...doc.tags],
+          ...(doc.security ? { security: doc.security.map((s) => ({ ...s })) } : {}),
+          ...(doc.body ? { body: doc.body } : {}),
+          ...(doc.querystring ? { querystring: doc.querystring } : {}),
+          ...(doc.params ? { params: doc.params } : {}),
+          ...(doc.headers ? { headers: doc.headers } : {}),
+          response: doc.response,
+        };
+      }
+    });
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'Jobplane API',
+          version: opts.version,
+          description:
+            'Job submission and control. Bodies are the proto3 JSON form of the jobprocessing.v1 messages; ' +
+            'errors are RFC 9457 problem+json with a stable `code`. The same JobService is served over ' +
+            'Connect and gRPC at /jobprocessing.v1.JobService/<Method>.',
+        },
+        components: {
+          securitySchemes: {
+            bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key from JOBPLANE_API_KEYS' },
+            adminKey: { type: 'http', scheme: 'bearer', description: 'JOBPLANE_ADMIN_KEY' },
+          },
+        },
+        tags: [
+          { name: 'jobs', description: 'Submit, read and control jobs' },
+          { name: 'webhooks', description: 'Signed webhook deliveries that become jobs' },
+          { name: 'grpc', description: 'JobService over Connect (JSON or binary) and gRPC' },
+          { name: 'admin', description: 'Queue dashboard (admin key)' },
+          { name: 'operations', description: 'Health, readiness and metrics' },
+        ],
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  });
+}

@@ -1,0 +1,130 @@
+import type { DescEnum } from '@bufbuild/protobuf';
+import {
+  CancelJobResponseSchema,
+  GetJobResponseSchema,
+  ListJobEventsRequestSchema,
+  ListJobEventsResponseSchema,
+  ListJobsRequestSchema,
+  ListJobsResponseSchema,
+  SubmitJobRequestSchema,
+  SubmitJobResponseSchema,
+} from '@jobplane/proto';
+import { messageJsonSchema, parametersJsonSchema, type JsonSchema } from './proto-json-schema.js';
+
+/**
+ * Route schemas of the JSON API, generated from the `jobprocessing.v1` descriptors (one source of
+ * truth: the proto). Keyed by `METHOD url-pattern`; the OpenAPI plugin attaches them to the core
+ * routes as they are registered, so the route files stay free of schema plumbing.
+ */
+
+/** RFC 9457 problem details as every error answers. */
+export const PROBLEM_SCHEMA: JsonSchema = {
+  type: 'object',
+  title: 'Problem',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string', description: 'Stable machine-readable code, e.g. JOB.NOT_FOUND' },
+    instance: { type: 'string' },
+    problems: { type: 'array', items: { type: 'string' } },
+  },
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  additionalProperties: true,
+};
+
+/** `queued` for `JOB_STATE_QUEUED`: GET /v1/jobs accepts both spellings. */
+const shortEnumNames = (desc: DescEnum, name: string): string[] =>
+  desc.typeName === 'jobprocessing.v1.JobState' ? [name.replace(/^JOB_STATE_/, '').toLowerCase()] : [];
+
+const errors = (...statuses: number[]): Record<string, JsonSchema> =>
+  Object.fromEntries(statuses.map((s) => [String(s), { description: 'problem+json', ...PROBLEM_SCHEMA }]));
+
+const AUTH_ERRORS = [400, 401, 429, 503] as const;
+const idParam = (name: string, description: string): JsonSchema => ({
+  type: 'object',
+  properties: { [name]: { type: 'string', description } },
+  required: [name],
+});
+
+export interface RouteDoc {
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  readonly security?: readonly Record<string, readonly string[]>[];
+  readonly body?: JsonSchema;
+  readonly querystring?: JsonSchema;
+  readonly params?: JsonSchema;
+  readonly headers?: JsonSchema;
+  readonly response: Record<string, JsonSchema>;
+}
+
+const bearer = [{ bearerAuth: [] }] as const;
+
+export function jsonApiRouteSchemas(): Record<string, RouteDoc> {
+  return {
+    'POST /v1/jobs': {
+      summary: 'Submit a job (SubmitJob)',
+      description:
+        'Answers 202 with the new job, or 200 with the existing one for a repeated Idempotency-Key.',
+      tags: ['jobs'],
+      security: bearer,
+      headers: {
+        type: 'object',
+        properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } },
+        required: ['idempotency-key'],
+      },
+      body: messageJsonSchema(SubmitJobRequestSchema),
+      response: { '2xx': messageJsonSchema(SubmitJobResponseSchema), ...errors(...AUTH_ERRORS, 422) },
+    },
+    'GET /v1/jobs': {
+      summary: 'List jobs, newest first (ListJobs)',
+      tags: ['jobs'],
+      security: bearer,
+      querystring: parametersJsonSchema(ListJobsRequestSchema, ['state', 'type', 'pageSize', 'pageToken'], {
+        enumAliases: shortEnumNames,
+      }),
+      response: { 200: messageJsonSchema(ListJobsResponseSchema), ...errors(...AUTH_ERRORS) },
+    },
+    'GET /v1/jobs/:id': {
+      summary: 'Read a job (GetJob)',
+      tags: ['jobs'],
+      security: bearer,
+      params: idParam('id', 'job id'),
+      response: { 200: messageJsonSchema(GetJobResponseSchema), ...errors(...AUTH_ERRORS, 404) },
+    },
+    'POST /v1/jobs/:target': {
+      summary: 'Cancel or retry a job: POST /v1/jobs/{id}:cancel | /v1/jobs/{id}:retry (CancelJob, RetryJob)',
+      description: 'AIP-136 custom methods. :cancel answers 200, :retry 202; both return `{"job": …}`.',
+      tags: ['jobs'],
+      security: bearer,
+      params: idParam('target', '`<job id>:cancel` or `<job id>:retry`'),
+      response: { '2xx': messageJsonSchema(CancelJobResponseSchema), ...errors(...AUTH_ERRORS, 404, 409) },
+    },
+    'GET /v1/jobs/:id/events': {
+      summary: "A job's state history, oldest first (ListJobEvents)",
+      tags: ['jobs'],
+      security: bearer,
+      params: idParam('id', 'job id'),
+      querystring: parametersJsonSchema(ListJobEventsRequestSchema, ['pageSize', 'pageToken']),
+      response: { 200: messageJsonSchema(ListJobEventsResponseSchema), ...errors(...AUTH_ERRORS, 404) },
+    },
+    'GET /healthz': {
+      summary: 'Liveness',
+      tags: ['operations'],
+      response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+    },
+    'GET /readyz': {
+      summary: 'Readiness (PostgreSQL and Redis answer)',
+      tags: ['operations'],
+      response: {
+        200: {
+          type: 'object',
+          properties: { status: { type: 'string' }, checks: { type: 'array', items: { type: 'string' } } },
+        },
+        ...errors(503),
+      },
+    },
+  };
+}
