@@ -14,9 +14,7 @@ export type JobplaneCommand = (typeof JOBPLANE_COMMANDS)[number];
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 function urlWithScheme(schemes: string[]) {
   return z.string().refine(
@@ -34,7 +32,10 @@ function urlWithScheme(schemes: string[]) {
 /** `client:key` pairs separated by commas. Keys must be at least 16 characters. */
 const apiKeys = z.string().transform((raw, ctx) => {
   const map = new Map<string, string>();
-  for (const pair of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const idx = pair.indexOf(':');
     const client = pair.slice(0, idx);
     const key = pair.slice(idx + 1);
@@ -55,7 +56,10 @@ const apiKeys = z.string().transform((raw, ctx) => {
 });
 
 const queueList = z.string().transform((raw, ctx) => {
-  const names = raw.split(',').map((q) => q.trim()).filter(Boolean);
+  const names = raw
+    .split(',')
+    .map((q) => q.trim())
+    .filter(Boolean);
   for (const n of names) {
     if (!(QUEUE_NAMES as readonly string[]).includes(n)) {
       ctx.addIssue({ code: 'custom', message: `unknown queue '${n}' (known: ${QUEUE_NAMES.join(', ')})` });
@@ -70,12 +74,18 @@ export const configSchema = z.object({
   /** PostgreSQL connection string (authoritative job state). */
   DATABASE_URL: urlWithScheme(['postgres', 'postgresql']),
   /** PostgreSQL schema holding Jobplane's tables. */
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('jobplane'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('jobplane'),
   DATABASE_POOL_MAX: positiveInt.max(200).default(10),
   /** Redis connection string for BullMQ. Redis must run with `maxmemory-policy noeviction`. */
   REDIS_URL: urlWithScheme(['redis', 'rediss']),
   /** BullMQ key prefix; lets several installations (or tests) share one Redis. */
-  QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/).default('jobplane'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/)
+    .default('jobplane'),
   /** API listen port. */
   PORT: port.default(8080),
   HOST: z.string().default('0.0.0.0'),
@@ -94,6 +104,11 @@ export const configSchema = z.object({
   RELAY_POLL_MS: positiveInt.default(1000),
   /** Reconciler period: re-enqueue non-terminal jobs missing from Redis. */
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(60),
+  /** The reconciler leaves jobs changed within this window alone (the relay or a worker is on them). */
+  RECONCILE_GRACE_MS: positiveInt.default(10000),
+  /** Retry backoff: full jitter over min(max, base · 2^(attempt-1)). */
+  RETRY_BASE_DELAY_MS: positiveInt.default(1000),
+  RETRY_MAX_DELAY_MS: positiveInt.default(60000),
   /** Queues a worker consumes (default: every pooled queue). */
   WORKER_QUEUES: queueList.optional(),
   WORKER_CONCURRENCY: positiveInt.max(1000).default(10),
@@ -144,7 +159,10 @@ export class ConfigError extends Error {
  * Validates `env` for `command`. Unknown `JOBPLANE_*` variables are refused (typos must not be
  * silently ignored); other unrelated variables (PATH, HOME…) are ignored.
  */
-export function loadConfig(env: Record<string, string | undefined>, command: JobplaneCommand): JobplaneConfig {
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  command: JobplaneCommand,
+): JobplaneConfig {
   const problems: string[] = [];
   const known = new Set<string>(CONFIG_ENV_VARS);
   for (const key of Object.keys(env)) {
@@ -164,7 +182,10 @@ export function loadConfig(env: Record<string, string | undefined>, command: Job
     for (const issue of partial.error.issues) {
       const key = issue.path.join('.');
       const value = input[key];
-      const shown = value === undefined ? '' : ` (${/KEY|SECRET|WEBHOOK|URL/.test(key) ? redact(key, value) : JSON.stringify(value)})`;
+      const shown =
+        value === undefined
+          ? ''
+          : ` (${/KEY|SECRET|WEBHOOK|URL/.test(key) ? redact(key, value) : JSON.stringify(value)})`;
       problems.push(`${key}${shown}: ${issue.message}`);
     }
   }

@@ -21,7 +21,7 @@ export async function startRelayLoop(core: Core): Promise<RelayLoop> {
     queue: core.queue,
     logger,
     // A job is only "missing" once the relay and the workers had time to act on it.
-    graceMs: Math.max(5000, config.RELAY_POLL_MS * 5),
+    graceMs: Math.max(config.RECONCILE_GRACE_MS, config.RELAY_POLL_MS * 2),
   });
   let stopped = false;
   let again = false;

@@ -6,7 +6,6 @@ import { createQueueWorker, settle, toDelivery, RetryLaterError } from '../adapt
 import { startHealthServer } from '../adapters/http/health-server.js';
 import { createJobProcessor, type JobProcessor } from '../application/process-job.use-case.js';
 import { queueSpecs, type QueueName } from '../config/job-types.js';
-import { DEFAULT_RETRY_POLICY } from '../domain/retry-policy.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import { catalog, type Core } from './context.js';
 
@@ -15,7 +14,7 @@ export function createProcessor(core: Core): JobProcessor {
     store: core.store,
     handlers: core.handlers,
     catalog,
-    retryPolicy: DEFAULT_RETRY_POLICY,
+    retryPolicy: { baseDelayMs: core.config.RETRY_BASE_DELAY_MS, maxDelayMs: core.config.RETRY_MAX_DELAY_MS },
     random: Math.random,
     clock: SYSTEM_CLOCK,
     logger: core.logger,
