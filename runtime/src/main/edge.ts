@@ -24,6 +24,9 @@ type Plugin = FastifyPluginAsync<{ deps: AppDeps }>;
 /** Version shown in the OpenAPI document: the contract's package, jobprocessing.v1. */
 export const API_VERSION = 'v1';
 
+/** fastify-plugin: the plugin's hooks and decorators apply to the parent (the whole app). */
+const global = (plugin: Plugin): Plugin => fp(plugin);
+
 /** Replaces the core's no-op metrics with prom-client, reading queue depth at scrape time. */
 export function withEdgeMetrics(core: Core, command: JobplaneCommand): Core {
   const queues = command === 'worker' ? workerQueues(core.config.WORKER_QUEUES) : [...QUEUE_NAMES];
@@ -56,7 +59,7 @@ export function edgeApiPlugins(core: Core): Required<Pick<AppDeps, 'prePlugins' 
     await app.register(metricsPlugin(deps.metrics));
   };
   // Pre-plugins are wrapped with fastify-plugin so their hooks apply to the whole app.
-  const openapi: Plugin = fp(async (app) => {
+  const openapi = global(async (app) => {
     await app.register(openApiPlugin({ version: API_VERSION }));
   });
   return { prePlugins: [openapi], plugins: [metrics, webhooks] };
