@@ -4,6 +4,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyPluginAsync,
+  type FastifyPluginCallback,
 } from 'fastify';
 import type { JobControls } from '../../application/control-job.use-case.js';
 import type { JobQueries } from '../../application/query-jobs.use-case.js';
@@ -28,13 +29,16 @@ export interface AppDeps {
    * Extra plugins (webhooks, OpenAPI, Connect, dashboards…) registered after the core routes, in
    * order. Each receives the same deps through its options.
    */
-  readonly plugins?: readonly FastifyPluginAsync<{ deps: AppDeps }>[];
+  readonly plugins?: readonly AppPlugin[];
   /**
    * Plugins registered before the core routes, for the ones that must see every route
    * (OpenAPI, rate limit, security headers, overload protection).
    */
   readonly prePlugins?: readonly FastifyPluginAsync<{ deps: AppDeps }>[];
 }
+
+/** A plugin registered after the core routes (async or callback style, e.g. wrapped with fastify-plugin). */
+export type AppPlugin = FastifyPluginAsync<{ deps: AppDeps }> | FastifyPluginCallback<{ deps: AppDeps }>;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -95,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   for (const plugin of deps.prePlugins ?? []) await app.register(plugin, { deps });
   await registerRoutes(app, deps);
-  for (const plugin of deps.plugins ?? []) await app.register(plugin, { deps });
+  for (const plugin of deps.plugins ?? [])
+    await app.register(plugin as FastifyPluginAsync<{ deps: AppDeps }>, { deps });
   return app;
 }
