@@ -69,7 +69,7 @@ export function runtimeEnv(
     }
     if (taken.has(name))
       throw new PropValidationError(`'extraEnv.${name}' is set by the construct and cannot be overridden`);
-    if (/KEY|SECRET|PASSWORD|TOKEN|_URL$/.test(name)) {
+    if (/KEY|SECRET|PASSWORD|TOKEN|WEBHOOK|_URL$/.test(name)) {
       throw new PropValidationError(
         `'extraEnv.${name}' carries a credential: reference a Secret instead of a literal value`,
       );

@@ -27,7 +27,7 @@ const SAFE_SYSCTLS = new Set([
 const SELINUX_TYPES = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t']);
 /** Env names whose literal value would be a credential (K4). */
 const CREDENTIAL_ENV =
-  /SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|ADMIN_KEY|_KEYS$|PRIVATE|DATABASE_URL|REDIS_URL|CREDENTIAL/i;
+  /SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|ADMIN_KEY|_KEYS$|PRIVATE|WEBHOOK|DATABASE_URL|REDIS_URL|CREDENTIAL/i;
 /** Kinds served by CRDs (Argo CD must skip dry-run when the CRD is missing). */
 export const CRD_KINDS = new Set([
   'ScaledObject',

@@ -1,0 +1,88 @@
+import { drainContract } from '@jobplane/runtime/config';
+import { describe, expect, it } from 'vitest';
+import { WorkerPool } from '../src/worker-pool.js';
+import { IMAGE, envOf, find, podSpec, synth, type AnyJson } from './helpers.js';
+
+describe('WorkerPool', () => {
+  const defaults = synth((s) => new WorkerPool(s, 'w', { image: IMAGE, queue: 'default' }));
+
+  it('matches the snapshot', () => {
+    expect(defaults).toMatchSnapshot();
+  });
+
+  it('derives grace period, preStop and DRAIN_TIMEOUT_SECONDS from the drain contract', () => {
+    const drain = drainContract('default');
+    const spec = podSpec(find(defaults, 'Deployment', 'jobplane-worker-default'));
+    expect(spec.terminationGracePeriodSeconds).toBe(drain.terminationGracePeriodSeconds);
+    expect(spec.terminationGracePeriodSeconds).toBeGreaterThan(drain.drainSeconds + 10);
+    const c = spec.containers[0];
+    expect(c.lifecycle.preStop.sleep.seconds).toBe(drain.preStopSeconds);
+    const env = envOf(c);
+    expect(env['DRAIN_TIMEOUT_SECONDS']).toBe(String(drain.drainSeconds));
+    expect(env['WORKER_QUEUES']).toBe('default');
+    expect(env['WORKER_CONCURRENCY']).toBe('10');
+    expect(env['METRICS_PORT']).toBe('9464');
+    expect(c.args).toEqual(['worker']);
+    expect(c.ports).toEqual([{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+  });
+
+  it('defaults to 1 fixed replica, a PDB and a metrics Service, no scaler', () => {
+    expect((find(defaults, 'Deployment')['spec'] as Record<string, unknown>)['replicas']).toBe(1);
+    expect(find(defaults, 'PodDisruptionBudget')['spec']).toMatchObject({ maxUnavailable: 1 });
+    expect(find(defaults, 'Service', 'jobplane-worker-default-metrics')['spec']).toMatchObject({
+      clusterIP: 'None',
+    });
+    expect(defaults.some((o) => o.kind === 'ScaledObject')).toBe(false);
+  });
+
+  it('with scaling, a ScaledObject owns replicas and targets the concurrency per replica', () => {
+    const objs = synth(
+      (s) =>
+        new WorkerPool(s, 'w', {
+          image: IMAGE,
+          queue: 'backtest',
+          concurrency: 4,
+          replicas: 3,
+          scaling: { prometheusAddress: 'http://prom:9090', maxReplicas: 7 },
+        }),
+    );
+    expect((find(objs, 'Deployment')['spec'] as Record<string, unknown>)['replicas']).toBeUndefined();
+    const so = find(objs, 'ScaledObject', 'jobplane-worker-backtest')['spec'] as AnyJson;
+    expect(so.maxReplicaCount).toBe(7);
+    expect(so.triggers[0].metadata.threshold).toBe('4');
+  });
+
+  it('honours name, namespace, resources and extraEnv', () => {
+    const objs = synth(
+      (s) =>
+        new WorkerPool(s, 'w', {
+          image: IMAGE,
+          queue: 'default',
+          name: 'pool-b',
+          namespace: 'ns',
+          resources: { cpu: '2', memory: '2Gi' },
+          extraEnv: { MAX_STALLED_COUNT: '3' },
+        }),
+    );
+    const dep = find(objs, 'Deployment', 'pool-b');
+    expect(dep.metadata.namespace).toBe('ns');
+    expect(podSpec(dep).containers[0].resources.requests).toEqual({ cpu: '2', memory: '2Gi' });
+    expect(envOf(podSpec(dep).containers[0])['MAX_STALLED_COUNT']).toBe('3');
+  });
+
+  it.each([
+    [{ queue: 'backtest-full' }, `'queue' ('backtest-full') is isolated: use IsolatedJobTemplate for it`],
+    [{ queue: 'nope' }, `'queue' ('nope') is not a queue of the job-type catalog`],
+    [{ concurrency: 0 }, `'concurrency' (0) must be an integer in [1, 1000]`],
+    [{ replicas: -1 }, `'replicas' (-1) must be an integer ≥ 1`],
+    [
+      { extraEnv: { DRAIN_TIMEOUT_SECONDS: '1' } },
+      `'extraEnv.DRAIN_TIMEOUT_SECONDS' is set by the construct`,
+    ],
+  ])('rejects %j', (props, message) => {
+    expect(() =>
+      synth((s) => new WorkerPool(s, 'w', { image: IMAGE, queue: 'default', ...(props as object) })),
+    ).toThrow(message);
+  });
+});
