@@ -13,9 +13,12 @@
  * `api` (RELAY_IN_PROCESS=true) and `worker` on free ports with a private BullMQ prefix, submit one
  * `demo.sleep` job over HTTP, wait for JOB_STATE_SUCCEEDED, SIGTERM both and expect exit 0.
  *
- * Usage: scripts/image-smoke.sh [--keep] (env: DATABASE_URL, REDIS_URL; defaults to 127.0.0.1).
+ * Usage: scripts/image-smoke.sh [--keep] [--context=head]
+ *   env: DATABASE_URL, REDIS_URL (default 127.0.0.1); IMAGE_SMOKE_CONTEXT=head.
+ * The build context is the working tree, as for `docker build .`; `head` builds the committed tree
+ * instead (`git archive HEAD`), as CI does from a fresh checkout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -481,6 +484,8 @@ export interface SmokeReport {
   exitCodes: Record<string, number | null>;
   timings: Record<string, number>;
   nodeModulesPackages: number;
+  /** Metric families (`name type`) each process exposed on /metrics after the job. */
+  metrics: Record<'api' | 'worker', string[]>;
 }
 
 /** `jobplane --help` and one demo.sleep job end to end against the replayed image. */
@@ -525,6 +530,7 @@ export async function smokeImage(
   const procs: Proc[] = [];
   const states: string[] = [];
   const exitCodes: Record<string, number | null> = {};
+  const metrics: SmokeReport['metrics'] = { api: [], worker: [] };
   let jobId = '';
   try {
     for (const round of [1, 2]) {
@@ -557,16 +563,6 @@ export async function smokeImage(
     await waitFor('api /readyz', 30_000, ready(apiPort), procs);
     await waitFor('worker /readyz', 30_000, ready(workerPort), procs);
     timings.ready = Date.now() - t;
-    for (const [name, port] of [
-      ['api', apiPort],
-      ['worker', workerPort],
-    ] as const) {
-      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-      const body = await res.text();
-      if (!res.ok || !body.includes('# TYPE'))
-        throw new Error(`${name} /metrics answered ${res.status}: ${body.slice(0, 200)}`);
-    }
-
     t = Date.now();
     const auth = { authorization: `Bearer ${apiKey}` };
     const submit = await fetch(`http://127.0.0.1:${apiPort}/v1/jobs`, {
@@ -595,6 +591,17 @@ export async function smokeImage(
     );
     timings.job = Date.now() - t;
 
+    // After the job: counters and histograms have series now. Families by `# TYPE` line.
+    for (const [name, port] of [
+      ['api', apiPort],
+      ['worker', workerPort],
+    ] as const) {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      const body = await res.text();
+      if (!res.ok) throw new Error(`${name} /metrics answered ${res.status}: ${body.slice(0, 200)}`);
+      metrics[name] = [...body.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    }
+
     t = Date.now();
     for (const p of procs) p.child.kill('SIGTERM');
     for (const p of procs) {
@@ -615,7 +622,7 @@ export async function smokeImage(
     );
   }
   const nodeModulesPackages = readdirSync(join(appRoot, 'node_modules')).length;
-  return { help, jobId, states, exitCodes, timings, nodeModulesPackages };
+  return { help, jobId, states, exitCodes, timings, nodeModulesPackages, metrics };
 }
 
 async function cleanup(
@@ -650,14 +657,26 @@ async function cleanup(
 
 // ---------------------------------------------------------------------------------------------
 
+/** The build context: the working tree, or the committed tree (`git archive HEAD`) in `workDir`. */
+export function buildContext(kind: string | undefined, workDir: string): string {
+  if (!kind || kind === 'worktree') return REPO_ROOT;
+  if (kind !== 'head') throw new Error(`unknown build context '${kind}' (worktree or head)`);
+  const dir = join(workDir, 'context');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('sh', ['-c', 'git archive --format=tar HEAD | tar -x -C "$1"', 'sh', dir], { cwd: REPO_ROOT });
+  return dir;
+}
+
 async function main() {
   const keep = process.argv.includes('--keep');
+  const contextArg = process.argv.find((a) => a.startsWith('--context='))?.slice('--context='.length);
   const workDir = mkdtempSync(join(tmpdir(), 'jobplane-image-'));
   const log = (m: string) => console.log(`[image-smoke] ${m}`);
   const started = Date.now();
   try {
     log(`replaying runtime/Dockerfile in ${workDir}`);
-    const image = await replayDockerfile({ workDir, log });
+    const context = buildContext(contextArg ?? process.env.IMAGE_SMOKE_CONTEXT, workDir);
+    const image = await replayDockerfile({ workDir, context, log });
     log(`entrypoint: ${image.entrypoint.join(' ')}`);
     const report = await smokeImage(image, {
       databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',

@@ -1,0 +1,130 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JOBPLANE_COMMANDS, METRIC_NAMES } from '@jobplane/runtime/config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildContext,
+  dockerignoreMatcher,
+  planDockerfile,
+  replayDockerfile,
+  smokeImage,
+  type ReplayResult,
+  type SmokeReport,
+} from '../../scripts/image-smoke.js';
+import { ROOT } from './support.js';
+
+describe('Dockerfile replay (scripts/image-smoke.ts)', () => {
+  it('reads the stages of runtime/Dockerfile', () => {
+    const stages = planDockerfile(readFileSync(join(ROOT, 'runtime/Dockerfile'), 'utf8'));
+    expect(stages.map((s) => s.name)).toEqual(['build', 'deps', 'runtime']);
+    expect(stages.at(-1)?.entrypoint).toEqual(['/nodejs/bin/node', '/app/runtime/dist/main/cli.js']);
+  });
+
+  it('refuses instructions it cannot replay instead of skipping them', () => {
+    expect(() => planDockerfile('FROM node:24-bookworm-slim\nADD https://example.invalid/x /x\n')).toThrow(
+      /ADD is not supported/,
+    );
+    expect(() => planDockerfile('FROM node:24-bookworm-slim\nRUN ["npm", "ci"]\n')).toThrow(/shell form/);
+    expect(() => planDockerfile('FROM node:24-bookworm-slim\nCOPY --chown=1:1 a b\n')).toThrow(/--chown/);
+  });
+
+  it('applies .dockerignore like Docker: parents, **, negation', () => {
+    const ignored = dockerignoreMatcher('**/node_modules\n*.md\n!runtime/data/README.md\n.git\n');
+    expect(ignored('node_modules/x/index.js')).toBe(true);
+    expect(ignored('runtime/node_modules/x')).toBe(true);
+    expect(ignored('README.md')).toBe(true);
+    expect(ignored('runtime/data/README.md')).toBe(false);
+    expect(ignored('.git/HEAD')).toBe(true);
+    expect(ignored('runtime/src/main/cli.ts')).toBe(false);
+  });
+
+  it('keeps the build context lean: dependencies, build output and VCS data are never sent', () => {
+    const ignored = dockerignoreMatcher(readFileSync(join(ROOT, '.dockerignore'), 'utf8'));
+    for (const p of [
+      'node_modules/typescript/package.json',
+      'runtime/dist/main/cli.js',
+      'runtime/node_modules/x',
+      '.git/HEAD',
+      'charts-out/dev/x.yaml',
+    ]) {
+      expect(ignored(p), p).toBe(true);
+    }
+    for (const p of [
+      'package-lock.json',
+      'runtime/src/main/cli.ts',
+      'proto/src/index.ts',
+      'runtime/migrations',
+    ]) {
+      expect(ignored(p), p).toBe(false);
+    }
+  });
+});
+
+/**
+ * The image recipe, executed: every RUN/COPY of runtime/Dockerfile in a private directory, then
+ * the entrypoint as `docker run IMAGE …` would call it (as uid 65532 when the tests run as root),
+ * against the real PostgreSQL and Redis with a private schema and queue prefix.
+ */
+describe('image-equivalent smoke run', () => {
+  let workDir = '';
+  let image: ReplayResult;
+  let report: SmokeReport;
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'jobplane-image-test-'));
+    // IMAGE_SMOKE_CONTEXT=head replays the committed tree (what CI builds) instead of the working tree.
+    const context = buildContext(process.env.IMAGE_SMOKE_CONTEXT, workDir);
+    image = await replayDockerfile({ workDir, context });
+    report = await smokeImage(image, {
+      databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    });
+  }, 480_000);
+
+  afterAll(() => {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('`jobplane --help` lists every subcommand', () => {
+    for (const cmd of JOBPLANE_COMMANDS) expect(report.help).toMatch(new RegExp(`^\\s+${cmd}\\s`, 'm'));
+  });
+
+  it('migrates twice (idempotent), runs one demo.sleep job to JOB_STATE_SUCCEEDED, and drains on SIGTERM with exit 0', () => {
+    expect(report.jobId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(report.states.at(-1)).toBe('JOB_STATE_SUCCEEDED');
+    expect(report.exitCodes).toEqual({ 'migrate#1': 0, 'migrate#2': 0, api: 0, worker: 0 });
+  });
+
+  it('ships production dependencies only, and only the runtime and proto workspaces', () => {
+    const app = join(image.roots.runtime as string, 'app');
+    const modules = join(app, 'node_modules');
+    for (const dev of [
+      'vitest',
+      'eslint',
+      'tsx',
+      'prettier',
+      'autocannon',
+      'fast-check',
+      'pino-pretty',
+      'dependency-cruiser',
+      '@bufbuild/buf',
+      '@vitest/coverage-v8',
+      'cdk8s',
+      '@pulumi/pulumi',
+    ]) {
+      expect(existsSync(join(modules, dev)), dev).toBe(false);
+    }
+    expect(readdirSync(join(modules, '@jobplane')).sort()).toEqual(['proto', 'runtime']);
+    expect(readdirSync(app).sort()).toEqual(['node_modules', 'package.json', 'proto', 'runtime']);
+    // Compiled JS only: no TypeScript sources travel into the image.
+    expect(existsSync(join(app, 'runtime', 'src'))).toBe(false);
+    expect(existsSync(join(app, 'runtime', 'dist', 'main', 'cli.js'))).toBe(true);
+  });
+
+  it('exposes, after one job, every metric the dashboards and alerts are built on', () => {
+    const families = new Set([...report.metrics.api, ...report.metrics.worker].map((f) => f.split(' ')[0]));
+    for (const name of Object.values(METRIC_NAMES)) expect(families, name).toContain(name);
+    expect(families).toContain('process_cpu_seconds_total');
+  });
+});
