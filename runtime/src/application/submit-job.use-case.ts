@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainError, invalidRequest } from '../domain/errors.js';
 import { idempotencyKeyProblem, type Job } from '../domain/job.entity.js';
+import type { BacklogGauge } from '../ports/backlog.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { JobCatalog } from '../ports/job-catalog.port.js';
 import type { HandlerRegistry } from '../ports/job-handler.port.js';
@@ -35,6 +36,9 @@ export interface SubmitJobDeps {
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly newId?: () => string;
+  /** With `maxDepth`: refuse new jobs (503 QUEUE.FULL) while a queue's backlog is above it. */
+  readonly backlog?: BacklogGauge;
+  readonly maxDepth?: number;
 }
 
 /** Stable JSON (sorted keys) so equal requests hash equally whatever their key order. */
@@ -109,6 +113,13 @@ export function createSubmitJob(deps: SubmitJobDeps): SubmitJob {
         {
           problems: parsed.problems,
         },
+      );
+    }
+    const depth = deps.backlog?.depth(info.queue) ?? null;
+    if (depth !== null && deps.maxDepth !== undefined && depth >= deps.maxDepth) {
+      throw new DomainError(
+        'QUEUE.FULL',
+        `queue '${info.queue}' has ${depth} jobs waiting (limit ${deps.maxDepth}); retry later`,
       );
     }
     const hash = requestHash(cmd);

@@ -1,22 +1,25 @@
 import type { FastifyInstance } from 'fastify';
+import { CachedBacklog } from '../adapters/bullmq/bullmq-job-queue.js';
 import { buildApp, type AppDeps } from '../adapters/http/app.js';
 import { createAuthenticator } from '../adapters/http/auth.js';
 import { createJobControls } from '../application/control-job.use-case.js';
 import { createJobQueries } from '../application/query-jobs.use-case.js';
 import { createSubmitJob } from '../application/submit-job.use-case.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
+import { QUEUE_NAMES } from '../config/job-types.js';
 import { catalog, type Core } from './context.js';
 import { edgeApiPlugins } from './edge.js';
 import { startRelayLoop, type RelayLoop } from './relay-loop.js';
 
 /** Wires the use cases into the HTTP app. Extra plugins (edge features) go in `plugins`. */
-export function apiDeps(core: Core, plugins: AppDeps['plugins'] = []): AppDeps {
+export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: CachedBacklog): AppDeps {
   const submitJob = createSubmitJob({
     store: core.store,
     handlers: core.handlers,
     catalog,
     metrics: core.metrics,
     clock: SYSTEM_CLOCK,
+    ...(backlog ? { backlog, maxDepth: core.config.QUEUE_MAX_DEPTH } : {}),
   });
   return {
     submitJob,
@@ -44,7 +47,10 @@ export interface RunningApi {
 
 /** `jobplane api`: the HTTP API, plus the relay when RELAY_IN_PROCESS=true. */
 export async function runApi(core: Core): Promise<RunningApi> {
-  const app = await buildApp({ ...apiDeps(core), ...edgeApiPlugins(core) });
+  const backlog = new CachedBacklog(core.queue, QUEUE_NAMES);
+  await backlog.refresh().catch((err: unknown) => core.logger.warn({ err }, 'queue depth unknown at start'));
+  backlog.start();
+  const app = await buildApp({ ...apiDeps(core, [], backlog), ...edgeApiPlugins(core) });
   const address = await app.listen({ port: core.config.PORT, host: core.config.HOST });
   let relay: RelayLoop | null = null;
   if (core.config.RELAY_IN_PROCESS) relay = await startRelayLoop(core);
@@ -54,6 +60,7 @@ export async function runApi(core: Core): Promise<RunningApi> {
     url: address,
     async stop() {
       await app.close();
+      backlog.stop();
       await relay?.stop();
     },
   };

@@ -136,3 +136,47 @@ export class BullMqJobQueue implements JobQueue {
     this.queues.clear();
   }
 }
+
+/**
+ * Queue depths refreshed in the background (one Redis round trip per queue per interval), so the
+ * submit path reads a number instead of calling Redis.
+ */
+export class CachedBacklog {
+  private readonly depths = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly queue: BullMqJobQueue,
+    private readonly queues: readonly string[],
+    private readonly intervalMs = 1000,
+  ) {}
+
+  depth(name: string): number | null {
+    return this.depths.get(name) ?? null;
+  }
+
+  async refresh(): Promise<void> {
+    for (const name of this.queues) {
+      const c = await this.queue.queue(name).getJobCounts('waiting', 'prioritized', 'delayed');
+      this.depths.set(name, (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0));
+    }
+  }
+
+  start(): void {
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        void this.refresh()
+          .catch(() => undefined)
+          .finally(() => {
+            if (this.timer) tick();
+          });
+      }, this.intervalMs);
+    };
+    tick();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
