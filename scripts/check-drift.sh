@@ -16,6 +16,8 @@ echo "drift: proto/src/gen is in sync"
 
 # Grafana dashboards (deploy/grafana/dashboards) from scripts/generate-dashboards.ts.
 node_modules/.bin/tsx scripts/generate-dashboards.ts --check
+# Compose Prometheus alert rules (deploy/prometheus/rules.yml) from jobplaneAlertRules().
+node_modules/.bin/tsx scripts/generate-prometheus-rules.ts --check
 
 # charts-out/ and argocd/: synthesize into a temp dir with the committed image tags and compare.
 (unset JOBPLANE_IMAGE_TAG; node infra/dist/synth/main.js --out "$tmp/synth" >/dev/null) || {

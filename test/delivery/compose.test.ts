@@ -12,9 +12,12 @@ import {
   queueSpecs,
   type JobplaneCommand,
 } from '@jobplane/runtime/config';
+import { jobplaneAlertRules, type AlertRuleFile } from '@jobplane/constructs';
 import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
+import { RULES_FILE, renderRules } from '../../scripts/generate-prometheus-rules.js';
+import { allowedMetricNames, promqlMetricNames } from './promql.js';
 import { ROOT, interpolate, readYaml } from './support.js';
 
 const run = promisify(execFile);
@@ -222,13 +225,38 @@ describe('deploy/prometheus (compose)', () => {
   );
   const byJob = Object.fromEntries(prom.scrape_configs.map((c) => [c.job_name, c]));
 
-  it('passes promtool check config', async () => {
+  it('passes promtool check config, with the alert rules file found and valid', async () => {
     const { stdout } = await run('promtool', [
       'check',
       'config',
       join(ROOT, 'deploy/prometheus/prometheus.yml'),
     ]);
-    expect(stdout).toMatch(/SUCCESS/);
+    expect(stdout).toMatch(/SUCCESS: 1 rule files found/);
+    expect(stdout).toMatch(/rules\.yml[\s\S]*SUCCESS: \d+ rules found/);
+  });
+
+  it('loads exactly the platform alert rules (generated from jobplaneAlertRules)', async () => {
+    expect(prom.rule_files).toEqual(['rules.yml']);
+    expect(readFileSync(RULES_FILE, 'utf8')).toBe(await renderRules());
+    const rules = readYaml<AlertRuleFile>('deploy/prometheus/rules.yml');
+    expect(rules).toEqual(JSON.parse(JSON.stringify(jobplaneAlertRules())));
+    const allowed = allowedMetricNames();
+    for (const r of rules.groups.flatMap((g) => g.rules)) {
+      expect(
+        promqlMetricNames(r.expr).filter((n) => !allowed.has(n)),
+        r.alert,
+      ).toEqual([]);
+    }
+  });
+
+  it("the service-down alert's job matcher covers every compose scrape job", () => {
+    const rules = readYaml<AlertRuleFile>('deploy/prometheus/rules.yml').groups.flatMap((g) => g.rules);
+    const down = rules.find((r) => /^up\{job=~"[^"]+"\} == 0$/.test(r.expr));
+    const regex = new RegExp(`^(?:${/job=~"([^"]+)"/.exec(down?.expr ?? '')?.[1] ?? '$^'})$`);
+    for (const job of ['jobplane-api', 'jobplane-relay', 'jobplane-worker']) {
+      expect(byJob[job], job).toBeDefined();
+      expect(regex.test(job), job).toBe(true);
+    }
   });
 
   it('scrapes the api on PORT and every relay/worker replica on METRICS_PORT', () => {
