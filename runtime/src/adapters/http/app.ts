@@ -1,51 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyPluginAsync,
-  type FastifyPluginCallback,
-} from 'fastify';
-import type { JobControls } from '../../application/control-job.use-case.js';
-import type { JobQueries } from '../../application/query-jobs.use-case.js';
-import type { SubmitJob } from '../../application/submit-job.use-case.js';
-import type { HealthCheck } from '../../ports/health.port.js';
-import type { Metrics } from '../../ports/metrics.port.js';
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { AppDeps } from './app-deps.js';
 import { problem, sendProblem, toProblem, writeClientErrorProblem } from './problem.js';
 import { registerRoutes } from './routes/index.js';
 
-/** Everything the HTTP adapter needs; built by the composition root (main/api.ts). */
-export interface AppDeps {
-  readonly submitJob: SubmitJob;
-  readonly queries: JobQueries;
-  readonly controls: JobControls;
-  /** Maps an Authorization header to a client id (null = unauthenticated). */
-  readonly authenticate: (authorization: string | undefined) => string | null;
-  readonly health: readonly HealthCheck[];
-  readonly metrics: Metrics;
-  readonly bodyLimit: number;
-  readonly logger?: FastifyBaseLogger;
-  /**
-   * Extra plugins (webhooks, OpenAPI, Connect, dashboards…) registered after the core routes, in
-   * order. Each receives the same deps through its options.
-   */
-  readonly plugins?: readonly AppPlugin[];
-  /**
-   * Plugins registered before the core routes, for the ones that must see every route
-   * (OpenAPI, rate limit, security headers, overload protection).
-   */
-  readonly prePlugins?: readonly FastifyPluginAsync<{ deps: AppDeps }>[];
-}
-
-/** A plugin registered after the core routes (async or callback style, e.g. wrapped with fastify-plugin). */
-export type AppPlugin = FastifyPluginAsync<{ deps: AppDeps }> | FastifyPluginCallback<{ deps: AppDeps }>;
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set by the auth hook on /v1 routes. */
-    clientId: string;
-  }
-}
+export type { AppDeps, AppPlugin } from './app-deps.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

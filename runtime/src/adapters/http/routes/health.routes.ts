@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 import { problem, sendProblem } from '../problem.js';
 
 /** Liveness says the process serves requests; readiness says its dependencies answer. */

@@ -14,7 +14,7 @@ import {
 } from '@jobplane/proto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { DomainError, invalidRequest } from '../../../domain/errors.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 import { eventToProto, jobToProto, stateFromProto } from '../proto-mapping.js';
 import { problem, sendProblem } from '../problem.js';
 
