@@ -41,7 +41,7 @@ dev-local: node_modules ## Run migrate + api + relay + worker against local Redi
 demo: node_modules ## Submit example jobs to a running dev stack and follow them
 	@scripts/demo.sh
 
-bench: node_modules ## Benchmarks (docs/benchmarks.md)
+bench: build ## Benchmarks: baselines vs the platform (docs/benchmarks.md)
 	npm run bench
 
 clean: ## Remove build output

@@ -17,6 +17,7 @@ import { bullmqAddBulkCell, bullmqAddCell, bullmqProcessCell } from './cells/b1-
 import { fastifyCells } from './cells/b2-fastify.js';
 import { b3Cell, WORKER_CONCURRENCY } from './cells/b3-pipeline.js';
 import { platformCells } from './cells/p-platform.js';
+import { synthCell } from './cells/s-synth.js';
 import { installSignalCleanup } from './lib/cleanup.js';
 import { describeMachine, startBenchEnv } from './lib/env.js';
 import type { Cell, Group } from './lib/harness.js';
@@ -58,6 +59,7 @@ export async function runBench(
       ...fastifyCells(q),
       b3Cell(env, q),
       ...platformCells(env, q),
+      synthCell(),
     ];
     const cells = options.only ? all.filter((c) => options.only?.includes(c.group)) : all;
     const reports = await runCells(cells, {

@@ -1,17 +1,260 @@
-/** P: the real platform (jobplane api + relay + worker from runtime/dist) — filled in below. */
+/**
+ * P: the real platform — `jobplane api`, `relay` and `worker` from runtime/dist as child processes
+ * against the private database and Redis — measured exactly like B3; and L: `GET /v1/jobs` with
+ * one million rows in a schema migrated by `jobplane migrate`.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
 import type { BenchEnv } from '../lib/env.js';
+import { freePort } from '../lib/env.js';
 import type { Cell } from '../lib/harness.js';
+import { sequentialLatency } from '../lib/load.js';
+import { measurePipeline, PIPELINE_METRICS, pipelineSizes, waitForHttp } from '../lib/pipeline.js';
+import type { PipelineTarget } from '../lib/pipeline.js';
+import { startChild } from '../lib/proc.js';
+import type { Child } from '../lib/proc.js';
+import { timingQuery, timingRows, WORKER_CONCURRENCY } from './b3-pipeline.js';
 
-export function platformCells(_env: BenchEnv, _quick: boolean): Cell[] {
-  return [
-    {
-      id: 'P.platform',
-      group: 'P',
-      title: 'Jobplane api + relay + worker',
-      method: 'not yet wired',
-      notMeasured: 'the runtime CLI (runtime/src/main/cli.ts) has not landed yet',
-      metrics: {},
-      run: async () => ({}),
+export const CLI_PATH = fileURLToPath(new URL('../../dist/main/cli.js', import.meta.url));
+const run = promisify(execFile);
+
+const TERMINAL = "('succeeded', 'dead_lettered', 'cancelled')";
+
+interface Cluster {
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  readonly children: Record<string, Child>;
+}
+
+function baseEnv(env: BenchEnv, schema: string, apiKey: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'],
+    HOME: process.env['HOME'],
+    DATABASE_URL: env.databaseUrl,
+    DATABASE_SCHEMA: schema,
+    REDIS_URL: env.redisUrl,
+    QUEUE_PREFIX: `bench-${schema.replaceAll('_', '-')}`,
+    // Per-job info logs are pino's cost, not the platform's; warnings and errors still print.
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    JOBPLANE_API_KEYS: `bench:${apiKey}`,
+    // The benchmark is one client sending far above a production per-client limit.
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+  };
+}
+
+export async function migrate(env: BenchEnv, schema: string): Promise<void> {
+  await run(process.execPath, [CLI_PATH, 'migrate'], { env: baseEnv(env, schema, 'x'.repeat(16)) });
+}
+
+async function startProcess(
+  name: string,
+  command: string,
+  env: NodeJS.ProcessEnv,
+  healthUrl: string,
+): Promise<Child> {
+  const child = await startChild(name, process.execPath, [CLI_PATH, command], { env });
+  try {
+    await waitForHttp(healthUrl, 30_000);
+  } catch (err) {
+    await child.stop();
+    throw new Error(
+      `${name}: ${err instanceof Error ? err.message : String(err)}\n${child.output().slice(-2000)}`,
+    );
+  }
+  return child;
+}
+
+async function startCluster(
+  env: BenchEnv,
+  schema: string,
+  roles: readonly ('relay' | 'worker')[],
+): Promise<Cluster> {
+  const apiKey = randomBytes(16).toString('hex');
+  const e = baseEnv(env, schema, apiKey);
+  const children: Record<string, Child> = {};
+  const port = await freePort();
+  children['api'] = await startProcess(
+    'jobplane-api',
+    'api',
+    { ...e, PORT: String(port), METRICS_PORT: String(await freePort()) },
+    `http://127.0.0.1:${port}/readyz`,
+  );
+  for (const role of roles) {
+    const mport = await freePort();
+    children[role] = await startProcess(
+      `jobplane-${role}`,
+      role,
+      { ...e, METRICS_PORT: String(mport) },
+      `http://127.0.0.1:${mport}/healthz`,
+    );
+  }
+  return { apiUrl: `http://127.0.0.1:${port}`, apiKey, children };
+}
+
+async function stopCluster(cluster: Cluster | undefined): Promise<void> {
+  if (!cluster) return;
+  for (const role of ['worker', 'relay', 'api']) await cluster.children[role]?.stop();
+}
+
+function missingDist(): string | undefined {
+  return existsSync(CLI_PATH)
+    ? undefined
+    : 'runtime/dist/main/cli.js is missing: run `npx tsc -b` (or `npm run build`) first';
+}
+
+export function platformCell(env: BenchEnv, quick: boolean): Cell {
+  const schema = 'jobplane';
+  let cluster: Cluster | undefined;
+  let pool: pg.Pool | undefined;
+  const sizes = pipelineSizes(quick);
+  const target: PipelineTarget = {
+    get baseUrl() {
+      return cluster?.apiUrl ?? '';
     },
-  ];
+    submit: (key) => ({
+      method: 'POST',
+      path: '/v1/jobs',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${cluster?.apiKey ?? ''}`,
+        'idempotency-key': key,
+      },
+      body: JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 0 } }),
+    }),
+    async terminalCount(prefix) {
+      const r = await (pool as pg.Pool).query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${schema}.jobs WHERE idempotency_key LIKE $1 AND state IN ${TERMINAL}`,
+        [`${prefix}%`],
+      );
+      return Number(r.rows[0]?.n ?? 0);
+    },
+    async timings(prefix) {
+      const r = await (pool as pg.Pool).query(
+        timingQuery(`${schema}.jobs`, 'create_time', 'start_time', 'finish_time', 'idempotency_key'),
+        [`${prefix}%`],
+      );
+      return timingRows(r.rows);
+    },
+    pids: () => Object.fromEntries(Object.entries(cluster?.children ?? {}).map(([role, c]) => [role, c.pid])),
+  };
+  const notMeasured = missingDist();
+  return {
+    id: 'P.platform',
+    group: 'P',
+    title: 'Jobplane api + relay + worker (demo.sleep, durationMs 0)',
+    method:
+      `jobplane migrate, then api, relay and worker (WORKER_CONCURRENCY ${WORKER_CONCURRENCY}, LOG_LEVEL warn) from runtime/dist; ` +
+      `${sizes.jobs} jobs closed loop over ${sizes.connections} connections; open loop ${sizes.fixedRate} req/s and ½ peak for ${sizes.openLoopSeconds} s`,
+    ...(notMeasured ? { notMeasured } : {}),
+    metrics: {
+      ...PIPELINE_METRICS,
+      apiRssMiB: { unit: 'MiB', better: 'lower' },
+      relayRssMiB: { unit: 'MiB', better: 'lower' },
+      workerRssMiB: { unit: 'MiB', better: 'lower' },
+    },
+    async setup() {
+      await migrate(env, schema);
+      pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
+      cluster = await startCluster(env, schema, ['relay', 'worker']);
+    },
+    run: (ctx) => measurePipeline(target, env, ctx, 'p'),
+    async teardown() {
+      await stopCluster(cluster);
+      await pool?.end();
+    },
+  };
+}
+
+/** Rows for the list benchmark: one client, 1 M jobs (quick: 20 k), a few states and two types. */
+export function seedJobsSql(schema: string, rows: number): string {
+  return `INSERT INTO ${schema}.jobs (id, client_id, idempotency_key, request_hash, type, payload, state, attempts,
+      max_attempts, run_at, mode, queue, create_time, update_time, start_time, finish_time, result, progress)
+    SELECT gen_random_uuid(), 'bench', 'seed-' || g, md5(g::text),
+      CASE WHEN g % 10 = 0 THEN 'backtest.sweep' ELSE 'demo.sleep' END, '{"durationMs": 0}'::jsonb,
+      CASE WHEN g % 50 = 0 THEN 'dead_lettered' ELSE 'succeeded' END, 1, 3,
+      t, 'pooled', 'default', t, t, t, t, '{"sleptMs": 0, "attempt": 1}'::jsonb, 100
+    FROM generate_series(1, ${rows}) AS g, LATERAL (SELECT now() - make_interval(secs => ${rows} - g) AS t) AS ts`;
+}
+
+export function listCell(env: BenchEnv, quick: boolean): Cell {
+  const schema = 'jobplane_list';
+  const rows = quick ? 20_000 : 1_000_000;
+  const requests = quick ? 100 : 1_000;
+  let cluster: Cluster | undefined;
+  let seedSeconds = Number.NaN;
+  const notMeasured = missingDist();
+  return {
+    id: 'L.list',
+    group: 'L',
+    title: `GET /v1/jobs with ${rows.toLocaleString('en-US')} rows (one client)`,
+    method:
+      `schema migrated by jobplane migrate, ${rows} rows bulk-inserted with generate_series then ANALYZE; jobplane api only; ` +
+      `${requests} sequential requests each for: first page (pageSize 50), state=dead_lettered, type=backtest.sweep, and a next page by pageToken`,
+    ...(notMeasured ? { notMeasured } : {}),
+    metrics: {
+      p50Ms: { unit: 'ms (first page)', better: 'lower' },
+      p99Ms: { unit: 'ms (first page)', better: 'lower' },
+      stateP99Ms: { unit: 'ms (state filter)', better: 'lower' },
+      typeP99Ms: { unit: 'ms (type filter)', better: 'lower' },
+      nextPageP99Ms: { unit: 'ms (pageToken)', better: 'lower' },
+      seedSeconds: { unit: 's (setup, once)', better: 'lower' },
+    },
+    async setup(ctx) {
+      await migrate(env, schema);
+      const client = new pg.Client({ connectionString: env.databaseUrl });
+      await client.connect();
+      const started = performance.now();
+      ctx.log(`L.list: inserting ${rows} rows`);
+      await client.query(seedJobsSql(schema, rows));
+      await client.query(`ANALYZE ${schema}.jobs`);
+      seedSeconds = (performance.now() - started) / 1000;
+      await client.end();
+      cluster = await startCluster(env, schema, []);
+    },
+    async run() {
+      const c = cluster as Cluster;
+      const headers = { authorization: `Bearer ${c.apiKey}` };
+      const first = (await (await fetch(`${c.apiUrl}/v1/jobs?pageSize=50`, { headers })).json()) as {
+        jobs?: unknown[];
+        nextPageToken?: string;
+      };
+      if ((first.jobs?.length ?? 0) !== 50 || !first.nextPageToken) {
+        throw new Error(`GET /v1/jobs answered ${JSON.stringify(first).slice(0, 300)}`);
+      }
+      const measure = async (path: string) => {
+        const r = await sequentialLatency({
+          url: c.apiUrl,
+          requests,
+          request: { method: 'GET', path, headers },
+        });
+        if (r.non2xx > 0) throw new Error(`${path}: ${r.non2xx} non-2xx answers`);
+        return r;
+      };
+      const page = await measure('/v1/jobs?pageSize=50');
+      const state = await measure('/v1/jobs?pageSize=50&state=JOB_STATE_DEAD_LETTERED');
+      const type = await measure('/v1/jobs?pageSize=50&type=backtest.sweep');
+      const next = await measure(`/v1/jobs?pageSize=50&pageToken=${encodeURIComponent(first.nextPageToken)}`);
+      return {
+        p50Ms: page.p50Ms,
+        p99Ms: page.p99Ms,
+        stateP99Ms: state.p99Ms,
+        typeP99Ms: type.p99Ms,
+        nextPageP99Ms: next.p99Ms,
+        seedSeconds,
+      };
+    },
+    async teardown() {
+      await stopCluster(cluster);
+    },
+  };
+}
+
+export function platformCells(env: BenchEnv, quick: boolean): Cell[] {
+  return [platformCell(env, quick), listCell(env, quick)];
 }

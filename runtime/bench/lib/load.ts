@@ -162,3 +162,40 @@ export async function openLoop(options: {
     achievedRate: ok / elapsed,
   };
 }
+
+/** One request after another over one keep-alive connection; latencies in ms (sub-ms resolution). */
+export async function sequentialLatency(options: {
+  readonly url: string;
+  readonly requests: number;
+  readonly request: RequestSpec;
+}): Promise<{ p50Ms: number; p99Ms: number; non2xx: number }> {
+  const base = new URL(options.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const latencies: number[] = [];
+  let non2xx = 0;
+  for (let i = 0; i < options.requests; i++) {
+    const started = performance.now();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          method: options.request.method,
+          path: options.request.path,
+          headers: options.request.headers,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(options.request.body);
+    });
+    latencies.push(performance.now() - started);
+    if (status >= 300) non2xx++;
+  }
+  agent.destroy();
+  return { p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), non2xx };
+}

@@ -23,7 +23,7 @@ export async function startChild(
   name: string,
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; ready: RegExp; timeoutMs?: number },
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; ready?: RegExp; timeoutMs?: number },
 ): Promise<Child> {
   const child = spawn(command, args, {
     env: options.env,
@@ -52,7 +52,7 @@ export async function startChild(
     }, options.timeoutMs ?? 30_000);
     const onData = (chunk: Buffer) => {
       append(chunk);
-      if (options.ready.test(buffer)) {
+      if (options.ready?.test(buffer)) {
         clearTimeout(timer);
         resolve();
       }
@@ -63,6 +63,12 @@ export async function startChild(
       clearTimeout(timer);
       reject(new Error(`${name} exited (${code ?? signal}) before ready:\n${buffer.slice(-2000)}`));
     });
+    // Without a ready line, the caller checks readiness itself (e.g. an HTTP health endpoint).
+    if (!options.ready)
+      child.once('spawn', () => {
+        clearTimeout(timer);
+        resolve();
+      });
   });
   child.removeAllListeners('exit');
   child.stdout.removeAllListeners('data');

@@ -31,11 +31,9 @@ app.post(
   },
   async (request, reply) => {
     const body = request.body as { type: string };
-    return reply
-      .code(202)
-      .send({
-        job: { id: '00000000-0000-4000-8000-000000000000', type: body.type, state: 'JOB_STATE_QUEUED' },
-      });
+    return reply.code(202).send({
+      job: { id: '00000000-0000-4000-8000-000000000000', type: body.type, state: 'JOB_STATE_QUEUED' },
+    });
   },
 );
 
