@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatchJobTemplate } from '../src/batch-job-template.js';
 import { Migrations } from '../src/migrations.js';
-import type { AnyJson} from './helpers.js';
+import type { AnyJson } from './helpers.js';
 import { IMAGE, envOf, find, podSpec, synth } from './helpers.js';
 
 describe('BatchJobTemplate', () => {

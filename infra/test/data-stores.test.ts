@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Postgres } from '../src/postgres.js';
 import { Redis } from '../src/redis.js';
-import type { AnyJson} from './helpers.js';
+import type { AnyJson } from './helpers.js';
 import { envOf, find, podSpec, synth } from './helpers.js';
 
 describe('Redis', () => {

@@ -1,7 +1,7 @@
 import { queueSpecs } from '@jobplane/runtime/config';
 import { describe, expect, it } from 'vitest';
 import { IsolatedJobTemplate } from '../src/isolated-job-template.js';
-import type { AnyJson} from './helpers.js';
+import type { AnyJson } from './helpers.js';
 import { IMAGE, envOf, find, podSpec, synth } from './helpers.js';
 
 const base = { image: IMAGE, queue: 'backtest-full' as const, prometheusAddress: 'http://prom:9090' };

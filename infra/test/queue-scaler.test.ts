@@ -1,7 +1,7 @@
 import { BACKLOG_STATES, drainContract } from '@jobplane/runtime/config';
 import { describe, expect, it } from 'vitest';
 import { QueueScaler, type QueueScalerProps } from '../src/queue-scaler.js';
-import type { AnyJson} from './helpers.js';
+import type { AnyJson } from './helpers.js';
 import { find, synth } from './helpers.js';
 
 const base: QueueScalerProps = {

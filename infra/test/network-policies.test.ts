@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { NetworkPolicies, type NetworkPoliciesProps } from '../src/network-policies.js';
+import { PlatformNamespace } from '../src/platform-namespace.js';
+import { type AnyJson, find, synth } from './helpers.js';
+
+const inCluster: NetworkPoliciesProps = {
+  redis: { port: 6379, selector: { app: 'redis' } },
+  postgres: { port: 5432, selector: { app: 'pg' } },
+  scraper: { kind: 'pods', selector: { app: 'prom' }, port: 9090 },
+};
+
+describe('NetworkPolicies', () => {
+  const defaults = synth((s) => new NetworkPolicies(s, 'np', inCluster));
+
+  it('matches the snapshot', () => {
+    expect(defaults).toMatchSnapshot();
+  });
+
+  it('denies everything by default in both namespaces', () => {
+    for (const ns of ['jobplane', 'jobplane-jobs']) {
+      const deny = defaults.find((o) => o.metadata.name === 'default-deny' && o.metadata.namespace === ns)!;
+      expect(deny['spec']).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    }
+  });
+
+  it('allows DNS, runtime → data stores, api ingress, metrics from Prometheus', () => {
+    const dns = find(defaults, 'NetworkPolicy', 'allow-dns')['spec'] as AnyJson;
+    expect(dns.egress[0].ports).toEqual([
+      { protocol: 'UDP', port: 53 },
+      { protocol: 'TCP', port: 53 },
+    ]);
+    const jobsStores = defaults.find(
+      (o) => o.metadata.name === 'allow-runtime-to-datastores' && o.metadata.namespace === 'jobplane-jobs',
+    )!['spec'] as AnyJson;
+    expect(jobsStores.egress[0]).toEqual({
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'jobplane' } },
+          podSelector: { matchLabels: { app: 'redis' } },
+        },
+      ],
+      ports: [{ protocol: 'TCP', port: 6379 }],
+    });
+    expect(
+      (find(defaults, 'NetworkPolicy', 'allow-api-ingress')['spec'] as AnyJson).ingress[0].ports,
+    ).toEqual([{ protocol: 'TCP', port: 8080 }]);
+    expect((find(defaults, 'NetworkPolicy', 'allow-redis-ingress')['spec'] as AnyJson).podSelector).toEqual({
+      matchLabels: { app: 'redis' },
+    });
+    const prom = find(defaults, 'NetworkPolicy', 'allow-prometheus')['spec'] as AnyJson;
+    expect(prom.ingress[0].from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } } },
+    ]);
+  });
+
+  it('external stores use CIDRs and no ingress policies for them; operator scrapes from its namespace', () => {
+    const objs = synth(
+      (s) =>
+        new NetworkPolicies(s, 'np', {
+          redis: { port: 6379, cidrs: ['10.1.0.0/16'] },
+          postgres: { port: 5432, cidrs: ['10.2.0.0/16'] },
+          scraper: { kind: 'namespace', namespace: 'monitoring' },
+          apiClientNamespaces: ['ingress-nginx'],
+        }),
+    );
+    const stores = find(objs, 'NetworkPolicy', 'allow-runtime-to-datastores')['spec'] as AnyJson;
+    expect(stores.egress[1].to).toEqual([{ ipBlock: { cidr: '10.2.0.0/16' } }]);
+    expect(
+      objs.some((o) => o.metadata.name === 'allow-redis-ingress' || o.metadata.name === 'allow-prometheus'),
+    ).toBe(false);
+    expect((find(objs, 'NetworkPolicy', 'allow-metrics-scrape')['spec'] as AnyJson).ingress[0].from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+    ]);
+    expect((find(objs, 'NetworkPolicy', 'allow-api-ingress')['spec'] as AnyJson).ingress[0].from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+    ]);
+  });
+
+  it.each([
+    [{ redis: { port: 6379 } }, `'redis' must set exactly one of 'selector' or 'cidrs'`],
+    [
+      { postgres: { port: 5432, cidrs: ['0.0.0.0/0'] } },
+      `'postgres.cidrs' ('0.0.0.0/0') must be an IPv4 CIDR narrower than 0.0.0.0/0`,
+    ],
+    [{ kedaNamespace: 'KEDA' }, `'kedaNamespace' ('KEDA') must be a lowercase RFC 1123 label`],
+  ])('rejects %j', (props, message) => {
+    expect(() => synth((s) => new NetworkPolicies(s, 'np', { ...inCluster, ...(props as object) }))).toThrow(
+      message,
+    );
+  });
+});
+
+describe('PlatformNamespace', () => {
+  it('matches the snapshot', () => {
+    expect(
+      synth(
+        (s) =>
+          new PlatformNamespace(s, 'ns', {
+            name: 'jobplane-jobs',
+            quota: { requestsCpu: '2', limitsMemory: '4Gi', jobs: 5, pods: 6 },
+          }),
+      ),
+    ).toMatchSnapshot();
+  });
+
+  it('enforces the restricted Pod Security Standard; quota adds ResourceQuota + LimitRange', () => {
+    const plain = synth((s) => new PlatformNamespace(s, 'ns', { name: 'jobplane', labels: { team: 'a' } }));
+    expect(plain).toHaveLength(1);
+    expect(plain[0]!.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/enforce-version': 'v1.30',
+      team: 'a',
+    });
+    const quota = synth(
+      (s) =>
+        new PlatformNamespace(s, 'ns', {
+          name: 'j',
+          quota: { requestsCpu: '2', limitsMemory: '4Gi', jobs: 5, pods: 6 },
+        }),
+    );
+    expect(find(quota, 'ResourceQuota')['spec']).toEqual({
+      hard: { 'requests.cpu': '2', 'limits.memory': '4Gi', 'count/jobs.batch': '5', pods: '6' },
+    });
+    expect(quota.some((o) => o.kind === 'LimitRange')).toBe(true);
+  });
+
+  it('rejects an invalid name', () => {
+    expect(() => synth((s) => new PlatformNamespace(s, 'ns', { name: '-x' }))).toThrow(
+      `'name' ('-x') must be a lowercase RFC 1123 label`,
+    );
+  });
+});
