@@ -10,6 +10,7 @@ import { runMigrate } from './migrate.js';
 import { startRelayLoop } from './relay-loop.js';
 import { RUN_ONE_EXIT, runOne, runWorker } from './worker.js';
 import { startHealthServer } from '../adapters/http/health-server.js';
+import { redisPolicyProblem } from '../adapters/bullmq/redis.js';
 import { withEdgeMetrics } from './edge.js';
 
 const USAGE = `usage: jobplane <command>
@@ -53,6 +54,12 @@ async function main(argv: string[]): Promise<number> {
   const core = withEdgeMetrics(buildCore(config, command), command);
   const log = core.logger;
   try {
+    // A Redis that may evict keys silently loses queued jobs: refuse to start on one.
+    const policy = await redisPolicyProblem(core.redis);
+    if (policy) {
+      log.fatal({ reason: policy }, 'refusing to start');
+      return 1;
+    }
     if (command === 'api') {
       const api = await runApi(core);
       const sig = await onShutdownSignal();

@@ -56,7 +56,7 @@ export function buildCore(
   };
   const pool = createPgPool(pgOpts);
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL client error'));
-  const redis = createRedis(config.REDIS_URL, `jobplane-${command}`);
+  const redis = createRedis(config.REDIS_URL, `jobplane-${command}`, { failFast: command === 'api' });
   const queue = new BullMqJobQueue({
     connection: redis,
     prefix: config.QUEUE_PREFIX,

@@ -3,12 +3,13 @@
  * built: `npx tsc -b`), each cluster with its own redis-server and PostgreSQL database
  * (runtime/test/support/faults). Driven over HTTP only; counts are checked in PostgreSQL.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoSleepDeadLetters } from '../../src/handlers/index.js';
 import { FaultCluster } from '../support/faults/cluster.js';
+import { freePort } from '../support/faults/net.js';
 import { CLI_PATH } from '../support/faults/supervisor.js';
 
 const run = promisify(execFile);
@@ -86,6 +87,35 @@ describe('jobplane CLI', () => {
     }).catch((err: { code: number; stderr: string }) => err);
     expect('code' in bad ? bad.code : 0).toBe(2);
     expect('stderr' in bad ? bad.stderr : '').toContain('DATABASE_URL');
+  });
+});
+
+describe('a Redis that may evict keys', () => {
+  it('is refused at start (exit 1) by the worker', async () => {
+    const port = await freePort();
+    const server = spawn(
+      'redis-server',
+      ['--port', String(port), '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const res = await run(process.execPath, [CLI_PATH, 'worker'], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+          REDIS_URL: `redis://127.0.0.1:${port}`,
+          METRICS_PORT: String(await freePort()),
+        },
+        timeout: 20_000,
+      }).catch((err: { code: number; stdout: string }) => err);
+      expect('code' in res ? res.code : 0).toBe(1);
+      expect(res.stdout).toContain("maxmemory-policy is 'allkeys-lru'");
+    } finally {
+      server.kill('SIGKILL');
+    }
   });
 });
 

@@ -3,15 +3,29 @@ import type { CancelBus } from '../../ports/cancel-bus.port.js';
 import type { HealthCheck } from '../../ports/health.port.js';
 
 /** A connection suitable for BullMQ (blocking commands must not time out). */
-export function createRedis(url: string, name: string): Redis {
+export function createRedis(url: string, name: string, opts: { failFast?: boolean } = {}): Redis {
   const r = new Redis(url, {
-    maxRetriesPerRequest: null,
+    // Workers block on Redis and must wait it out; request paths (API) fail fast instead of hanging.
+    maxRetriesPerRequest: opts.failFast ? 2 : null,
     enableReadyCheck: true,
     connectionName: name,
     lazyConnect: false,
   });
   r.on('error', () => undefined);
   return r;
+}
+
+/** Runs `fn`, or resolves `onTimeout` after `ms` (a dependency that hangs is not ready). */
+export async function withTimeout<T>(fn: () => Promise<T>, ms: number, onTimeout: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(onTimeout), ms);
+  });
+  try {
+    return await Promise.race([fn(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -21,16 +35,32 @@ export function createRedis(url: string, name: string): Redis {
 export function redisHealthCheck(redis: Redis): HealthCheck {
   return {
     name: 'redis',
-    async check() {
-      const pong = await redis.ping();
-      if (pong !== 'PONG') return `PING answered ${pong}`;
+    check: () => withTimeout(() => checkRedis(redis), 2000, 'no answer within 2 s'),
+  };
+}
+
+async function checkRedis(redis: Redis): Promise<string | null> {
+  const pong = await redis.ping();
+  if (pong !== 'PONG') return `PING answered ${pong}`;
+  const res = (await redis.config('GET', 'maxmemory-policy')) as string[];
+  const policy = res[1];
+  if (policy !== 'noeviction') return `maxmemory-policy is '${policy ?? 'unknown'}'; it must be 'noeviction'`;
+  return null;
+}
+
+/** The eviction-policy problem of a reachable Redis (null when fine or unreachable). */
+export async function redisPolicyProblem(redis: Redis, ms = 3000): Promise<string | null> {
+  return withTimeout(
+    async () => {
       const res = (await redis.config('GET', 'maxmemory-policy')) as string[];
       const policy = res[1];
-      if (policy !== 'noeviction')
-        return `maxmemory-policy is '${policy ?? 'unknown'}'; it must be 'noeviction'`;
-      return null;
+      return policy === undefined || policy === 'noeviction'
+        ? null
+        : `Redis maxmemory-policy is '${policy}'; it must be 'noeviction' (BullMQ loses jobs under eviction)`;
     },
-  };
+    ms,
+    null,
+  ).catch(() => null);
 }
 
 /** Cancel notifications over Redis pub/sub; the channel is namespaced by the queue prefix. */
