@@ -9,6 +9,7 @@ import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import { QUEUE_NAMES } from '../config/job-types.js';
 import { catalog, type Core } from './context.js';
 import { edgeApiPlugins } from './edge.js';
+import { listenDualProtocol } from '../adapters/http/edge/dual-protocol-listener.js';
 import { startRelayLoop, type RelayLoop } from './relay-loop.js';
 
 /** Wires the use cases into the HTTP app. Extra plugins (edge features) go in `plugins`. */
@@ -51,7 +52,9 @@ export async function runApi(core: Core): Promise<RunningApi> {
   await backlog.refresh().catch((err: unknown) => core.logger.warn({ err }, 'queue depth unknown at start'));
   backlog.start();
   const app = await buildApp({ ...apiDeps(core, [], backlog), ...edgeApiPlugins(core) });
-  const address = await app.listen({ port: core.config.PORT, host: core.config.HOST });
+  // HTTP/1.1 and h2c on one port: gRPC clients need HTTP/2 (see dual-protocol-listener.ts).
+  const listener = await listenDualProtocol(app, core.config.PORT, core.config.HOST);
+  const address = listener.url;
   let relay: RelayLoop | null = null;
   if (core.config.RELAY_IN_PROCESS) relay = await startRelayLoop(core);
   core.logger.info({ address, relayInProcess: core.config.RELAY_IN_PROCESS }, 'api listening');
@@ -59,6 +62,7 @@ export async function runApi(core: Core): Promise<RunningApi> {
     app,
     url: address,
     async stop() {
+      await listener.close(core.config.DRAIN_TIMEOUT_SECONDS * 1000);
       await app.close();
       backlog.stop();
       await relay?.stop();

@@ -78,7 +78,7 @@ export async function startEdgeApi(
   const observe = fp(async (app) => {
     if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   });
-  const app = await buildApp({ ...apiDeps(core), ...edge, prePlugins: [observe, ...edge.prePlugins] });
+  const app = await buildApp({ ...apiDeps(core), ...edge, prePlugins: [...edge.prePlugins, observe] });
   await app.ready();
   return {
     core,

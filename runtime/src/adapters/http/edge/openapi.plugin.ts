@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { jsonApiRouteSchemas, type RouteDoc } from './route-schemas.js';
+import { CONNECT_PREFIX, connectRouteSchemas, jsonApiRouteSchemas, type RouteDoc } from './route-schemas.js';
 
 export interface OpenApiPluginOptions {
   readonly version: string;
@@ -17,9 +17,12 @@ export interface OpenApiPluginOptions {
  * none of its own, so they also validate requests (Ajv) and serialize responses.
  */
 export function openApiPlugin(opts: OpenApiPluginOptions): FastifyPluginAsync {
-  const docs = { ...jsonApiRouteSchemas(), ...opts.extra };
+  const docs = { ...jsonApiRouteSchemas(), ...connectRouteSchemas(), ...opts.extra };
   return fp(async (app) => {
     app.addHook('onRoute', (route: RouteOptions) => {
+      // connect-fastify registers every HTTP method per RPC; Connect unary calls, gRPC and gRPC-Web
+      // are all POST (no JobService method is marked side-effect free, so Connect GET is unused).
+      if (route.url.startsWith(CONNECT_PREFIX)) route.method = 'POST';
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const method of methods) {
         const doc = docs[`${method} ${route.url}`];
@@ -35,6 +38,8 @@ export function openApiPlugin(opts: OpenApiPluginOptions): FastifyPluginAsync {
           ...(doc.headers ? { headers: doc.headers } : {}),
           response: doc.response,
         };
+        // Connect decodes (and validates) its own bodies, JSON or binary: the schema is documentation.
+        if (route.url.startsWith(CONNECT_PREFIX)) route.validatorCompiler = () => () => true;
       }
     });
     await app.register(swagger, {

@@ -1,5 +1,6 @@
 import type { DescEnum } from '@bufbuild/protobuf';
 import {
+  JobService,
   CancelJobResponseSchema,
   GetJobResponseSchema,
   ListJobEventsRequestSchema,
@@ -127,4 +128,36 @@ export function jsonApiRouteSchemas(): Record<string, RouteDoc> {
       },
     },
   };
+}
+
+/** URL prefix of the Connect / gRPC service. */
+export const CONNECT_PREFIX = `/${JobService.typeName}/`;
+
+/**
+ * `POST /jobprocessing.v1.JobService/<Method>` for each RPC, documented as a Connect unary call
+ * with a JSON body (`Content-Type: application/json`; `application/proto` and gRPC work too).
+ */
+export function connectRouteSchemas(): Record<string, RouteDoc> {
+  return Object.fromEntries(
+    JobService.methods.map((m) => [
+      `POST ${CONNECT_PREFIX}${m.name}`,
+      {
+        summary: `${m.name} over Connect / gRPC`,
+        description:
+          'Connect protocol (JSON or binary), gRPC-Web, and gRPC over HTTP/2. Errors carry the stable code ' +
+          'in the `jobplane-error-code` response header / trailer.',
+        tags: ['grpc'],
+        security: bearer,
+        body: messageJsonSchema(m.input),
+        response: {
+          200: messageJsonSchema(m.output),
+          default: {
+            description: 'Connect error',
+            type: 'object',
+            properties: { code: { type: 'string' }, message: { type: 'string' } },
+          },
+        },
+      } satisfies RouteDoc,
+    ]),
+  );
 }
