@@ -138,7 +138,10 @@ describe('hostile input to the HTTP API', () => {
   });
 
   function dumpOnFailure(): void {
-    onTestFailed(() => console.error(cluster.sup.dump(40)));
+    onTestFailed(() => {
+      cluster.keepLogs = true;
+      console.error(cluster.sup.dump(40));
+    });
   }
 
   it('malformed JSON bodies → 400 REQUEST.MALFORMED_JSON, no row changed', async () => {

@@ -33,6 +33,8 @@ export class FaultCluster {
   readonly apiKey = randomBytes(24).toString('hex');
   readonly prefix = `faults-${randomBytes(4).toString('hex')}`;
   readonly workers: ManagedProcess[] = [];
+  /** Set by a failing test: the process logs are kept (their paths are printed in `sup.dump`). */
+  keepLogs = process.env.FAULTS_KEEP_LOGS === '1';
   api!: ManagedProcess;
   relay: ManagedProcess | undefined;
   apiUrl = '';
@@ -152,5 +154,6 @@ export class FaultCluster {
   async stop(): Promise<void> {
     await this.sup.stopAll().catch(() => undefined);
     await Promise.allSettled([this.redis.stop(), this.db.drop()]);
+    if (!this.keepLogs) this.sup.removeLogs();
   }
 }

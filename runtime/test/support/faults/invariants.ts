@@ -226,3 +226,30 @@ export async function affectedRecoveryMs(
   if (!r || r.t === null || Number(r.done) < ids.length) return undefined;
   return Math.max(0, Number(r.t) - faultAt);
 }
+
+/** Ids of the jobs a given worker process (by pid) is running right now. */
+export async function runningOnWorker(db: PrivateDatabase, pid: number): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT id::text AS id FROM jobs WHERE state = 'running' AND worker LIKE $1`,
+    [`%:${pid}`],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * How long new work was stalled by a fault: ms from `faultAt` until the first attempt start of a
+ * job among `ids` (jobs submitted after the fault).
+ */
+export async function firstStartAfter(
+  db: PrivateDatabase,
+  ids: readonly string[],
+  faultAt: number,
+): Promise<number | undefined> {
+  if (ids.length === 0) return undefined;
+  const [r] = await db.query<{ t: string | null }>(
+    `SELECT (extract(epoch FROM min(create_time)) * 1000)::bigint::text AS t FROM job_events
+      WHERE to_state = 'running' AND job_id::text = ANY($1)`,
+    [ids],
+  );
+  return r?.t == null ? undefined : Math.max(0, Number(r.t) - faultAt);
+}

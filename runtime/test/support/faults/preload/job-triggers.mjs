@@ -68,12 +68,26 @@ function fire(values) {
 }
 
 const original = pg.Client.prototype.query;
+// pg-pool calls client.query(text, values, callback): wrap the callback as well as the promise.
 pg.Client.prototype.query = function patchedQuery(config, values, callback) {
   const params = Array.isArray(values)
     ? values
     : config && typeof config === 'object'
       ? config.values
       : undefined;
+  if (typeof values === 'function') {
+    const cb = values;
+    values = (err, res) => {
+      if (!err) fire(params);
+      return cb(err, res);
+    };
+  } else if (typeof callback === 'function') {
+    const cb = callback;
+    callback = (err, res) => {
+      if (!err) fire(params);
+      return cb(err, res);
+    };
+  }
   const result = original.call(this, config, values, callback);
   if (result && typeof result.then === 'function') {
     result.then(

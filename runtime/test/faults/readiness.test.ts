@@ -1,0 +1,118 @@
+/**
+ * Redis with an evicting `maxmemory-policy` silently loses jobs and locks (bullmq #2215, #1046), so
+ * readiness must refuse it: at runtime (CONFIG SET while serving) and at start. Readiness comes back
+ * once the policy is `noeviction` again, and accepting work never depended on it (PostgreSQL + outbox).
+ */
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { FaultCluster } from '../support/faults/cluster.js';
+import { httpStatus, waitFor } from '../support/faults/net.js';
+import { recordFigure } from '../support/faults/report.js';
+
+let cluster: FaultCluster;
+
+function readyUrls(): { name: string; url: string }[] {
+  const out = [{ name: 'api', url: `${cluster.apiUrl}/readyz` }];
+  for (const p of [cluster.relay, ...cluster.workers]) {
+    if (p?.spec.healthUrl)
+      out.push({ name: p.spec.name, url: p.spec.healthUrl.replace(/\/healthz$/, '/readyz') });
+  }
+  return out;
+}
+
+async function readyStatuses(): Promise<Record<string, number>> {
+  const entries = await Promise.all(
+    readyUrls().map(async ({ name, url }) => [name, await httpStatus(url, 3000)] as const),
+  );
+  return Object.fromEntries(entries);
+}
+
+describe('readiness refuses an evicting Redis', () => {
+  beforeAll(async () => {
+    cluster = await FaultCluster.start({ workers: 1 });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('every process is ready with noeviction', async () => {
+    onTestFailed(() => {
+      cluster.keepLogs = true;
+      console.error(cluster.sup.dump(30));
+    });
+    expect(Object.values(await readyStatuses())).toEqual([200, 200, 200]);
+  });
+
+  for (const policy of ['allkeys-lru', 'volatile-lru', 'allkeys-random', 'volatile-ttl']) {
+    it(`CONFIG SET maxmemory-policy ${policy} at runtime → /readyz 503 naming the policy; noeviction → 200 again`, async () => {
+      onTestFailed(() => {
+        cluster.keepLogs = true;
+        console.error(cluster.sup.dump(30));
+      });
+      await cluster.redis.cli('CONFIG', 'SET', 'maxmemory-policy', policy);
+      try {
+        const t = Date.now();
+        await waitFor(async () => Object.values(await readyStatuses()).every((s) => s === 503), {
+          timeoutMs: 15_000,
+          message: `every /readyz answers 503 with ${policy}`,
+        });
+        const refusedMs = Date.now() - t;
+        const res = await fetch(`${cluster.apiUrl}/readyz`);
+        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        const body = (await res.json()) as { code: string; detail: string };
+        expect(body.code).toBe('SERVICE.UNAVAILABLE');
+        expect(body.detail).toContain('maxmemory-policy');
+        expect(body.detail).toContain(policy);
+        // liveness is not readiness: nothing restarts the processes for a Redis misconfiguration
+        expect(await httpStatus(`${cluster.apiUrl}/healthz`)).toBe(200);
+        if (policy === 'allkeys-lru') {
+          recordFigure({
+            suite: 'readiness',
+            fault: `CONFIG SET maxmemory-policy ${policy}`,
+            injections: 1,
+            accepted: 0,
+            lost: 0,
+            duplicateExecutions: 0,
+            recoveryMs: [refusedMs],
+            notes: 'time until every /readyz (api, relay, worker) answered 503',
+          });
+        }
+      } finally {
+        await cluster.redis.cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+      }
+      await waitFor(async () => Object.values(await readyStatuses()).every((s) => s === 200), {
+        timeoutMs: 15_000,
+        message: 'every /readyz answers 200 again with noeviction',
+      });
+    });
+  }
+
+  it('an API started against an evicting Redis never reports ready', async () => {
+    onTestFailed(() => {
+      cluster.keepLogs = true;
+      console.error(cluster.sup.dump(30));
+    });
+    await cluster.redis.cli('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      await cluster.api.kill9();
+      cluster.api.start();
+      // it either refuses to start or starts unready; it must never answer 200 on /readyz
+      const deadline = Date.now() + 5000;
+      let sawLive = false;
+      while (Date.now() < deadline) {
+        const ready = await httpStatus(`${cluster.apiUrl}/readyz`);
+        expect(ready, '/readyz with allkeys-lru').not.toBe(200);
+        if ((await httpStatus(`${cluster.apiUrl}/healthz`)) === 200) sawLive = true;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(sawLive || !cluster.api.running, 'the API either serves (unready) or exited').toBe(true);
+    } finally {
+      await cluster.redis.cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    }
+    if (!cluster.api.running) cluster.api.start();
+    await cluster.api.waitHealthy(30_000);
+    await waitFor(async () => (await httpStatus(`${cluster.apiUrl}/readyz`)) === 200, {
+      timeoutMs: 15_000,
+      message: 'api ready again',
+    });
+  });
+});
