@@ -62,8 +62,8 @@ export async function runApi(core: Core): Promise<RunningApi> {
     app,
     url: address,
     async stop() {
-      await listener.close(core.config.DRAIN_TIMEOUT_SECONDS * 1000);
-      await app.close();
+      // app.close() ends open event streams (preClose) so the listener's drain is not held up by them.
+      await Promise.all([listener.close(core.config.DRAIN_TIMEOUT_SECONDS * 1000), app.close()]);
       backlog.stop();
       await relay?.stop();
     },

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { AppDeps } from '../adapters/http/app.js';
 import { connectPlugin } from '../adapters/http/edge/connect.plugin.js';
 import { metricsPlugin } from '../adapters/http/edge/metrics.plugin.js';
+import { ssePlugin } from '../adapters/http/edge/sse.plugin.js';
 import { openApiPlugin } from '../adapters/http/edge/openapi.plugin.js';
 import { webhookPlugin } from '../adapters/http/edge/webhooks.plugin.js';
 import { BullmqQueueStats, postgresOldestWaiting } from '../adapters/metrics/bullmq-queue-stats.js';
@@ -63,5 +64,5 @@ export function edgeApiPlugins(core: Core): Required<Pick<AppDeps, 'prePlugins' 
   const openapi = global(async (app) => {
     await app.register(openApiPlugin({ version: API_VERSION }));
   });
-  return { prePlugins: [openapi], plugins: [metrics, webhooks, connectPlugin()] };
+  return { prePlugins: [openapi], plugins: [metrics, webhooks, connectPlugin(), ssePlugin()] };
 }
