@@ -41,7 +41,10 @@ function readStream(url: string, headers: Record<string, string>, onEvent?: (e: 
             let hasData = false;
             for (const line of block.split('\n')) {
               if (line.startsWith('event: ')) ev.event = line.slice(7);
-              if (line.startsWith('data: ')) ((ev.data += line.slice(6)), (hasData = true));
+              if (line.startsWith('data: ')) {
+                ev.data += line.slice(6);
+                hasData = true;
+              }
             }
             if (hasData) {
               events.push(ev);
