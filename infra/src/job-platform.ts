@@ -67,7 +67,6 @@ export class JobPlatform extends Construct {
     new PlatformNamespace(this, 'PlatformNamespace', { name: platform });
     new PlatformNamespace(this, 'JobsNamespace', { name: jobs, quota: env.jobsQuota });
 
-    const inCluster = env.dataStores.mode === 'in-cluster';
     const storageClassName =
       env.dataStores.mode === 'in-cluster' ? env.dataStores.storageClassName : undefined;
     const redis = new Redis(this, 'Redis', {
@@ -108,12 +107,13 @@ export class JobPlatform extends Construct {
       ...(env.apiClientNamespaces ? { apiClientNamespaces: env.apiClientNamespaces } : {}),
     });
 
-    // In-cluster databases do not exist before the Sync phase, so migrations run as a Sync hook
-    // in their own wave; against managed databases they run PreSync, before anything rolls out.
+    // A Sync hook in the migrations wave: after namespaces, ServiceAccounts, policies (foundation)
+    // and in-cluster data stores, before api/workers. A PreSync hook would run before the
+    // namespace and its ServiceAccount exist on the first sync (and before an in-cluster database).
     this.migrations = new Migrations(this, 'Migrations', {
       image,
       namespace: platform,
-      hook: inCluster ? 'Sync' : 'PreSync',
+      hook: 'Sync',
     });
 
     this.api = new JobApi(this, 'Api', {

@@ -1,7 +1,8 @@
 /**
- * Migrations: `jobplane migrate` as an Argo CD hook Job. With external databases it is a PreSync
- * hook (schema first, then the rollout). With an in-cluster database it must run after the
- * database exists, so it is a Sync hook in the migrations wave (after the data-stores wave).
+ * Migrations: `jobplane migrate` as an Argo CD hook Job. `PreSync` (the default) runs it before
+ * anything else changes, which needs the namespace, ServiceAccount and database to exist already.
+ * `Sync` runs it in the migrations sync wave instead — after namespaces, ServiceAccounts and data
+ * stores, before api/workers — which also works on a first sync; JobPlatform uses that.
  * `BeforeHookCreation` replaces the previous run; its TTL cleans up finished Jobs.
  * @see https://argo-cd.readthedocs.io/en/stable/user-guide/resource_hooks/
  */

@@ -27,7 +27,7 @@ describe('JobPlatform', () => {
     }
   });
 
-  it('dev: in-cluster stores and Prometheus, migrations as a Sync hook after the stores', () => {
+  it('dev: in-cluster stores and Prometheus, migrations as a Sync hook between stores and workloads', () => {
     expect(find(dev, 'StatefulSet', 'jobplane-redis')).toBeDefined();
     expect(find(dev, 'StatefulSet', 'jobplane-postgres')).toBeDefined();
     const migrate = find(dev, 'Job', 'jobplane-migrate');
@@ -48,12 +48,12 @@ describe('JobPlatform', () => {
     );
   });
 
-  it('staging/prod: external stores, operator monitoring, PreSync migrations, ECR image', () => {
+  it('staging/prod: external stores, operator monitoring, Sync-hook migrations, ECR image', () => {
     for (const env of [stagingEnvironment, prodEnvironment]) {
       const objs = synthesizeEnvironment(env, 'sha2');
       expect(objs.some((o) => o.kind === 'StatefulSet')).toBe(false);
       expect(find(objs, 'Job', 'jobplane-migrate').metadata.annotations?.['argocd.argoproj.io/hook']).toBe(
-        'PreSync',
+        'Sync',
       );
       expect(find(objs, 'PrometheusRule', 'jobplane')).toBeDefined();
       expect(podSpec(find(objs, 'Deployment', 'jobplane-api')).containers[0].image).toBe(
