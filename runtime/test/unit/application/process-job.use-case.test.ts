@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { createJobProcessor, type Delivery } from '../../../src/application/process-job.use-case.js';
+import type { Job, JobError } from '../../../src/domain/job.entity.js';
+import type { JobState } from '../../../src/domain/job-state.js';
+import type { JobCatalog } from '../../../src/ports/job-catalog.port.js';
+import {
+  fanOut,
+  UnrecoverableJobError,
+  type HandlerRegistry,
+  type JobHandler,
+} from '../../../src/ports/job-handler.port.js';
+import type { ChildSpec, JobStore, StartResult } from '../../../src/ports/job-store.port.js';
+import { SILENT_LOGGER } from '../../../src/ports/logger.port.js';
+import { NOOP_METRICS } from '../../../src/ports/metrics.port.js';
+
+/** In-memory JobStore with the same fencing rules as the PostgreSQL one (what the processor uses). */
+class FakeStore {
+  job: Job;
+  token: string | null = null;
+  writes: string[] = [];
+  fanned: ChildSpec[] = [];
+  constructor(over: Partial<Job> = {}) {
+    const now = new Date(0);
+    this.job = {
+      id: 'j1',
+      clientId: 'c',
+      type: 't.ok',
+      payload: {},
+      state: 'queued',
+      priority: 0,
+      runAt: now,
+      attempts: 0,
+      maxAttempts: 2,
+      progress: 0,
+      progressMessage: null,
+      result: null,
+      error: null,
+      mode: 'pooled',
+      queue: 'default',
+      idempotencyKey: 'k',
+      parentId: null,
+      childIndex: null,
+      fanOutTotal: null,
+      requestId: 'r1',
+      createTime: now,
+      updateTime: now,
+      startTime: null,
+      finishTime: null,
+      ...over,
+    };
+  }
+  private set(state: JobState, extra: Partial<Job> = {}) {
+    this.job = { ...this.job, state, ...extra };
+    this.writes.push(state);
+    return this.job;
+  }
+  private fenced(token: string) {
+    return this.job.state === 'running' && this.token === token;
+  }
+  asStore(): JobStore {
+    return {
+      startAttempt: async (_id: string, token: string): Promise<StartResult> => {
+        if (this.job.state !== 'queued') return { status: 'skipped', reason: this.job.state };
+        this.token = token;
+        return {
+          status: 'started',
+          job: this.set('running', { attempts: this.job.attempts + 1 }),
+          token,
+          tookOver: false,
+        };
+      },
+      reportProgress: async (_id: string, token: string, percent: number) => {
+        if (!this.fenced(token)) return false;
+        this.job = { ...this.job, progress: percent };
+        return true;
+      },
+      succeed: async (_id: string, token: string, result: Record<string, unknown>) =>
+        this.fenced(token) ? this.set('succeeded', { result }) : null,
+      failAndRetry: async (_id: string, token: string, error: JobError) =>
+        this.fenced(token) ? this.set('queued', { error }) : null,
+      failAndDeadLetter: async (_id: string, token: string, error: JobError) =>
+        this.fenced(token) ? this.set('dead_lettered', { error }) : null,
+      fanOut: async (_id: string, token: string, children: readonly ChildSpec[]) => {
+        if (!this.fenced(token)) return false;
+        this.fanned = [...children];
+        this.job = { ...this.job, fanOutTotal: children.length };
+        return true;
+      },
+      currentToken: async () =>
+        this.job.state === 'running' && this.job.fanOutTotal !== null ? this.token : null,
+      getAny: async () => this.job,
+      children: async () => [
+        { jobId: 'c0', index: 0, state: 'succeeded' as const, result: { v: 2 }, error: null },
+        {
+          jobId: 'c1',
+          index: 1,
+          state: 'dead_lettered' as const,
+          result: null,
+          error: { code: 'X', message: 'bad', retryable: true },
+        },
+      ],
+    } as unknown as JobStore;
+  }
+}
+
+const handler = (type: string, run: JobHandler['run'], extra: Partial<JobHandler> = {}): JobHandler => ({
+  type,
+  parsePayload: (input) => ({ ok: true, value: input }),
+  run,
+  ...extra,
+});
+
+const handlers: HandlerRegistry = {
+  get: (t) =>
+    ({
+      't.ok': handler('t.ok', async (_p, ctx) => {
+        await ctx.progress(150, 'over the top');
+        return { attempt: ctx.attempt, key: ctx.executionKey, requestId: ctx.requestId };
+      }),
+      't.fail': handler('t.fail', async () => {
+        throw Object.assign(new Error('nope'), { code: 'T.NOPE' });
+      }),
+      't.fatal': handler('t.fatal', async () => {
+        throw new UnrecoverableJobError('never works');
+      }),
+      't.slow': handler(
+        't.slow',
+        (_p, ctx) =>
+          new Promise((_r, reject) =>
+            ctx.signal.addEventListener('abort', () => reject(new Error('stopped'))),
+          ),
+      ),
+      't.badpayload': {
+        ...handler('t.badpayload', async () => ({})),
+        parsePayload: () => ({ ok: false, problems: ['bad'] }),
+      },
+      't.parent': handler('t.parent', async () => fanOut([{ type: 't.ok', payload: { n: 1 } }]), {
+        aggregate: async (_p, children) => ({ states: children.map((c) => c.state).join(',') }),
+      }),
+    })[t],
+  types: () => [],
+};
+const catalog: JobCatalog = (t) =>
+  t.startsWith('t.')
+    ? {
+        mode: 'pooled',
+        queue: 'default',
+        timeoutSeconds: t === 't.slow' ? 0.05 : 5,
+        maxAttempts: 2,
+        submittable: true,
+      }
+    : undefined;
+
+const delivery: Delivery = { jobId: 'j1', kind: 'run', attempt: 0, queue: 'default', requestId: 'r1' };
+
+function processor(store: FakeStore) {
+  return createJobProcessor({
+    store: store.asStore(),
+    handlers,
+    catalog,
+    retryPolicy: { baseDelayMs: 100, maxDelayMs: 1000 },
+    random: () => 0.5,
+    clock: { now: () => new Date() },
+    logger: SILENT_LOGGER,
+    metrics: NOOP_METRICS,
+    workerId: 'w',
+    progressIntervalMs: 0,
+  });
+}
+
+describe('process-job use case', () => {
+  it('runs the handler with a context and records the result', async () => {
+    const s = new FakeStore();
+    expect(await processor(s).process(delivery)).toEqual({ action: 'ack', reason: 'succeeded' });
+    expect(s.job.state).toBe('succeeded');
+    expect(s.job.result).toEqual({ attempt: 1, key: 'j1', requestId: 'r1' });
+  });
+
+  it('clamps progress to 0..100', async () => {
+    const s = new FakeStore();
+    await processor(s).process(delivery);
+    expect(s.job.progress).toBe(100);
+  });
+
+  it('retries a retryable failure with the policy delay, then dead-letters on the last attempt', async () => {
+    const s = new FakeStore({ type: 't.fail' });
+    expect(await processor(s).process(delivery)).toEqual({ action: 'retry', delayMs: 50, reason: 'T.NOPE' });
+    expect(s.job.error).toEqual({ code: 'T.NOPE', message: 'nope', retryable: true });
+    expect(await processor(s).process(delivery)).toEqual({ action: 'dead', reason: 'T.NOPE' });
+    expect(s.writes).toEqual(['running', 'queued', 'running', 'dead_lettered']);
+  });
+
+  it('dead-letters an unrecoverable error at once', async () => {
+    const s = new FakeStore({ type: 't.fatal' });
+    expect(await processor(s).process(delivery)).toMatchObject({ action: 'dead' });
+    expect(s.job.error?.retryable).toBe(false);
+  });
+
+  it('aborts an attempt that exceeds the type timeout (retryable JOB.TIMEOUT)', async () => {
+    const s = new FakeStore({ type: 't.slow' });
+    expect(await processor(s).process(delivery)).toMatchObject({ action: 'retry', reason: 'JOB.TIMEOUT' });
+  });
+
+  it('re-queues attempts aborted by a shutdown without spending the budget', async () => {
+    const s = new FakeStore({ type: 't.slow', attempts: 1 });
+    const p = processor(s);
+    const running = p.process(delivery);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(p.running()).toBe(1);
+    p.abortAll();
+    expect(await running).toEqual({ action: 'retry', delayMs: 0, reason: 'WORKER.SHUTDOWN' });
+    expect(s.job.state).toBe('queued');
+  });
+
+  it('stops a cancelled attempt without writing', async () => {
+    const s = new FakeStore({ type: 't.slow' });
+    const p = processor(s);
+    const running = p.process(delivery);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(p.cancel('j1')).toBe(true);
+    expect(p.cancel('other')).toBe(false);
+    expect(await running).toEqual({ action: 'ack', reason: 'cancelled' });
+    expect(s.writes).toEqual(['running']);
+  });
+
+  it('drops deliveries of jobs that are not runnable', async () => {
+    const s = new FakeStore({ state: 'succeeded' });
+    expect(await processor(s).process(delivery)).toEqual({ action: 'ack', reason: 'succeeded' });
+  });
+
+  it('dead-letters unknown types and invalid stored payloads', async () => {
+    expect(await processor(new FakeStore({ type: 't.unknown' })).process(delivery)).toMatchObject({
+      action: 'dead',
+      reason: 'JOB.UNKNOWN_TYPE',
+    });
+    expect(await processor(new FakeStore({ type: 't.badpayload' })).process(delivery)).toMatchObject({
+      action: 'dead',
+      reason: 'JOB.PAYLOAD_INVALID',
+    });
+  });
+
+  it('fans out, then aggregates the children outcomes on the aggregate delivery', async () => {
+    const s = new FakeStore({ type: 't.parent' });
+    const p = processor(s);
+    expect(await p.process(delivery)).toEqual({ action: 'ack', reason: 'fanned out' });
+    expect(s.fanned.map((c) => [c.index, c.type, c.queue])).toEqual([[0, 't.ok', 'default']]);
+    expect(s.job.state).toBe('running');
+    expect(await p.process({ ...delivery, kind: 'aggregate', attempt: 1 })).toEqual({
+      action: 'ack',
+      reason: 'succeeded',
+    });
+    expect(s.job.result).toEqual({ states: 'succeeded,dead_lettered' });
+    // A late duplicate aggregate delivery finds nothing to resume.
+    expect(await p.process({ ...delivery, kind: 'aggregate', attempt: 1 })).toMatchObject({ action: 'ack' });
+  });
+});
