@@ -47,7 +47,7 @@ export function lintDockerfile(text: string): Finding[] {
   const findings: Finding[] = validate(text, STRICT).map((d) => ({
     rule: `dockerfile-utils:${String(d.code)}`,
     line: d.range.start.line + 1,
-    message: d.message,
+    message: typeof d.message === 'string' ? d.message : d.message.value,
   }));
   const df = DockerfileParser.parse(text);
   const add = (rule: string, instr: Instruction, message: string) =>
