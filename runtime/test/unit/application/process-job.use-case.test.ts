@@ -132,7 +132,7 @@ const handlers: HandlerRegistry = {
       ),
       't.badpayload': {
         ...handler('t.badpayload', async () => ({})),
-        parsePayload: () => ({ ok: false, problems: ['bad'] }),
+        parsePayload: () => ({ ok: false as const, problems: ['bad'] }),
       },
       't.parent': handler('t.parent', async () => fanOut([{ type: 't.ok', payload: { n: 1 } }]), {
         aggregate: async (_p, children) => ({ states: children.map((c) => c.state).join(',') }),
