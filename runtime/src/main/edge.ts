@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppDeps } from '../adapters/http/app.js';
+import { adminPlugin } from '../adapters/http/edge/admin.plugin.js';
 import { connectPlugin } from '../adapters/http/edge/connect.plugin.js';
 import { metricsPlugin } from '../adapters/http/edge/metrics.plugin.js';
 import { ssePlugin } from '../adapters/http/edge/sse.plugin.js';
@@ -60,9 +61,17 @@ export function edgeApiPlugins(core: Core): Required<Pick<AppDeps, 'prePlugins' 
   const metrics: Plugin = async (app, { deps }) => {
     await app.register(metricsPlugin(deps.metrics));
   };
+  const adminKey = core.config.JOBPLANE_ADMIN_KEY;
+  const admin: Plugin[] = adminKey
+    ? [
+        async (app) => {
+          await app.register(adminPlugin({ adminKey, queues: QUEUE_NAMES.map((q) => core.queue.queue(q)) }));
+        },
+      ]
+    : [];
   // Pre-plugins are wrapped with fastify-plugin so their hooks apply to the whole app.
   const openapi = global(async (app) => {
     await app.register(openApiPlugin({ version: API_VERSION }));
   });
-  return { prePlugins: [openapi], plugins: [metrics, webhooks, connectPlugin(), ssePlugin()] };
+  return { prePlugins: [openapi], plugins: [metrics, webhooks, connectPlugin(), ssePlugin(), ...admin] };
 }

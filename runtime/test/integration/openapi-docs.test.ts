@@ -41,7 +41,8 @@ describe('OpenAPI document and Swagger UI', () => {
     if (env) await destroyEdgeEnv(env);
   });
 
-  const openapiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  // @fastify/swagger writes :param as {param} and a trailing wildcard as {*}.
+  const openapiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}');
 
   it('documents every registered route', async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json() as OpenApiDoc;
@@ -53,7 +54,7 @@ describe('OpenAPI document and Swagger UI', () => {
     // and documents nothing that does not exist
     const registered = new Set(visible.map((r) => `${r.method.toLowerCase()} ${openapiPath(r.url)}`));
     for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const method of Object.keys(ops))
+      for (const method of Object.keys(ops).filter((m) => m !== 'head'))
         expect(registered, `${method} ${path}`).toContain(`${method} ${path}`);
     }
     // Only Swagger UI's own assets are hidden.

@@ -2,7 +2,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { CONNECT_PREFIX, connectRouteSchemas, jsonApiRouteSchemas, type RouteDoc } from './route-schemas.js';
+import {
+  ADMIN_PREFIX,
+  CONNECT_PREFIX,
+  connectRouteSchemas,
+  jsonApiRouteSchemas,
+  type RouteDoc,
+} from './route-schemas.js';
 
 export interface OpenApiPluginOptions {
   readonly version: string;
@@ -23,6 +29,20 @@ export function openApiPlugin(opts: OpenApiPluginOptions): FastifyPluginAsync {
       // connect-fastify registers every HTTP method per RPC; Connect unary calls, gRPC and gRPC-Web
       // are all POST (no JobService method is marked side-effect free, so Connect GET is unused).
       if (route.url.startsWith(CONNECT_PREFIX)) route.method = 'POST';
+      // Bull Board hides its routes; list them (every route is documented), under the admin key.
+      if (route.url.startsWith(ADMIN_PREFIX)) {
+        route.schema = {
+          ...route.schema,
+          hide: false,
+          tags: ['admin'],
+          summary:
+            route.url === ADMIN_PREFIX
+              ? 'Queue dashboard (Bull Board UI)'
+              : 'Queue dashboard internal API / assets',
+          security: [{ adminKey: [] }],
+        };
+        return;
+      }
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const method of methods) {
         const doc = docs[`${method} ${route.url}`];

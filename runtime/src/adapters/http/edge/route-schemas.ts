@@ -130,6 +130,9 @@ export function jsonApiRouteSchemas(): Record<string, RouteDoc> {
   };
 }
 
+/** Where the queue dashboard is mounted. */
+export const ADMIN_PREFIX = '/admin/queues';
+
 /** URL prefix of the Connect / gRPC service. */
 export const CONNECT_PREFIX = `/${JobService.typeName}/`;
 
