@@ -13,6 +13,7 @@ export { backlogQuery } from './lib/metrics.js';
 
 export * from './platform-namespace.js';
 export * from './service-account.js';
+export * from './namespaced-reader.js';
 export * from './job-api.js';
 export * from './relay.js';
 export * from './worker-pool.js';

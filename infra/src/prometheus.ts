@@ -17,6 +17,7 @@ import { PART_OF, objectLabels, selectorLabels } from './lib/labels.js';
 import { container, httpProbe, podTemplate } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { argoAnnotations } from './lib/sync.js';
+import { NamespacedReader } from './namespaced-reader.js';
 
 /** Pinned upstream image (runs as nobody, uid 65534). */
 export const PROMETHEUS_IMAGE: ImageRef = { repository: 'quay.io/prometheus/prometheus', tag: 'v3.5.0' };
@@ -116,21 +117,15 @@ export class Prometheus extends Construct {
       automountServiceAccountToken: false,
     });
     for (const ns of scrapeNamespaces) {
-      new ApiObject(this, `Role-${ns}`, {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: this.name, namespace: ns, labels, annotations: argoAnnotations('foundation') },
-        rules: [
-          { apiGroups: [''], resources: ['endpoints', 'pods', 'services'], verbs: ['get', 'list', 'watch'] },
-          { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+      new NamespacedReader(this, `Discovery-${ns}`, {
+        name: this.name,
+        namespace: ns,
+        serviceAccount: { name: this.name, namespace: this.namespace },
+        labels,
+        resources: [
+          { apiGroup: '', resources: ['endpoints', 'pods', 'services'] },
+          { apiGroup: 'discovery.k8s.io', resources: ['endpointslices'] },
         ],
-      });
-      new ApiObject(this, `RoleBinding-${ns}`, {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name: this.name, namespace: ns, labels, annotations: argoAnnotations('foundation') },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.name },
-        subjects: [{ kind: 'ServiceAccount', name: this.name, namespace: this.namespace }],
       });
     }
 
