@@ -180,7 +180,6 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
       info.timeoutSeconds * 1000,
     );
     let lastProgressAt = 0;
-    let pendingProgress: { percent: number; message: string | null } | null = null;
     const ctx: HandlerContext = {
       jobId: job.id,
       executionKey: job.id,
@@ -192,12 +191,9 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
       async progress(percent, message) {
         const p = Math.max(0, Math.min(100, Math.round(Number.isFinite(percent) ? percent : 0)));
         const now = Date.now();
-        if (now - lastProgressAt < progressInterval && p < 100) {
-          pendingProgress = { percent: p, message: message ?? null };
-          return;
-        }
+        // Throttled: reports in between are dropped (the success write sets 100 %).
+        if (now - lastProgressAt < progressInterval && p < 100) return;
         lastProgressAt = now;
-        pendingProgress = null;
         const ok = await deps.store.reportProgress(job.id, token, p, message ?? null);
         if (!ok && !controller.signal.aborted) {
           controller.abort(
@@ -206,9 +202,11 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
         }
       },
     };
+    // The handler runs inside this try; store writes happen after it, so a database error is
+    // never mistaken for a handler failure (it propagates and the queue re-delivers).
+    let output: unknown;
     try {
       const typed = handler as JobHandler<unknown>;
-      let output: unknown;
       if (delivery.kind === 'aggregate') {
         if (!typed.aggregate) throw new Error(`job type '${job.type}' has no aggregate step`);
         const rows = await deps.store.children(job.id);
@@ -224,34 +222,6 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
         output = await typed.run(parsed.value, ctx);
       }
       if (controller.signal.aborted) throw controller.signal.reason;
-      if (isFanOut(output)) {
-        const children = output.children.map((c, index) => {
-          const childInfo = deps.catalog(c.type);
-          if (!childInfo || !deps.handlers.get(c.type))
-            throw new Error(`fan-out child type '${c.type}' is unknown`);
-          return {
-            id: randomUUID(),
-            index,
-            type: c.type,
-            payload: c.payload,
-            queue: childInfo.queue,
-            mode: childInfo.mode,
-            maxAttempts: childInfo.maxAttempts,
-          };
-        });
-        const ok = await deps.store.fanOut(job.id, token, children);
-        attemptLog.info({ children: children.length, fenced: !ok }, 'fanned out');
-        return { action: 'ack', reason: ok ? 'fanned out' : 'fenced' };
-      }
-      const result = (output ?? {}) as Record<string, unknown>;
-      const done = await deps.store.succeed(job.id, token, result);
-      if (!done) {
-        attemptLog.warn({}, 'result discarded: the attempt was fenced out');
-        return { action: 'ack', reason: 'fenced' };
-      }
-      deps.metrics.jobCompleted(job.type, 'succeeded', seconds());
-      attemptLog.info({ seconds: seconds() }, 'job succeeded');
-      return { action: 'ack', reason: 'succeeded' };
     } catch (err) {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
       if (reason instanceof AbortReason && reason.kind === 'cancelled') {
@@ -263,8 +233,42 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
     } finally {
       clearTimeout(timer);
       inFlight.delete(job.id);
-      void pendingProgress;
     }
+
+    if (isFanOut(output)) {
+      const unknown = output.children.find((c) => !deps.catalog(c.type) || !deps.handlers.get(c.type));
+      if (unknown) {
+        return fail({
+          code: 'JOB.FAN_OUT_INVALID',
+          message: `fan-out child type '${unknown.type}' is unknown`,
+          retryable: false,
+        });
+      }
+      const children = output.children.map((c, index) => {
+        const childInfo = deps.catalog(c.type)!;
+        return {
+          id: randomUUID(),
+          index,
+          type: c.type,
+          payload: c.payload,
+          queue: childInfo.queue,
+          mode: childInfo.mode,
+          maxAttempts: childInfo.maxAttempts,
+        };
+      });
+      const ok = await deps.store.fanOut(job.id, token, children);
+      attemptLog.info({ children: children.length, fenced: !ok }, 'fanned out');
+      return { action: 'ack', reason: ok ? 'fanned out' : 'fenced' };
+    }
+    const result = (output ?? {}) as Record<string, unknown>;
+    const done = await deps.store.succeed(job.id, token, result);
+    if (!done) {
+      attemptLog.warn({}, 'result discarded: the attempt was fenced out');
+      return { action: 'ack', reason: 'fenced' };
+    }
+    deps.metrics.jobCompleted(job.type, 'succeeded', seconds());
+    attemptLog.info({ seconds: seconds() }, 'job succeeded');
+    return { action: 'ack', reason: 'succeeded' };
   }
 
   return {
