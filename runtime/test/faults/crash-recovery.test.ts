@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { FaultCluster } from '../support/faults/cluster.js';
 import {
   affectedRecoveryMs,
+  affectedRestartMs,
   checkInvariants,
   firstStartAfter,
   runningOnWorker,
@@ -57,13 +58,15 @@ type Recovery = () => Promise<(number | undefined)[]>;
  */
 async function underLoad(
   fault: string,
-  inject: (load: LoadDriver) => Promise<{ faultTimes: number[]; recovery?: Recovery }>,
+  inject: (
+    load: LoadDriver,
+  ) => Promise<{ faultTimes: number[]; recovery?: Recovery; notes?: () => Promise<string> }>,
   { beforeMs = 1500, afterMs = 3000 } = {},
 ): Promise<void> {
   const load = newLoad();
   load.start();
   await sleep(beforeMs);
-  const { faultTimes, recovery } = await inject(load);
+  const { faultTimes, recovery, notes } = await inject(load);
   await sleep(afterMs);
   await load.stop();
   for (const id of load.acceptedIds()) allAccepted.add(id);
@@ -97,6 +100,7 @@ async function underLoad(
     lost: report.lost.length,
     duplicateExecutions: report.duplicateExecutions - dupBefore,
     recoveryMs: measured.map((m) => m ?? -1),
+    notes: notes ? await notes() : 'recovery = until the first job submitted after the fault started running',
   });
   dupBefore = report.duplicateExecutions;
 }
@@ -135,7 +139,13 @@ describe('crash recovery under load', () => {
       // recovery = until every job the killed worker was running is terminal again
       return {
         faultTimes: times,
-        recovery: () => Promise.all(times.map((t, i) => affectedRecoveryMs(cluster.db, hit[i] ?? [], t))),
+        recovery: () => Promise.all(times.map((t, i) => affectedRestartMs(cluster.db, hit[i] ?? [], t))),
+        notes: async () => {
+          const done = await Promise.all(
+            times.map((t, i) => affectedRecoveryMs(cluster.db, hit[i] ?? [], t)),
+          );
+          return `orphaned jobs per kill ${hit.map((h) => h.length).join('/')}; recovery = until every orphaned job was taken over; until they finished: ${done.join('/')} ms`;
+        },
       };
     });
   });
@@ -164,7 +174,12 @@ describe('crash recovery under load', () => {
       await sleep(500);
       // recovery = until a client got its first 2xx after the crash
       const first = load.firstAcceptedAfter(t);
-      return { faultTimes: [t], recovery: async () => [first === undefined ? undefined : first - t] };
+      return {
+        faultTimes: [t],
+        recovery: async () => [first === undefined ? undefined : first - t],
+        notes: async () =>
+          `recovery = until the first 2xx after the crash; ${load.networkErrors} network errors retried with the same key`,
+      };
     });
   });
 

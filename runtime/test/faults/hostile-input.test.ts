@@ -13,7 +13,7 @@ import { byProfile } from '../support/faults/profile.js';
 import { rawRequest, type RawResponse } from '../support/faults/raw-http.js';
 import { recordFigure } from '../support/faults/report.js';
 
-const RUNS = byProfile(60, 600);
+const RUNS = byProfile(40, 600);
 const BODY_LIMIT = 65_536;
 /** `AREA.WORD` codes, as domain/errors.ts and adapters/http/problem.ts define them. */
 const CODE = /^[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+$/;

@@ -253,3 +253,24 @@ export async function firstStartAfter(
   );
   return r?.t == null ? undefined : Math.max(0, Number(r.t) - faultAt);
 }
+
+/**
+ * Pick-up time of the jobs a fault orphaned: ms from `faultAt` until the last of `ids` was
+ * started again (taken over) or finished, whichever came first for each job.
+ */
+export async function affectedRestartMs(
+  db: PrivateDatabase,
+  ids: readonly string[],
+  faultAt: number,
+): Promise<number | undefined> {
+  if (ids.length === 0) return undefined;
+  const rows = await db.query<{ t: string }>(
+    `SELECT (extract(epoch FROM min(create_time)) * 1000)::bigint::text AS t FROM job_events
+      WHERE job_id::text = ANY($1) AND create_time > to_timestamp($2 / 1000.0)
+        AND to_state IN ('running', '${TERMINAL_STATES.join("','")}')
+      GROUP BY job_id`,
+    [ids, faultAt],
+  );
+  if (rows.length < ids.length) return undefined;
+  return Math.max(...rows.map((r) => Number(r.t) - faultAt));
+}
