@@ -30,12 +30,14 @@ export function createJobControls(deps: JobControlDeps): JobControls {
         throw invalidState(id, res.job.state, 'cancel', ACTIVE_STATES);
       if (res.changed) {
         // The PostgreSQL write already fenced the attempt; the signal makes the handler stop early.
-        await deps.cancelBus.publish(id).catch((err: unknown) => {
-          deps.logger.warn(
-            { err, jobId: id },
-            'cancel notification failed; the handler runs until its next write',
-          );
-        });
+        for (const jobId of [id, ...res.cancelledChildren]) {
+          await deps.cancelBus.publish(jobId).catch((err: unknown) => {
+            deps.logger.warn(
+              { err, jobId },
+              'cancel notification failed; the handler runs until its next write',
+            );
+          });
+        }
         await deps.queue?.discard(res.job.queue, id).catch(() => undefined);
       }
       return res.job;

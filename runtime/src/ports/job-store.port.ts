@@ -67,6 +67,14 @@ export interface OutboxBatch {
   release(): Promise<void>;
 }
 
+export interface CancelResult {
+  readonly job: Job;
+  /** False when the job was already terminal (nothing changed). */
+  readonly changed: boolean;
+  /** Children of a fan-out cancelled with it (their running handlers must be told). */
+  readonly cancelledChildren: readonly string[];
+}
+
 /** A non-terminal job as the reconciler sees it. */
 export interface ReconcileCandidate {
   readonly job: Job;
@@ -106,7 +114,7 @@ export interface JobStore {
   currentToken(id: string, attempt: number): Promise<string | null>;
 
   /** queued | running → cancelled (children too). Returns the job, or null when not found. */
-  cancel(clientId: string, id: string): Promise<{ job: Job; changed: boolean } | null>;
+  cancel(clientId: string, id: string): Promise<CancelResult | null>;
   /** failed | dead_lettered | cancelled → queued with a fresh attempt budget (outbox row). */
   retry(clientId: string, id: string): Promise<{ job: Job; changed: boolean } | null>;
 

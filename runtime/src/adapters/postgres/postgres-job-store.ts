@@ -5,6 +5,7 @@ import { decideStart } from '../../domain/fencing.js';
 import type { JobState } from '../../domain/job-state.js';
 import type { QueueMessage } from '../../ports/job-queue.port.js';
 import type {
+  CancelResult,
   ChildRow,
   ChildSpec,
   InsertResult,
@@ -416,7 +417,7 @@ export class PostgresJobStore implements JobStore {
     return ((res.rows[0] as Row | undefined)?.attempt_token as string | undefined) ?? null;
   }
 
-  async cancel(clientId: string, id: string): Promise<{ job: Job; changed: boolean } | null> {
+  async cancel(clientId: string, id: string): Promise<CancelResult | null> {
     const out = await withTransaction(this.pool, async (c) => {
       const cur = await c.query('SELECT * FROM jobs WHERE id = $1 AND client_id = $2 FOR UPDATE', [
         id,
@@ -425,7 +426,8 @@ export class PostgresJobStore implements JobStore {
       const row = cur.rows[0] as Row | undefined;
       if (!row) return null;
       const from = row.state as JobState;
-      if (from !== 'queued' && from !== 'running') return { job: toJob(row), changed: false };
+      if (from !== 'queued' && from !== 'running')
+        return { job: toJob(row), changed: false, cancelledChildren: [] };
       const upd = await c.query(
         `UPDATE jobs SET state = 'cancelled', attempt_token = NULL, finish_time = now(), update_time = now()
          WHERE id = $1 RETURNING *`,
@@ -437,15 +439,20 @@ export class PostgresJobStore implements JobStore {
         row.attempts,
       ]);
       // Children of a cancelled fan-out are cancelled with it.
-      await c.query(
+      const kids = await c.query(
         `WITH upd AS (
            UPDATE jobs c SET state = 'cancelled', attempt_token = NULL, finish_time = now(), update_time = now()
            FROM (SELECT id, state AS old_state FROM jobs WHERE parent_id = $1 AND state IN ('queued','running') FOR UPDATE) o
-           WHERE c.id = o.id RETURNING c.id, o.old_state, c.attempts)
-         ${INSERT_EVENT} SELECT id, old_state, 'cancelled', attempts, 'parent_cancelled', NULL FROM upd`,
+           WHERE c.id = o.id RETURNING c.id, o.old_state, c.attempts),
+         ev AS (${INSERT_EVENT} SELECT id, old_state, 'cancelled', attempts, 'parent_cancelled', NULL FROM upd)
+         SELECT id FROM upd`,
         [id],
       );
-      return { job: toJob(upd.rows[0] as Row), changed: true };
+      return {
+        job: toJob(upd.rows[0] as Row),
+        changed: true,
+        cancelledChildren: (kids.rows as Row[]).map((r) => r.id as string),
+      };
     });
     if (out?.changed && out.job.parentId) await this.notifyParent(out.job.parentId);
     return out;
