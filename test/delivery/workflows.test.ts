@@ -194,6 +194,21 @@ describe('promote.yml', () => {
   });
 });
 
+describe('.github/dependabot.yml', () => {
+  it('keeps the Dockerfile base images and the actions current', () => {
+    const cfg = readYaml<{ version: number; updates: { 'package-ecosystem': string; directory: string }[] }>(
+      '.github/dependabot.yml',
+    );
+    expect(cfg.version).toBe(2);
+    expect(cfg.updates.map((u) => [u['package-ecosystem'], u.directory])).toEqual(
+      expect.arrayContaining([
+        ['docker', '/runtime'],
+        ['github-actions', '/'],
+      ]),
+    );
+  });
+});
+
 describe('scripts/release.ts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jobplane-release-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
