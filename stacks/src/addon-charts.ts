@@ -6,6 +6,7 @@
  * @see https://artifacthub.io/packages/helm/kedacore/keda
  * @see https://artifacthub.io/packages/helm/argo/argo-cd
  * @see https://artifacthub.io/packages/helm/metrics-server/metrics-server
+ * @see https://artifacthub.io/packages/helm/prometheus-community/kube-prometheus-stack
  */
 export const ADDON_CHARTS = {
   keda: {
@@ -14,6 +15,7 @@ export const ADDON_CHARTS = {
     repo: 'https://kedacore.github.io/charts',
     version: '2.21.1',
     namespace: 'keda',
+    clusters: ['kind', 'eks'],
   },
   argocd: {
     chart: 'argo-cd',
@@ -22,6 +24,7 @@ export const ADDON_CHARTS = {
     repo: 'https://argoproj.github.io/argo-helm',
     version: '9.5.4',
     namespace: 'argocd',
+    clusters: ['kind', 'eks'],
   },
   metricsServer: {
     chart: 'metrics-server',
@@ -29,6 +32,21 @@ export const ADDON_CHARTS = {
     repo: 'https://kubernetes-sigs.github.io/metrics-server/',
     version: '3.13.0',
     namespace: 'kube-system',
+    clusters: ['kind', 'eks'],
+  },
+  /**
+   * Prometheus Operator for staging/prod, whose environments use `monitoring.mode: 'operator'`:
+   * the synthesized ServiceMonitors/PrometheusRule carry `release: prometheus` (the chart's default
+   * selector for release `prometheus`) and the scalers query `prometheus-operated.monitoring.svc`.
+   * dev runs the constructs' own in-cluster Prometheus instead.
+   */
+  prometheusStack: {
+    chart: 'kube-prometheus-stack',
+    releaseName: 'prometheus',
+    repo: 'https://prometheus-community.github.io/helm-charts',
+    version: '81.6.2',
+    namespace: 'monitoring',
+    clusters: ['eks'],
   },
 } as const;
 

@@ -51,6 +51,7 @@ export const CONFIG_KEYS = [
   'irsaServiceAccount',
   'apiClient',
   'chartVersions',
+  'ecrRepository',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 export type RawStackConfig = Partial<Record<ConfigKey, string>>;
@@ -98,6 +99,8 @@ export interface EksStackConfig extends BaseStackConfig {
       readonly multiAz: boolean;
     };
     readonly deletionProtection: boolean;
+    /** ECR repository name; the constructs' `imageRepository` ends in it. */
+    readonly ecrRepository: string;
   };
 }
 
@@ -382,6 +385,12 @@ export function parseStackConfig(raw: RawStackConfig, stackName: string): StackC
           multiAz: prod,
         },
         deletionProtection,
+        ecrRepository: r.str(
+          'ecrRepository',
+          project,
+          /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+          'is not an ECR repository name',
+        ),
       },
     };
   }

@@ -47,6 +47,8 @@ export interface EksClusterProps {
     readonly multiAz: boolean;
   };
   readonly deletionProtection: boolean;
+  /** ECR repository for the Jobplane image. */
+  readonly ecrRepository: string;
   /** Tags for every taggable resource. */
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -424,7 +426,7 @@ export class EksCluster extends pulumi.ComponentResource {
     const repo = new aws.ecr.Repository(
       `${name}-ecr`,
       {
-        name: props.clusterName,
+        name: props.ecrRepository,
         imageTagMutability: 'IMMUTABLE',
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: 'KMS', kmsKey: key.arn }],

@@ -6,6 +6,9 @@
  * copy. The root app-of-apps points at `argocd/apps/`, whose `<env>.yaml` Application syncs
  * `charts-out/<env>`. Each object becomes a `CustomResource` that depends on the Argo CD release,
  * so the CRDs exist before the objects are applied (argo-cd#15095, pulumi-kubernetes#3176).
+ * The synthesized per-environment Applications target a cluster *name* (`jobplane-<env>`): the
+ * bootstrap registers the cluster Argo CD runs in under that name with a declarative cluster
+ * Secret, and scopes the root Application to `<env>.yaml` so each cluster syncs only its own.
  * @see https://argo-cd.readthedocs.io/en/stable/operator-manual/cluster-bootstrapping/
  */
 import { readFileSync } from 'node:fs';
@@ -116,6 +119,55 @@ export function scopeRootToEnvironment(root: ArgoObject, environment: string): A
   };
 }
 
+/** In-cluster API server URL as Argo CD names it. */
+export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
+
+/**
+ * Reads `argocd/apps/<env>.yaml` and returns the Argo CD cluster *name* its destination uses
+ * (undefined when it targets the in-cluster server URL). The constructs name each environment's
+ * destination (`jobplane-<env>`) and expect every cluster's Argo CD to register itself under its
+ * environment's name.
+ */
+export function environmentDestination(
+  dir: string,
+  environment: string,
+  repoURL: string,
+): string | undefined {
+  const file = `argocd/apps/${environment}.yaml`;
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'apps', `${environment}.yaml`), 'utf8');
+  } catch (err) {
+    throw new Error(`GitOps bootstrap: cannot read ${file} (run 'make synth'): ${String(err)}`);
+  }
+  const apps = parseArgoObjects(text, file).filter((o) => o.kind === 'Application');
+  if (apps.length !== 1) throw new Error(`${file}: expected one Application, found ${apps.length}`);
+  const app = apps[0]!;
+  const source = appSource(app);
+  if (source.repoURL !== repoURL || String(source.path).replace(/\/$/, '') !== `charts-out/${environment}`) {
+    throw new Error(
+      `${file}: must sync charts-out/${environment} from ${repoURL}, not ${String(source.path)} from ${String(source.repoURL)}`,
+    );
+  }
+  const destination = (app.spec['destination'] ?? {}) as { name?: unknown; server?: unknown };
+  if (typeof destination.name === 'string' && destination.name !== '') return destination.name;
+  if (destination.server === IN_CLUSTER_SERVER) return undefined;
+  throw new Error(`${file}: destination must be a cluster name or ${IN_CLUSTER_SERVER}`);
+}
+
+/**
+ * Argo CD declarative cluster Secret registering the cluster Argo CD runs in under `name`
+ * (no credentials: Argo CD uses its in-cluster service account for this server URL).
+ * @see https://argo-cd.readthedocs.io/en/stable/operator-manual/declarative-setup/#clusters
+ */
+export function inClusterSecretData(name: string): Record<string, string> {
+  return {
+    name,
+    server: IN_CLUSTER_SERVER,
+    config: JSON.stringify({ tlsClientConfig: { insecure: false } }),
+  };
+}
+
 /** Reads and checks the bootstrap objects from an `argocd/` folder. */
 export function loadBootstrapObjects(dir: string, repoURL: string): ArgoObject[] {
   const objects = BOOTSTRAP_FILES.flatMap((f) => {
@@ -150,14 +202,36 @@ export interface GitOpsBootstrapProps {
 export class GitOpsBootstrap extends pulumi.ComponentResource {
   readonly objects: readonly ArgoObject[];
   readonly resources: readonly k8s.apiextensions.CustomResource[];
+  /** Argo CD cluster name this cluster is registered under (from `argocd/apps/<env>.yaml`). */
+  readonly clusterName?: string;
   /** Name of the root Application. */
   readonly rootApplication: string;
 
   constructor(name: string, props: GitOpsBootstrapProps, opts?: pulumi.ComponentResourceOptions) {
     super('jobplane:gitops:GitOpsBootstrap', name, {}, opts);
-    this.objects = loadBootstrapObjects(props.argocdDir ?? DEFAULT_ARGOCD_DIR, props.repoURL).map((o) =>
+    const dir = props.argocdDir ?? DEFAULT_ARGOCD_DIR;
+    this.objects = loadBootstrapObjects(dir, props.repoURL).map((o) =>
       o.kind === 'Application' ? scopeRootToEnvironment(o, props.environment) : o,
     );
+    const clusterName = environmentDestination(dir, props.environment, props.repoURL);
+    const cluster = clusterName
+      ? new k8s.core.v1.Secret(
+          `${name}-cluster`,
+          {
+            metadata: {
+              name: `cluster-${clusterName}`,
+              namespace: props.argocdNamespace,
+              labels: {
+                'argocd.argoproj.io/secret-type': 'cluster',
+                'app.kubernetes.io/part-of': 'jobplane',
+              },
+            },
+            type: 'Opaque',
+            stringData: inClusterSecretData(clusterName),
+          },
+          { parent: this, dependsOn: [props.argocdRelease] },
+        )
+      : undefined;
     const resources: k8s.apiextensions.CustomResource[] = [];
     // AppProject first: an Application whose project does not exist yet is rejected by Argo CD.
     const ordered = [...this.objects].sort((a, b) =>
@@ -165,6 +239,12 @@ export class GitOpsBootstrap extends pulumi.ComponentResource {
     );
     for (const obj of ordered) {
       const { apiVersion, kind, metadata, ...rest } = obj;
+      const annotations = {
+        ...(metadata['annotations'] as Record<string, string> | undefined),
+        // Argo CD creates its `default` AppProject itself at start-up; take ownership of the fields
+        // the synthesized (locked-down) version sets instead of failing on a field-manager conflict.
+        'pulumi.com/patchForce': 'true',
+      };
       resources.push(
         new k8s.apiextensions.CustomResource(
           `${name}-${kind.toLowerCase()}-${metadata.name}`,
@@ -172,14 +252,22 @@ export class GitOpsBootstrap extends pulumi.ComponentResource {
             apiVersion,
             kind,
             ...rest,
-            metadata: { ...metadata, namespace: metadata.namespace ?? props.argocdNamespace },
+            metadata: { ...metadata, annotations, namespace: metadata.namespace ?? props.argocdNamespace },
           },
-          { parent: this, dependsOn: [props.argocdRelease, ...resources] },
+          {
+            parent: this,
+            dependsOn: [
+              props.argocdRelease,
+              ...(cluster && kind === 'Application' ? [cluster] : []),
+              ...resources,
+            ],
+          },
         ),
       );
     }
     this.resources = resources;
     this.rootApplication = this.objects.find((o) => o.kind === 'Application')!.metadata.name;
-    this.registerOutputs({ rootApplication: this.rootApplication });
+    if (clusterName) this.clusterName = clusterName;
+    this.registerOutputs({ rootApplication: this.rootApplication, clusterName });
   }
 }

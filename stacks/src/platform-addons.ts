@@ -44,12 +44,23 @@ export function addonValues(id: AddonId, cluster: 'kind' | 'eks'): Record<string
     case 'metricsServer':
       // kind's kubelets serve self-signed certificates.
       return cluster === 'kind' ? { args: ['--kubelet-insecure-tls'] } : {};
+    case 'prometheusStack':
+      // EKS runs no scrapeable control plane components; keep only what Jobplane uses.
+      return {
+        kubeControllerManager: { enabled: false },
+        kubeScheduler: { enabled: false },
+        kubeEtcd: { enabled: false },
+        kubeProxy: { enabled: false },
+      };
   }
 }
 
-/** The releases to install, in order, with versions resolved and checked to be exact. */
+/** The releases to install on this kind of cluster, with versions resolved and checked to be exact. */
 export function addonReleases(props: PlatformAddonsProps): AddonRelease[] {
-  return ADDON_IDS.map((id) => {
+  const ids = ADDON_IDS.filter((id) =>
+    (ADDON_CHARTS[id].clusters as readonly string[]).includes(props.cluster),
+  );
+  return ids.map((id) => {
     const chart = ADDON_CHARTS[id];
     const version = props.chartVersions?.[id] ?? chart.version;
     if (!EXACT_SEMVER.test(version)) {
@@ -68,13 +79,15 @@ export function addonReleases(props: PlatformAddonsProps): AddonRelease[] {
 }
 
 export class PlatformAddons extends pulumi.ComponentResource {
-  readonly releases: Readonly<Record<AddonId, k8s.helm.v3.Release>>;
+  readonly releases: Readonly<Partial<Record<AddonId, k8s.helm.v3.Release>>> & {
+    readonly argocd: k8s.helm.v3.Release;
+  };
   /** Namespace Argo CD runs in. */
   readonly argocdNamespace: string;
 
   constructor(name: string, props: PlatformAddonsProps, opts?: pulumi.ComponentResourceOptions) {
     super('jobplane:addons:PlatformAddons', name, {}, opts);
-    const releases = {} as Record<AddonId, k8s.helm.v3.Release>;
+    const releases: Partial<Record<AddonId, k8s.helm.v3.Release>> = {};
     for (const r of addonReleases(props)) {
       releases[r.id] = new k8s.helm.v3.Release(
         `${name}-${r.id.toLowerCase()}`,
@@ -93,10 +106,11 @@ export class PlatformAddons extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    this.releases = releases;
+    if (!releases.argocd) throw new Error('Argo CD must be installed on every cluster');
+    this.releases = { ...releases, argocd: releases.argocd };
     this.argocdNamespace = ADDON_CHARTS.argocd.namespace;
     this.registerOutputs({
-      releases: Object.fromEntries(Object.entries(releases).map(([id, rel]) => [id, rel.status])),
+      releases: Object.fromEntries(Object.entries(releases).map(([id, rel]) => [id, rel!.status])),
     });
   }
 }

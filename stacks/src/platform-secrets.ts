@@ -1,8 +1,9 @@
 /**
  * PlatformSecrets: the Secrets the constructs reference but never write.
  *
- * `jobplane-postgres` (`DATABASE_URL`), `jobplane-redis` (`REDIS_URL`) and `jobplane-api-keys`
- * (`JOBPLANE_API_KEYS`, `JOBPLANE_ADMIN_KEY`). Values come from Pulumi outputs (RDS/ElastiCache in
+ * `jobplane-postgres` (`DATABASE_URL`), `jobplane-redis` (`REDIS_URL`), `jobplane-api-keys`
+ * (`JOBPLANE_API_KEYS`, `JOBPLANE_ADMIN_KEY`) and, in dev, `jobplane-postgres-credentials`
+ * (`POSTGRES_PASSWORD` for the in-cluster PostgreSQL). Values come from Pulumi outputs (RDS/ElastiCache in
  * the cloud, random passwords for the in-cluster dev stores) and stay secret in the state; nothing
  * secret is committed to Git (checklist S1). The namespaces are created here (restricted Pod
  * Security Standard labels) so the Secrets exist before Argo CD syncs the workloads; Argo CD's own
@@ -17,12 +18,19 @@ export const SECRET_NAMES = {
   postgres: 'jobplane-postgres',
   redis: 'jobplane-redis',
   apiKeys: 'jobplane-api-keys',
+  /** dev only: `POSTGRES_PASSWORD` of the in-cluster PostgreSQL StatefulSet. */
+  postgresCredentials: 'jobplane-postgres-credentials',
 } as const;
 
 /** Which Secrets go to which namespace: isolated Jobs need the stores, never the API keys. */
 export const SECRETS_BY_NAMESPACE: Readonly<Record<(typeof PLATFORM_NAMESPACES)[number], readonly string[]>> =
   {
-    jobplane: [SECRET_NAMES.postgres, SECRET_NAMES.redis, SECRET_NAMES.apiKeys],
+    jobplane: [
+      SECRET_NAMES.postgres,
+      SECRET_NAMES.redis,
+      SECRET_NAMES.apiKeys,
+      SECRET_NAMES.postgresCredentials,
+    ],
     'jobplane-jobs': [SECRET_NAMES.postgres, SECRET_NAMES.redis],
   };
 
@@ -48,8 +56,8 @@ export function redisUrl(p: { host: string; port: number; password?: string; tls
 export interface PlatformSecretsProps {
   readonly databaseUrl: pulumi.Input<string>;
   readonly redisUrl: pulumi.Input<string>;
-  /** Extra keys for `jobplane-postgres` (dev: the in-cluster server's POSTGRES_* variables). */
-  readonly postgresExtra?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** dev: password the in-cluster PostgreSQL initialises with (`jobplane-postgres-credentials`). */
+  readonly inClusterPostgresPassword?: pulumi.Input<string>;
   /** Client name of the generated API key (`JOBPLANE_API_KEYS` = `client:key`). */
   readonly apiClient: string;
   readonly labels?: Readonly<Record<string, string>>;
@@ -64,15 +72,17 @@ export class PlatformSecrets extends pulumi.ComponentResource {
     const parent = { parent: this };
     const apiKey = new random.RandomPassword(`${name}-api-key`, { length: 48, special: false }, parent);
     const adminKey = new random.RandomPassword(`${name}-admin-key`, { length: 48, special: false }, parent);
-    const data: Record<string, pulumi.Input<Record<string, pulumi.Input<string>>>> = {
-      [SECRET_NAMES.postgres]: pulumi
-        .all([props.databaseUrl, props.postgresExtra ?? {}])
-        .apply(([DATABASE_URL, extra]) => ({ ...extra, DATABASE_URL })),
+    const data: Record<string, pulumi.Input<Record<string, pulumi.Input<string>>> | undefined> = {
+      [SECRET_NAMES.postgres]: { DATABASE_URL: props.databaseUrl },
       [SECRET_NAMES.redis]: { REDIS_URL: props.redisUrl },
       [SECRET_NAMES.apiKeys]: {
         JOBPLANE_API_KEYS: pulumi.interpolate`${props.apiClient}:${apiKey.result}`,
         JOBPLANE_ADMIN_KEY: adminKey.result,
       },
+      [SECRET_NAMES.postgresCredentials]:
+        props.inClusterPostgresPassword === undefined
+          ? undefined
+          : { POSTGRES_PASSWORD: props.inClusterPostgresPassword },
     };
     const labels = { ...props.labels, 'app.kubernetes.io/part-of': 'jobplane' };
     const namespaces: k8s.core.v1.Namespace[] = [];
@@ -94,13 +104,15 @@ export class PlatformSecrets extends pulumi.ComponentResource {
       );
       namespaces.push(namespace);
       for (const secretName of SECRETS_BY_NAMESPACE[ns]) {
+        const secretData = data[secretName];
+        if (secretData === undefined) continue;
         secrets.push(
           new k8s.core.v1.Secret(
             `${name}-${ns}-${secretName}`,
             {
               metadata: { name: secretName, namespace: namespace.metadata.name, labels },
               type: 'Opaque',
-              stringData: pulumi.secret(pulumi.output(data[secretName]!)),
+              stringData: pulumi.secret(pulumi.output(secretData)),
             },
             parent,
           ),

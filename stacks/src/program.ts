@@ -16,15 +16,19 @@ import { KindCluster } from './kind-cluster.js';
 import { PlatformAddons } from './platform-addons.js';
 import { PlatformSecrets, postgresUrl, redisUrl, type PlatformSecretsProps } from './platform-secrets.js';
 
-/** Service DNS names of the in-cluster dev data stores (synthesized by the constructs for dev). */
+/**
+ * The in-cluster dev data stores as synthesized in `charts-out/dev` (Services `jobplane-postgres`
+ * and `jobplane-redis`; PostgreSQL user and database `jobplane`, password from
+ * `jobplane-postgres-credentials`). A test checks these against the synthesized manifests.
+ */
 export const DEV_DATA_STORES = {
   postgres: {
-    host: 'postgres.jobplane.svc.cluster.local',
+    host: 'jobplane-postgres.jobplane.svc.cluster.local',
     port: 5432,
     database: 'jobplane',
     username: 'jobplane',
   },
-  redis: { host: 'redis.jobplane.svc.cluster.local', port: 6379 },
+  redis: { host: 'jobplane-redis.jobplane.svc.cluster.local', port: 6379 },
 } as const;
 
 export interface PlatformOutputs {
@@ -60,7 +64,7 @@ function kindCluster(cfg: KindStackConfig) {
   return { cluster, kubeconfig: cluster.kubeconfig, clusterName: cluster.clusterName };
 }
 
-/** dev: random passwords for the in-cluster stores; the dev Postgres reads POSTGRES_* from the same Secret. */
+/** dev: a random password for the in-cluster PostgreSQL, shared by its StatefulSet and DATABASE_URL. */
 function devSecrets(
   cfg: KindStackConfig,
   opts: pulumi.CustomResourceOptions,
@@ -74,11 +78,7 @@ function devSecrets(
   return {
     databaseUrl: password.result.apply((pw) => postgresUrl({ ...pg, password: pw, tls: false })),
     redisUrl: redisUrl({ ...DEV_DATA_STORES.redis, tls: false }),
-    postgresExtra: {
-      POSTGRES_USER: pg.username,
-      POSTGRES_PASSWORD: password.result,
-      POSTGRES_DB: pg.database,
-    },
+    inClusterPostgresPassword: password.result,
   };
 }
 

@@ -140,7 +140,10 @@ describe('addonReleases', () => {
       ['keda', ADDON_CHARTS.keda.version],
       ['argo-cd', ADDON_CHARTS.argocd.version],
       ['metrics-server', ADDON_CHARTS.metricsServer.version],
+      ['kube-prometheus-stack', ADDON_CHARTS.prometheusStack.version],
     ]);
+    // dev runs the constructs' own Prometheus: no operator on kind.
+    expect(addonReleases({ cluster: 'kind' }).map((r) => r.id)).toEqual(['keda', 'argocd', 'metricsServer']);
   });
   it('applies overrides and refuses ranges', () => {
     expect(addonReleases({ cluster: 'eks', chartVersions: { argocd: '9.4.17' } })[1]!.version).toBe('9.4.17');

@@ -40,6 +40,7 @@ describe('parseStackConfig', () => {
       keda: ADDON_CHARTS.keda.version,
       argocd: ADDON_CHARTS.argocd.version,
       metricsServer: ADDON_CHARTS.metricsServer.version,
+      prometheusStack: ADDON_CHARTS.prometheusStack.version,
     });
   });
 
@@ -130,7 +131,7 @@ describe('parseStackConfig', () => {
       "jobplane:chartVersions.keda ('^2.17.0') must be an exact version such as '1.2.3', not a range",
     );
     expect(p).toContain(
-      'jobplane:chartVersions.traefik is not an add-on (one of keda, argocd, metricsServer)',
+      'jobplane:chartVersions.traefik is not an add-on (one of keda, argocd, metricsServer, prometheusStack)',
     );
     expect(problems({ cluster: 'kind', chartVersions: 'keda=2' })).toContain(
       "jobplane:chartVersions ('keda=2') must be a map of add-on to version",

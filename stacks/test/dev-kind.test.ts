@@ -3,12 +3,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ADDON_CHARTS } from '../src/addon-charts.js';
 import { KIND_CREATE_SCRIPT, KIND_DELETE_SCRIPT } from '../src/kind-cluster.js';
 import { DEV_DATA_STORES } from '../src/program.js';
-import { assertBootstrap, assertPinnedReleases, assertPlatformSecrets, secretData } from './policy.js';
-import { FIXTURE_ARGOCD_DIR, runProgram, stackFileConfig, type ProgramRun } from './mocks.js';
+import {
+  assertBootstrap,
+  assertPinnedReleases,
+  assertPlatformSecrets,
+  assertSecretsCoverCharts,
+  secretData,
+} from './policy.js';
+import { runProgram, stackFileConfig, type ProgramRun } from './mocks.js';
 
 let run: ProgramRun;
 beforeAll(async () => {
-  run = await runProgram('dev', stackFileConfig('dev'), { argocdDir: FIXTURE_ARGOCD_DIR });
+  run = await runProgram('dev', stackFileConfig('dev'));
 });
 
 describe('dev stack (kind)', () => {
@@ -54,7 +60,7 @@ describe('dev stack (kind)', () => {
   });
 
   it('installs the add-ons with pinned versions; metrics-server accepts kind kubelet certificates', () => {
-    const releases = assertPinnedReleases(run);
+    const releases = assertPinnedReleases(run, 'kind');
     expect(releases.map((r) => r.inputs.chart).sort()).toEqual(['argo-cd', 'keda', 'metrics-server']);
     const ms = releases.find((r) => r.inputs.chart === 'metrics-server')!;
     expect(ms.inputs.version).toBe(ADDON_CHARTS.metricsServer.version);
@@ -66,7 +72,8 @@ describe('dev stack (kind)', () => {
   });
 
   it('creates the platform namespaces and Secrets', () => {
-    assertPlatformSecrets(run);
+    assertPlatformSecrets(run, true);
+    assertSecretsCoverCharts(run, 'dev');
   });
 
   it('writes dev Secrets pointing at the in-cluster stores, with random passwords', () => {
@@ -75,12 +82,14 @@ describe('dev stack (kind)', () => {
     expect(url.protocol).toBe('postgresql:');
     expect(url.hostname).toBe(DEV_DATA_STORES.postgres.host);
     expect(url.username).toBe('jobplane');
-    expect(url.password).toBe(pg.POSTGRES_PASSWORD);
+    expect(url.pathname).toBe('/jobplane');
+    // The in-cluster PostgreSQL initialises with the same random password.
     expect(url.password).toMatch(/^[a-f0-9]{32}$/);
-    expect(pg.POSTGRES_USER).toBe('jobplane');
-    expect(pg.POSTGRES_DB).toBe('jobplane');
+    expect(secretData(run, 'jobplane', 'jobplane-postgres-credentials')).toEqual({
+      POSTGRES_PASSWORD: url.password,
+    });
     expect(secretData(run, 'jobplane', 'jobplane-redis').REDIS_URL).toBe(
-      'redis://redis.jobplane.svc.cluster.local:6379',
+      'redis://jobplane-redis.jobplane.svc.cluster.local:6379',
     );
     const keys = secretData(run, 'jobplane', 'jobplane-api-keys');
     expect(keys.JOBPLANE_API_KEYS).toMatch(/^default:[A-Za-z0-9]{48}$/);

@@ -4,19 +4,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseStackConfig, type EksStackConfig } from '../src/config.js';
-import {
-  ACCOUNT,
-  FIXTURE_ARGOCD_DIR,
-  REGION,
-  runProgram,
-  stackFileConfig,
-  type ProgramRun,
-} from './mocks.js';
+import { ACCOUNT, REGION, runProgram, stackFileConfig, type ProgramRun } from './mocks.js';
 import {
   assertBootstrap,
   assertOnlyFromSecurityGroup,
   assertPinnedReleases,
   assertPlatformSecrets,
+  assertSecretsCoverCharts,
   assertTagged,
   privateSubnetIds,
   secretData,
@@ -35,7 +29,7 @@ export function describeEksStack(stack: 'staging' | 'prod'): void {
   const kmsKeyArn = () => one('aws:kms/key:Key').state.arn as string;
 
   beforeAll(async () => {
-    run = await runProgram(stack, raw, { argocdDir: FIXTURE_ARGOCD_DIR });
+    run = await runProgram(stack, raw);
   });
 
   describe(`${stack} stack (EKS)`, () => {
@@ -145,7 +139,7 @@ export function describeEksStack(stack: 'staging' | 'prod'): void {
       expect(repo.inputs.encryptionConfigurations).toEqual([{ encryptionType: 'KMS', kmsKey: kmsKeyArn() }]);
       expect(repo.inputs.forceDelete).toBe(!cfg.eks.deletionProtection);
       expect(run.outputs.ecrRepositoryUrl).toBe(
-        `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${cfg.clusterName}`,
+        `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${cfg.eks.ecrRepository}`,
       );
     });
 
@@ -197,7 +191,8 @@ export function describeEksStack(stack: 'staging' | 'prod'): void {
     });
 
     it('writes the platform Secrets from the RDS and ElastiCache outputs', () => {
-      assertPlatformSecrets(run);
+      assertPlatformSecrets(run, false);
+      assertSecretsCoverCharts(run, stack);
       const db = one('aws:rds/instance:Instance');
       const rg = one('aws:elasticache/replicationGroup:ReplicationGroup');
       for (const ns of ['jobplane', 'jobplane-jobs']) {
@@ -218,8 +213,11 @@ export function describeEksStack(stack: 'staging' | 'prod'): void {
     });
 
     it('installs the pinned add-ons and bootstraps Argo CD after them', () => {
-      const releases = assertPinnedReleases(run);
+      const releases = assertPinnedReleases(run, 'eks');
       for (const r of releases) expect(r.inputs.values.args).toBeUndefined();
+      // Prometheus Operator for the synthesized ServiceMonitors (`release: prometheus`).
+      const prom = releases.find((r) => r.inputs.chart === 'kube-prometheus-stack')!;
+      expect(prom.inputs).toMatchObject({ name: 'prometheus', namespace: 'monitoring' });
       assertBootstrap(run, stack);
     });
 

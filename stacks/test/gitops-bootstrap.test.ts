@@ -4,20 +4,24 @@ import { join } from 'node:path';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { GIT_REPO_URL, ENVIRONMENTS } from '../src/config.js';
 import {
   appSource,
   checkBootstrapObjects,
+  DEFAULT_ARGOCD_DIR,
+  environmentDestination,
+  inClusterSecretData,
   scopeRootToEnvironment,
   GitOpsBootstrap,
   loadBootstrapObjects,
   parseArgoObjects,
   type ArgoObject,
 } from '../src/gitops-bootstrap.js';
-import { FIXTURE_ARGOCD_DIR, installMocks, valueOf, wrap, type RecordedResource } from './mocks.js';
+import { installMocks, valueOf, wrap, type RecordedResource } from './mocks.js';
 
-const ARGOCD_DIR = FIXTURE_ARGOCD_DIR;
+/** The repository's synthesized argocd/ folder (written by `make synth`). */
+const ARGOCD_DIR = DEFAULT_ARGOCD_DIR;
 
 describe('argocd/ objects (the GitOps contract with infra/)', () => {
   it('root Application is app-of-apps over argocd/apps in this repository, in project jobplane', () => {
@@ -26,7 +30,10 @@ describe('argocd/ objects (the GitOps contract with infra/)', () => {
     expect(appSource(root)).toMatchObject({ repoURL: GIT_REPO_URL });
     expect(String(appSource(root).path).replace(/\/$/, '')).toBe('argocd/apps');
     expect(root.spec['project']).toBe('jobplane');
-    expect(objects.find((o) => o.kind === 'AppProject')!.metadata.name).toBe('jobplane');
+    expect(objects.filter((o) => o.kind === 'AppProject').map((o) => o.metadata.name)).toEqual([
+      'default',
+      'jobplane',
+    ]);
   });
 
   it.each(ENVIRONMENTS)('argocd/apps/%s.yaml syncs charts-out/%s from this repository', (env) => {
@@ -120,6 +127,49 @@ describe('bootstrap object checks', () => {
   });
 });
 
+describe('environmentDestination', () => {
+  it.each(ENVIRONMENTS)('reads the Argo CD cluster name of %s from argocd/apps', (env) => {
+    expect(environmentDestination(ARGOCD_DIR, env, GIT_REPO_URL)).toBe(`jobplane-${env}`);
+  });
+
+  it('accepts the in-cluster server URL, and rejects wrong paths, repositories and destinations', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'argocd-apps-'));
+    try {
+      const app = parse(readFileSync(join(ARGOCD_DIR, 'apps', 'dev.yaml'), 'utf8'));
+      const write = (o: unknown) => writeFileSync(join(dir, 'apps', 'dev.yaml'), stringify(o));
+      cpSync(join(ARGOCD_DIR, 'apps'), join(dir, 'apps'), { recursive: true });
+      write({
+        ...app,
+        spec: {
+          ...app.spec,
+          destination: { server: 'https://kubernetes.default.svc', namespace: 'jobplane' },
+        },
+      });
+      expect(environmentDestination(dir, 'dev', GIT_REPO_URL)).toBeUndefined();
+      write({
+        ...app,
+        spec: { ...app.spec, destination: { server: 'https://10.0.0.1', namespace: 'jobplane' } },
+      });
+      expect(() => environmentDestination(dir, 'dev', GIT_REPO_URL)).toThrow(
+        /destination must be a cluster name/,
+      );
+      write({ ...app, spec: { ...app.spec, source: { ...app.spec.source, path: 'charts-out/prod' } } });
+      expect(() => environmentDestination(dir, 'dev', GIT_REPO_URL)).toThrow(
+        /argocd\/apps\/dev.yaml: must sync charts-out\/dev from https:\/\/github.com\/jobplane\/jobplane.git, not charts-out\/prod/,
+      );
+      writeFileSync(join(dir, 'apps', 'dev.yaml'), '---\n');
+      expect(() => environmentDestination(dir, 'dev', GIT_REPO_URL)).toThrow(
+        /expected one Application, found 0/,
+      );
+      expect(() => environmentDestination(dir, 'qa', GIT_REPO_URL)).toThrow(
+        /cannot read argocd\/apps\/qa.yaml/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('GitOpsBootstrap component (mocks)', () => {
   let resources: RecordedResource[];
   const opts = new Map<string, pulumi.ResourceOptions>();
@@ -131,9 +181,9 @@ describe('GitOpsBootstrap component (mocks)', () => {
     // Objects without a namespace land in the Argo CD namespace.
     dir = mkdtempSync(join(tmpdir(), 'argocd-'));
     cpSync(ARGOCD_DIR, dir, { recursive: true });
-    const project = parse(readFileSync(join(dir, 'appproject.yaml'), 'utf8'));
-    delete project.metadata.namespace;
-    writeFileSync(join(dir, 'appproject.yaml'), JSON.stringify(project));
+    const docs = parseAllDocuments(readFileSync(join(dir, 'appproject.yaml'), 'utf8')).map((d) => d.toJS());
+    delete docs.find((d) => d.metadata.name === 'jobplane').metadata.namespace;
+    writeFileSync(join(dir, 'appproject.yaml'), docs.map((d) => stringify(d)).join('---\n'));
 
     resources = await installMocks('dev', {});
     release = new k8s.helm.v3.Release('argocd', { chart: 'argo-cd', version: '9.5.4', namespace: 'argocd' });
@@ -160,24 +210,51 @@ describe('GitOpsBootstrap component (mocks)', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('applies the AppProject, then the root Application, both after the Argo CD release', () => {
+  it('applies the AppProjects, then the root Application, all after the Argo CD release', () => {
     const run = wrap(resources);
     const names = run.resources.filter((r) => r.type.startsWith('kubernetes:argoproj.io')).map((r) => r.name);
-    expect(names).toEqual(['boot-appproject-jobplane', 'boot-application-jobplane-root']);
-    const projectOpts = opts.get('boot-appproject-jobplane')!;
-    expect(projectOpts.dependsOn).toEqual([release]);
+    expect(names).toEqual([
+      'boot-appproject-default',
+      'boot-appproject-jobplane',
+      'boot-application-jobplane-root',
+    ]);
+    expect(opts.get('boot-appproject-default')!.dependsOn).toEqual([release]);
+    expect(opts.get('boot-appproject-jobplane')!.dependsOn).toEqual([release, bootstrap.resources[0]]);
+    const cluster = opts.get('boot-cluster')!;
+    expect(cluster.dependsOn).toEqual([release]);
     const appOpts = opts.get('boot-application-jobplane-root')!;
-    expect(appOpts.dependsOn).toEqual([release, bootstrap.resources[0]]);
+    expect(appOpts.dependsOn).toEqual(expect.arrayContaining([release, ...bootstrap.resources.slice(0, 2)]));
+    expect((appOpts.dependsOn as unknown[]).length).toBe(4);
     expect(appOpts.parent).toBe(bootstrap);
   });
 
-  it('keeps the synthesized object as is, defaulting only the namespace', () => {
+  it('keeps the synthesized objects as they are, adding only the namespace default and patchForce', () => {
     const run = wrap(resources);
-    const project = run.named('boot-appproject-jobplane');
-    const original = parse(readFileSync(join(ARGOCD_DIR, 'appproject.yaml'), 'utf8'));
-    expect(project.inputs.spec).toEqual(original.spec);
-    expect(project.inputs.metadata).toEqual({ ...original.metadata, namespace: 'argocd' });
+    const originals = parseAllDocuments(readFileSync(join(ARGOCD_DIR, 'appproject.yaml'), 'utf8')).map((d) =>
+      d.toJS(),
+    );
+    for (const original of originals) {
+      const applied = run.named(`boot-appproject-${original.metadata.name}`);
+      expect(applied.inputs.spec).toEqual(original.spec);
+      expect(applied.inputs.metadata).toEqual({
+        ...original.metadata,
+        namespace: 'argocd',
+        annotations: { 'pulumi.com/patchForce': 'true' },
+      });
+    }
     expect(bootstrap.rootApplication).toBe('jobplane-root');
+  });
+
+  it('registers the cluster under the name the environment Application targets', () => {
+    const run = wrap(resources);
+    const secret = run.named('boot-cluster');
+    expect(secret.inputs.metadata).toMatchObject({
+      name: 'cluster-jobplane-staging',
+      namespace: 'argocd',
+      labels: { 'argocd.argoproj.io/secret-type': 'cluster' },
+    });
+    expect(secret.inputs.stringData).toEqual(inClusterSecretData('jobplane-staging'));
+    expect(bootstrap.clusterName).toBe('jobplane-staging');
   });
 
   it('scopes the root Application to the cluster environment, keeping the rest of the source', () => {

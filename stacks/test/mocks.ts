@@ -3,7 +3,7 @@
  * inputs, and the mocks answer with realistic ids, ARNs and endpoints so outputs that feed other
  * resources (subnet ids, security groups, OIDC issuer, endpoints) look like AWS's.
  *
- * Usage: `const run = await runProgram({ stack: 'prod', config })` — sets config and mocks, then
+ * Usage: `const run = await runProgram('prod', config)` — sets config and mocks, then
  * imports the program (`src/index.ts`) the way `pulumi up` would, and waits for every registration.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- resource inputs arrive from the engine as untyped JSON */
@@ -65,8 +65,6 @@ export function stackFileConfig(stack: string): Record<string, string> {
   }
   return out;
 }
-
-export const FIXTURE_ARGOCD_DIR = fileURLToPath(new URL('./fixtures/argocd/', import.meta.url));
 
 /** Physical id and extra output properties per resource type, as the providers would report. */
 function respond(
@@ -252,21 +250,10 @@ export async function installMocks(
 }
 
 /** Runs the program entry point for a stack under mocks and waits for every registration. */
-export async function runProgram(
-  stack: string,
-  config: Record<string, string>,
-  options: { argocdDir?: string } = {},
-): Promise<ProgramRun> {
+export async function runProgram(stack: string, config: Record<string, string>): Promise<ProgramRun> {
   const resources = await installMocks(stack, config);
-  let mod: Record<string, unknown>;
-  if (options.argocdDir) {
-    // Same wiring as src/index.ts, with the Argo CD objects read from another folder.
-    const { loadStackConfig } = await import('../src/config.js');
-    const { createPlatform } = await import('../src/program.js');
-    mod = { ...createPlatform(loadStackConfig(), { argocdDir: options.argocdDir }) };
-  } else {
-    mod = (await import('../src/index.js')) as Record<string, unknown>;
-  }
+  // The entry point `pulumi up` runs: reads the stack config and the repository's argocd/.
+  const mod = (await import('../src/index.js')) as Record<string, unknown>;
   const outputs: Record<string, unknown> = {};
   const secret: Record<string, boolean> = {};
   for (const [key, v] of Object.entries(mod)) {

@@ -2,15 +2,23 @@
  * Policy assertions shared by the stack tests (kind and EKS). Each throws (via expect) when the
  * program breaks the rule, so the tests fail on the rule, not only on a missing resource.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { EXACT_SEMVER } from '../src/addon-charts.js';
 import { GIT_REPO_URL, PLATFORM_NAMESPACES } from '../src/config.js';
 import type { ProgramRun, RecordedResource } from './mocks.js';
 
 /** Every Helm release names an exact chart version (no range) and a chart repository. */
-export function assertPinnedReleases(run: ProgramRun): RecordedResource[] {
+export function assertPinnedReleases(run: ProgramRun, cluster: 'kind' | 'eks'): RecordedResource[] {
   const releases = run.ofType('kubernetes:helm.sh/v3:Release');
-  expect(releases).toHaveLength(3);
+  expect(releases.map((r) => r.inputs.chart).sort()).toEqual(
+    cluster === 'kind'
+      ? ['argo-cd', 'keda', 'metrics-server']
+      : ['argo-cd', 'keda', 'kube-prometheus-stack', 'metrics-server'],
+  );
   for (const r of releases) {
     expect(r.inputs.version, r.name).toMatch(EXACT_SEMVER);
     expect(r.inputs.repositoryOpts.repo, r.name).toMatch(/^https:\/\//);
@@ -20,9 +28,15 @@ export function assertPinnedReleases(run: ProgramRun): RecordedResource[] {
 
 /** The AppProject and the root Application are applied, pointing at this repository's argocd/apps. */
 export function assertBootstrap(run: ProgramRun, environment: string): void {
-  const [project, ...moreProjects] = run.ofType('kubernetes:argoproj.io/v1alpha1:AppProject');
-  expect(moreProjects).toEqual([]);
-  expect(project!.inputs.metadata).toMatchObject({ name: 'jobplane', namespace: 'argocd' });
+  const projects = run.ofType('kubernetes:argoproj.io/v1alpha1:AppProject');
+  expect(projects.map((p) => p.inputs.metadata.name).sort()).toEqual(['default', 'jobplane']);
+  const project = projects.find((p) => p.inputs.metadata.name === 'jobplane')!;
+  expect(project.inputs.metadata.namespace).toBe('argocd');
+  expect(project.inputs.spec.sourceRepos).toEqual([GIT_REPO_URL]);
+  // Argo CD's own `default` project is locked down (checklist A1), taken over with patchForce.
+  const locked = projects.find((p) => p.inputs.metadata.name === 'default')!;
+  expect(locked.inputs.spec).toMatchObject({ sourceRepos: [], destinations: [] });
+  for (const p of projects) expect(p.inputs.metadata.annotations['pulumi.com/patchForce']).toBe('true');
   const [root, ...moreApps] = run.ofType('kubernetes:argoproj.io/v1alpha1:Application');
   expect(moreApps).toEqual([]);
   expect(root!.inputs.spec.project).toBe('jobplane');
@@ -31,6 +45,17 @@ export function assertBootstrap(run: ProgramRun, environment: string): void {
   expect(root!.inputs.metadata.namespace).toBe('argocd');
   // The cluster syncs only its own environment's Application from argocd/apps.
   expect(root!.inputs.spec.source.directory.include).toBe(`${environment}.yaml`);
+  // The cluster is registered in its own Argo CD under the name the environment's Application targets.
+  const clusters = run
+    .ofType('kubernetes:core/v1:Secret')
+    .filter((s) => s.inputs.metadata.labels?.['argocd.argoproj.io/secret-type'] === 'cluster');
+  expect(clusters).toHaveLength(1);
+  expect(clusters[0]!.inputs.metadata.namespace).toBe('argocd');
+  expect(clusters[0]!.inputs.stringData).toMatchObject({
+    name: `jobplane-${environment}`,
+    server: 'https://kubernetes.default.svc',
+  });
+  expect(JSON.parse(clusters[0]!.inputs.stringData.config)).toEqual({ tlsClientConfig: { insecure: false } });
   expect(run.outputs.rootApplication).toBe(root!.inputs.metadata.name);
 }
 
@@ -45,7 +70,7 @@ export function secretData(run: ProgramRun, namespace: string, name: string): Re
 }
 
 /** Platform namespaces exist with the restricted Pod Security Standard; API keys stay out of the Jobs namespace. */
-export function assertPlatformSecrets(run: ProgramRun): void {
+export function assertPlatformSecrets(run: ProgramRun, inClusterStores: boolean): void {
   const namespaces = run.ofType('kubernetes:core/v1:Namespace');
   expect(namespaces.map((n) => n.inputs.metadata.name).sort()).toEqual([...PLATFORM_NAMESPACES].sort());
   for (const ns of namespaces) {
@@ -53,15 +78,19 @@ export function assertPlatformSecrets(run: ProgramRun): void {
   }
   const where = run
     .ofType('kubernetes:core/v1:Secret')
+    .filter((s) => s.inputs.metadata.namespace !== 'argocd')
     .map((s) => `${s.inputs.metadata.namespace}/${s.inputs.metadata.name}`)
     .sort();
-  expect(where).toEqual([
-    'jobplane-jobs/jobplane-postgres',
-    'jobplane-jobs/jobplane-redis',
-    'jobplane/jobplane-api-keys',
-    'jobplane/jobplane-postgres',
-    'jobplane/jobplane-redis',
-  ]);
+  expect(where).toEqual(
+    [
+      'jobplane-jobs/jobplane-postgres',
+      'jobplane-jobs/jobplane-redis',
+      'jobplane/jobplane-api-keys',
+      'jobplane/jobplane-postgres',
+      'jobplane/jobplane-redis',
+      ...(inClusterStores ? ['jobplane/jobplane-postgres-credentials'] : []),
+    ].sort(),
+  );
 }
 
 /** AWS resource types that have no `tags` argument (checked against @pulumi/aws 7 *Args). */
@@ -106,4 +135,35 @@ export function assertOnlyFromSecurityGroup(sg: RecordedResource, port: number, 
   expect(rule.cidrBlocks ?? []).toEqual([]);
   expect(rule.ipv6CidrBlocks ?? []).toEqual([]);
   expect(sg.inputs.egress).toEqual([]);
+}
+
+/** Every `secretKeyRef` (non-optional) in `charts-out/<env>`, as `namespace/secret:key`. */
+export function chartSecretRefs(environment: string): string[] {
+  const dir = fileURLToPath(new URL(`../../charts-out/${environment}/`, import.meta.url));
+  const refs = new Set<string>();
+  const walk = (node: unknown, namespace: string): void => {
+    if (Array.isArray(node)) return node.forEach((n) => walk(n, namespace));
+    if (node === null || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    const ref = o['secretKeyRef'] as { name?: string; key?: string; optional?: boolean } | undefined;
+    if (ref && !ref.optional) refs.add(`${namespace}/${ref.name}:${ref.key}`);
+    for (const v of Object.values(o)) walk(v, namespace);
+  };
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+      const obj = doc.toJS() as { metadata?: { namespace?: string } } | null;
+      if (obj) walk(obj, obj.metadata?.namespace ?? '');
+    }
+  }
+  return [...refs].sort();
+}
+
+/** The program writes every Secret key the synthesized manifests of `environment` reference. */
+export function assertSecretsCoverCharts(run: ProgramRun, environment: string): void {
+  const refs = chartSecretRefs(environment);
+  expect(refs.length).toBeGreaterThan(3);
+  for (const ref of refs) {
+    const [, namespace, name, key] = /^(.*)\/(.*):(.*)$/.exec(ref)!;
+    expect(secretData(run, namespace!, name!)[key!], ref).toBeTruthy();
+  }
 }
