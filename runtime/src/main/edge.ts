@@ -3,6 +3,9 @@ import fp from 'fastify-plugin';
 import type { AppDeps } from '../adapters/http/app.js';
 import { adminPlugin } from '../adapters/http/edge/admin.plugin.js';
 import { connectPlugin } from '../adapters/http/edge/connect.plugin.js';
+import { limitsPlugin, type PressureLimits } from '../adapters/http/edge/limits.plugin.js';
+import { createRedis } from '../adapters/bullmq/redis.js';
+import { createAuthenticator } from '../adapters/http/auth.js';
 import { metricsPlugin } from '../adapters/http/edge/metrics.plugin.js';
 import { ssePlugin } from '../adapters/http/edge/sse.plugin.js';
 import { openApiPlugin } from '../adapters/http/edge/openapi.plugin.js';
@@ -52,7 +55,15 @@ export function withEdgeMetrics(core: Core, command: JobplaneCommand): Core {
 }
 
 /** Fastify plugins of the API process: `prePlugins` see every route, `plugins` come after the core routes. */
-export function edgeApiPlugins(core: Core): Required<Pick<AppDeps, 'prePlugins' | 'plugins'>> {
+export interface EdgeOverrides {
+  /** Overload thresholds (tests lower them). */
+  readonly pressure?: PressureLimits;
+}
+
+export function edgeApiPlugins(
+  core: Core,
+  overrides: EdgeOverrides = {},
+): Required<Pick<AppDeps, 'prePlugins' | 'plugins'>> {
   const sources = core.config.JOBPLANE_WEBHOOKS ?? {};
   const webhooks: Plugin = async (app, { deps }) => {
     const handle = createHandleWebhook({ sources, submitJob: deps.submitJob, clock: SYSTEM_CLOCK });
@@ -73,5 +84,25 @@ export function edgeApiPlugins(core: Core): Required<Pick<AppDeps, 'prePlugins' 
   const openapi = global(async (app) => {
     await app.register(openApiPlugin({ version: API_VERSION }));
   });
-  return { prePlugins: [openapi], plugins: [metrics, webhooks, connectPlugin(), ssePlugin(), ...admin] };
+  const limits = global(async (app) => {
+    // Its own fail-fast connection: a Redis outage must not hang requests (the limiter fails open).
+    const redis = createRedis(core.config.REDIS_URL, 'jobplane-ratelimit', { failFast: true });
+    redis.on('error', () => undefined);
+    app.addHook('onClose', async () => {
+      await redis.quit().catch(() => undefined);
+    });
+    await app.register(
+      limitsPlugin({
+        perMinute: core.config.RATE_LIMIT_PER_MINUTE,
+        authenticate: createAuthenticator(core.config.JOBPLANE_API_KEYS ?? new Map()),
+        redis,
+        redisPrefix: core.config.QUEUE_PREFIX,
+        ...(overrides.pressure ? { pressure: overrides.pressure } : {}),
+      }),
+    );
+  });
+  return {
+    prePlugins: [limits, openapi],
+    plugins: [metrics, webhooks, connectPlugin(), ssePlugin(), ...admin],
+  };
 }

@@ -13,7 +13,9 @@ import { migrate } from '../../src/adapters/postgres/migrate.js';
 import { loadConfig, type JobplaneConfig } from '../../src/config/schema.js';
 import { apiDeps } from '../../src/main/api.js';
 import { buildCore, type Core } from '../../src/main/context.js';
-import { edgeApiPlugins, withEdgeMetrics } from '../../src/main/edge.js';
+import { edgeApiPlugins, withEdgeMetrics, type EdgeOverrides } from '../../src/main/edge.js';
+import { CachedBacklog } from '../../src/adapters/bullmq/bullmq-job-queue.js';
+import { QUEUE_NAMES } from '../../src/config/job-types.js';
 import { SILENT_LOGGER } from '../../src/ports/logger.port.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -64,6 +66,8 @@ export async function destroyEdgeEnv(e: EdgeEnv): Promise<void> {
 
 export interface EdgeApi {
   readonly core: Core;
+  /** The queue-depth cache behind QUEUE_MAX_DEPTH (with `queueCap`). */
+  readonly backlog?: CachedBacklog;
   readonly app: FastifyInstance;
   close(): Promise<void>;
 }
@@ -74,15 +78,22 @@ export async function startEdgeApi(
   opts: { onRoute?: (route: RouteOptions) => void } = {},
 ): Promise<EdgeApi> {
   const core = withEdgeMetrics(buildCore(e.config, 'api', { logger: pino({ level: 'silent' }) }), 'api');
-  const edge = edgeApiPlugins(core);
+  const edge = edgeApiPlugins(core, opts.edge);
+  const backlog = opts.queueCap ? new CachedBacklog(core.queue, QUEUE_NAMES) : undefined;
+  await backlog?.refresh();
   const observe = fp(async (app) => {
     if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   });
-  const app = await buildApp({ ...apiDeps(core), ...edge, prePlugins: [...edge.prePlugins, observe] });
+  const app = await buildApp({
+    ...apiDeps(core, [], backlog),
+    ...edge,
+    prePlugins: [...edge.prePlugins, observe],
+  });
   await app.ready();
   return {
     core,
     app,
+    ...(backlog ? { backlog } : {}),
     async close() {
       await app.close();
       await core.close();

@@ -1,0 +1,117 @@
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Redis } from 'ioredis';
+import { DomainError } from '../../../domain/errors.js';
+import { problem } from '../problem.js';
+
+export interface PressureLimits {
+  /** Event-loop delay (ms) above which requests get 503. Default 1000. */
+  readonly maxEventLoopDelayMs?: number;
+  /** Event-loop utilization (0–1) above which requests get 503. Default 0.98. */
+  readonly maxEventLoopUtilization?: number;
+  /** Heap bytes above which requests get 503. Default: unlimited. */
+  readonly maxHeapUsedBytes?: number;
+  /** How often the process is sampled (ms). Default 1000. */
+  readonly sampleIntervalMs?: number;
+  /** Seconds in Retry-After of an overload 503. Default 10. */
+  readonly retryAfterSeconds?: number;
+}
+
+export interface LimitsPluginOptions {
+  /** Requests per minute per client. */
+  readonly perMinute: number;
+  /** Client id of an Authorization header (null = unauthenticated). */
+  readonly authenticate: (authorization: string | undefined) => string | null;
+  /** Shared counters across API replicas; without it counts are per process. */
+  readonly redis?: Redis;
+  /** Key prefix in Redis (the installation's queue prefix). */
+  readonly redisPrefix?: string;
+  readonly pressure?: PressureLimits;
+}
+
+/** Liveness and scraping must keep answering under load; everything else is limited. */
+const EXEMPT = new Set(['/healthz', '/metrics']);
+
+/**
+ * Rate key: the API client for authenticated calls, the source for webhooks (their senders share
+ * no API key), the peer address otherwise. Invalid keys are limited by address, so guessing keys
+ * is limited too.
+ */
+function rateKey(authenticate: LimitsPluginOptions['authenticate']) {
+  return (request: FastifyRequest): string => {
+    const client = authenticate(request.headers.authorization);
+    if (client) return `client:${client}`;
+    const webhook = /^\/v1\/webhooks\/([^/?]+)/.exec(request.url);
+    if (webhook?.[1]) return `webhook:${webhook[1]}`;
+    return `ip:${request.ip}`;
+  };
+}
+
+/**
+ * Security headers (@fastify/helmet), per-client rate limiting (@fastify/rate-limit: 429
+ * RATE_LIMIT.EXCEEDED with Retry-After) and overload protection (@fastify/under-pressure: 503
+ * SERVICE.OVERLOADED with Retry-After), all as problem+json. A pre-plugin: it must wrap every route.
+ * The rate limiter fails open when Redis is unreachable (availability over strictness).
+ */
+export function limitsPlugin(opts: LimitsPluginOptions): FastifyPluginAsync {
+  const p = opts.pressure ?? {};
+  const retryAfter = p.retryAfterSeconds ?? 10;
+  return fp(async (app) => {
+    await app.register(helmet, {
+      // Swagger UI and Bull Board are the only HTML pages; both need inline scripts and styles.
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+          styleSrc: ["'self'", "'unsafe-inline'", 'https:'],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'", 'https:', 'data:'],
+          connectSrc: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      hsts: { maxAge: 31_536_000, includeSubDomains: true },
+    });
+    await app.register(underPressure, {
+      maxEventLoopDelay: p.maxEventLoopDelayMs ?? 1000,
+      maxEventLoopUtilization: p.maxEventLoopUtilization ?? 0.98,
+      maxHeapUsedBytes: p.maxHeapUsedBytes ?? 0,
+      sampleInterval: p.sampleIntervalMs ?? 1000,
+      retryAfter,
+      pressureHandler: (request, reply, type, value) => {
+        if (EXEMPT.has(request.url.split('?')[0] ?? '')) return undefined;
+        request.log.warn({ type, value }, 'overloaded: request refused');
+        reply.status(503).header('retry-after', String(retryAfter)).type('application/problem+json');
+        // under-pressure sends a non-null return value as the response (its typings say void).
+        return problem(
+          503,
+          'SERVICE.OVERLOADED',
+          `the server is overloaded (${type}); retry after ${retryAfter} s`,
+          {
+            instance: request.url,
+          },
+        ) as unknown as void;
+      },
+    });
+    await app.register(rateLimit, {
+      global: true,
+      max: opts.perMinute,
+      timeWindow: 60_000,
+      keyGenerator: rateKey(opts.authenticate),
+      allowList: (request) => EXEMPT.has(request.url.split('?')[0] ?? ''),
+      ...(opts.redis ? { redis: opts.redis, nameSpace: `${opts.redisPrefix ?? 'jobplane'}:ratelimit:` } : {}),
+      skipOnError: true,
+      errorResponseBuilder: (_request, ctx) =>
+        Object.assign(
+          new DomainError(
+            'RATE_LIMIT.EXCEEDED',
+            `more than ${ctx.max} requests per minute for this client; retry after ${ctx.after}`,
+          ),
+          { statusCode: 429 },
+        ),
+    });
+  });
+}
