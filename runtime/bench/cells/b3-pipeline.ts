@@ -55,6 +55,13 @@ export function b3Cell(env: BenchEnv, quick: boolean): Cell {
       );
       return Number(r.rows[0]?.n ?? 0);
     },
+    async counts(prefix) {
+      const r = await (pool as pg.Pool).query<{ total: string; active: string }>(
+        "SELECT count(*) AS total, count(*) FILTER (WHERE state <> 'succeeded') AS active FROM b3.jobs WHERE idempotency_key LIKE $1",
+        [`${prefix}%`],
+      );
+      return { total: Number(r.rows[0]?.total ?? 0), active: Number(r.rows[0]?.active ?? 0) };
+    },
     async timings(prefix) {
       const r = await (pool as pg.Pool).query(
         timingQuery('b3.jobs', 'created_at', 'started_at', 'finished_at', 'idempotency_key'),

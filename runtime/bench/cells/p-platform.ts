@@ -134,6 +134,13 @@ export function platformCell(env: BenchEnv, quick: boolean): Cell {
       );
       return Number(r.rows[0]?.n ?? 0);
     },
+    async counts(prefix) {
+      const r = await (pool as pg.Pool).query<{ total: string; active: string }>(
+        `SELECT count(*) AS total, count(*) FILTER (WHERE state NOT IN ${TERMINAL}) AS active FROM ${schema}.jobs WHERE idempotency_key LIKE $1`,
+        [`${prefix}%`],
+      );
+      return { total: Number(r.rows[0]?.total ?? 0), active: Number(r.rows[0]?.active ?? 0) };
+    },
     async timings(prefix) {
       const r = await (pool as pg.Pool).query(
         timingQuery(`${schema}.jobs`, 'create_time', 'start_time', 'finish_time', 'idempotency_key'),

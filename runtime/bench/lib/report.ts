@@ -75,6 +75,7 @@ export function deriveFigures(cells: readonly CellReport[], platformWorkerConcur
   push('P PostgreSQL commits per job', p('pgCommitsPerJob'), 'commits/job', '≤', 2);
   push('P Redis commands per job', p('redisCmdsPerJob'), 'cmds/job');
   push('P POST /v1/jobs p99 at the fixed rate', p('postP99Ms'), 'ms', '≤', 10);
+  push('P POST /v1/jobs p99 at ½ peak (a rate it sustains)', p('halfPeakPostP99Ms'), 'ms');
   push('P accept → start p50 at ½ peak', p('acceptToStartP50Ms'), 'ms', '≤', 5);
   push('P accept → start p99 at ½ peak', p('acceptToStartP99Ms'), 'ms', '≤', 50);
   push('P CPU per job (api + relay + worker)', p('cpuMsPerJob'), 'CPU ms/job');
