@@ -75,7 +75,7 @@ export interface EdgeApi {
 /** Builds the API app exactly as `jobplane api` does (without listening unless asked). */
 export async function startEdgeApi(
   e: EdgeEnv,
-  opts: { onRoute?: (route: RouteOptions) => void } = {},
+  opts: { onRoute?: (route: RouteOptions) => void; edge?: EdgeOverrides; queueCap?: boolean } = {},
 ): Promise<EdgeApi> {
   const core = withEdgeMetrics(buildCore(e.config, 'api', { logger: pino({ level: 'silent' }) }), 'api');
   const edge = edgeApiPlugins(core, opts.edge);
