@@ -20,6 +20,7 @@ import { isolate, waitFor, type Isolated } from './helpers.js';
 
 const accept = <P>(input: unknown) => ({ ok: true as const, value: input as P });
 let aggregateCalls = 0;
+let flakyRuns = 0;
 const aborts: unknown[] = [];
 
 const testHandlers: JobHandler[] = [
@@ -57,6 +58,15 @@ const testHandlers: JobHandler[] = [
         sum: children.reduce((s, c) => s + ((c.result?.double as number) ?? 0), 0),
         n: children.length,
       };
+    },
+  },
+  {
+    type: 'test.flaky',
+    parsePayload: accept,
+    run: async () => {
+      flakyRuns++;
+      if (flakyRuns === 1) throw new Error('first run fails');
+      return { runs: flakyRuns };
     },
   },
   {
@@ -166,6 +176,32 @@ describe('process-job through BullMQ', () => {
       'queued>running',
       'running>failed',
       'failed>dead_lettered',
+    ]);
+  });
+
+  it('re-runs a dead-lettered job after RetryJob (the finished queue message is replaced)', async () => {
+    flakyRuns = 0;
+    const { job } = await submit('test.flaky', {}, 1);
+    await waitState(job.id, ['dead_lettered']);
+    expect((await core.queue.inspect('default', 'run', job.id, 0)).present).toBe(true);
+    const controls = createJobControls({
+      store: core.store,
+      cancelBus: core.cancelBus,
+      queue: core.queue,
+      logger: SILENT_LOGGER,
+    });
+    const retried = await controls.retry('alice', job.id);
+    expect(retried).toMatchObject({ state: 'queued', attempts: 0 });
+    const done = await waitState(job.id, ['succeeded']);
+    expect(done.result).toEqual({ runs: 2 });
+    expect(await eventTrail(job.id)).toEqual([
+      '->queued',
+      'queued>running',
+      'running>failed',
+      'failed>dead_lettered',
+      'dead_lettered>queued',
+      'queued>running',
+      'running>succeeded',
     ]);
   });
 
