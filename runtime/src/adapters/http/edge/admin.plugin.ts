@@ -5,9 +5,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { problem, sendProblem } from '../problem.js';
-
-export { ADMIN_PREFIX as ADMIN_BASE_PATH } from './route-schemas.js';
-import { ADMIN_PREFIX as ADMIN_BASE_PATH } from './route-schemas.js';
+import { ADMIN_PREFIX } from './route-schemas.js';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -61,12 +59,12 @@ export function adminPlugin(opts: AdminPluginOptions): FastifyPluginAsync {
       return undefined;
     });
     const serverAdapter = new FastifyAdapter();
-    serverAdapter.setBasePath(ADMIN_BASE_PATH);
+    serverAdapter.setBasePath(ADMIN_PREFIX);
     createBullBoard({
       queues: opts.queues.map((q) => new BullMQAdapter(q)),
       serverAdapter,
       options: { uiConfig: { boardTitle: 'Jobplane queues' } },
     });
-    await app.register(serverAdapter.registerPlugin(), { prefix: ADMIN_BASE_PATH });
+    await app.register(serverAdapter.registerPlugin(), { prefix: ADMIN_PREFIX });
   };
 }
