@@ -29,7 +29,12 @@ let cluster: FaultCluster;
 let triggerFile: string;
 const allAccepted = new Set<string>();
 
-function setTriggers(t: { crash?: string[]; block?: string[]; blockMs?: number }): void {
+function setTriggers(t: {
+  crash?: string[];
+  block?: string[];
+  blockMs?: number;
+  blockAfterMs?: number;
+}): void {
   const tmp = `${triggerFile}.tmp`;
   writeFileSync(tmp, JSON.stringify(t));
   renameSync(tmp, triggerFile);
@@ -148,9 +153,12 @@ describe('poison jobs and frozen workers', () => {
       cluster.keepLogs = true;
       console.error(cluster.sup.dump(80));
     });
-    const blockMs = 3 * FAULT_TIMINGS.LOCK_DURATION_MS;
-    const job = await submit({ durationMs: 2500 }, { runAt: new Date(Date.now() + 1500).toISOString() });
-    setTriggers({ block: [job], blockMs });
+    // Attempt A freezes 6 s into an 8 s job for 2 × the lock: the job is taken over by attempt B
+    // (~lock + stall check later) while A, once awake, has only ~2 s left and so finishes BEFORE B.
+    // Without fencing A's stale result would be the one committed; with it, A is fenced out.
+    const blockMs = 2 * FAULT_TIMINGS.LOCK_DURATION_MS;
+    const job = await submit({ durationMs: 8000 }, { runAt: new Date(Date.now() + 1500).toISOString() });
+    setTriggers({ block: [job], blockMs, blockAfterMs: 6000 });
     const t0 = Date.now();
     await waitFor(async () => (await jobState(job)) === 'succeeded', {
       timeoutMs: 60_000,
@@ -158,8 +166,8 @@ describe('poison jobs and frozen workers', () => {
       message: `job ${job} succeeded`,
     });
     const recoveryMs = Date.now() - t0;
-    // let the frozen worker wake up, finish its stale attempt and try to commit it
-    await sleep(blockMs + 3000);
+    // the frozen attempt finished before the new one; give its logs a moment to flush
+    await sleep(1000);
     const evs = await events(job);
     const logs = cluster.workers.flatMap((w) => w.records());
     const blockedBy = cluster.workers.filter((w) =>
@@ -175,6 +183,17 @@ describe('poison jobs and frozen workers', () => {
       'another worker took the job over',
     ).toBe(true);
     expect(await jobState(job)).toBe('succeeded');
+    // the committed result is the one of the attempt holding the token (the newest), never the stale one
+    const [row] = await cluster.db.query<{ result_attempt: string; attempts: number }>(
+      `SELECT result ->> 'attempt' AS result_attempt, attempts FROM jobs WHERE id = $1`,
+      [job],
+    );
+    const lastStart = evs.filter((e) => e.to_state === 'running').at(-1)?.attempt;
+    expect(Number(row?.result_attempt), 'result written by the newest attempt').toBe(row?.attempts);
+    expect(
+      evs.find((e) => e.to_state === 'succeeded')?.attempt,
+      'success recorded for the newest attempt',
+    ).toBe(lastStart);
     const fenced = logs.filter((r) => r.jobId === job && /fenced/.test(String(r.msg)));
     expect(fenced.length, 'the stale attempt was fenced out').toBeGreaterThanOrEqual(1);
     const report = await checkInvariants(cluster.db, [...allAccepted]);

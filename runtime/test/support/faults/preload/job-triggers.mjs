@@ -3,10 +3,10 @@
 // demo.sleep has no way to crash or freeze its process, and the runtime must not grow test hooks,
 // so the fault suite injects those two faults from outside the handler: it wraps pg's
 // Client#query and watches for the job ids listed in the JSON file named by FAULTS_TRIGGER_FILE:
-//   {"crash": ["<job id>", ...], "block": ["<job id>", ...], "blockMs": 5000}
+//   {"crash": ["<job id>", ...], "block": ["<job id>", ...], "blockMs": 5000, "blockAfterMs": 200}
 // - crash: once a query about the job has completed (the attempt started), the process is
 //   SIGKILLed 200 ms later, while the handler runs: a job that crashes its worker every time.
-// - block: 200 ms after the attempt started, the event loop is busy-waited for blockMs, so the
+// - block: blockAfterMs (default 200) after the attempt started, the event loop is busy-waited for blockMs, so the
 //   BullMQ lock cannot be renewed: a job that outlives its lock with a blocked event loop.
 //   Only the first worker to touch the job blocks (a marker file next to the trigger file), so the
 //   worker that takes the job over runs it normally.
@@ -16,7 +16,7 @@ import { setTimeout } from 'node:timers';
 import pg from 'pg';
 
 const file = process.env.FAULTS_TRIGGER_FILE;
-let cache = { mtimeMs: -1, crash: new Set(), block: new Set(), blockMs: 0 };
+let cache = { mtimeMs: -1, crash: new Set(), block: new Set(), blockMs: 0, blockAfterMs: 200 };
 function triggers() {
   if (!file) return cache;
   try {
@@ -28,6 +28,7 @@ function triggers() {
         crash: new Set(t.crash ?? []),
         block: new Set(t.block ?? []),
         blockMs: t.blockMs ?? 0,
+        blockAfterMs: t.blockAfterMs ?? 200,
       };
     }
   } catch {
@@ -62,7 +63,7 @@ function fire(values) {
           // busy-wait: nothing else runs, not even lock renewal
         }
         process.stderr.write(`[job-triggers] event loop released (job ${v})\n`);
-      }, 200);
+      }, t.blockAfterMs);
     }
   }
 }
