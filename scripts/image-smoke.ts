@@ -408,7 +408,7 @@ export async function replayDockerfile(opts: {
 // ---------------------------------------------------------------------------------------------
 // Running the replayed image
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const srv = createServer();
     srv.unref();
@@ -491,7 +491,13 @@ export interface SmokeReport {
 /** `jobplane --help` and one demo.sleep job end to end against the replayed image. */
 export async function smokeImage(
   image: ReplayResult,
-  opts: { databaseUrl: string; redisUrl: string; log?: (m: string) => void },
+  opts: {
+    databaseUrl: string;
+    redisUrl: string;
+    log?: (m: string) => void;
+    /** Called after the job succeeded, while api and worker still run (e.g. to scrape them). */
+    whileRunning?: (ports: { api: number; worker: number }) => Promise<void>;
+  },
 ): Promise<SmokeReport> {
   const log = opts.log ?? (() => undefined);
   const timings: Record<string, number> = {};
@@ -600,6 +606,12 @@ export async function smokeImage(
       const body = await res.text();
       if (!res.ok) throw new Error(`${name} /metrics answered ${res.status}: ${body.slice(0, 200)}`);
       metrics[name] = [...body.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    }
+
+    if (opts.whileRunning) {
+      t = Date.now();
+      await opts.whileRunning({ api: apiPort, worker: workerPort });
+      timings.whileRunning = Date.now() - t;
     }
 
     t = Date.now();

@@ -12,6 +12,7 @@ import {
   type ReplayResult,
   type SmokeReport,
 } from '../../scripts/image-smoke.js';
+import { checkWithPrometheus, type PrometheusCheck } from './prometheus-run.js';
 import { ROOT } from './support.js';
 
 describe('Dockerfile replay (scripts/image-smoke.ts)', () => {
@@ -70,6 +71,7 @@ describe('image-equivalent smoke run', () => {
   let workDir = '';
   let image: ReplayResult;
   let report: SmokeReport;
+  let prometheus: PrometheusCheck | undefined;
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'jobplane-image-test-'));
@@ -79,6 +81,9 @@ describe('image-equivalent smoke run', () => {
     report = await smokeImage(image, {
       databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
       redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      whileRunning: async (ports) => {
+        prometheus = await checkWithPrometheus(ports);
+      },
     });
   }, 480_000);
 
@@ -126,5 +131,36 @@ describe('image-equivalent smoke run', () => {
     const families = new Set([...report.metrics.api, ...report.metrics.worker].map((f) => f.split(' ')[0]));
     for (const name of Object.values(METRIC_NAMES)) expect(families, name).toContain(name);
     expect(families).toContain('process_cpu_seconds_total');
+  });
+
+  it('a real Prometheus with the compose config and alert rules evaluates every dashboard query without error', () => {
+    const failed = (prometheus?.queries ?? [])
+      .filter((q) => q.status !== 'success')
+      .map((q) => `${q.where}: ${q.error}`);
+    expect(failed).toEqual([]);
+    expect(prometheus?.queries.length).toBeGreaterThan(20);
+  });
+
+  it('the dashboards show data from the running api and worker (targets, gauges, the job type)', () => {
+    const q = (where: string) => prometheus?.queries.find((x) => x.where === where)?.series ?? [];
+    const up = q('jobplane-overview / Targets up');
+    expect(Object.fromEntries(up.map((s) => [s.metric.component, s.value]))).toEqual({
+      api: '1',
+      worker: '1',
+    });
+    expect(q('jobplane-queues / Jobs by state').length).toBeGreaterThan(0);
+    expect(q('jobplane-queues / $queue').length).toBeGreaterThan(0);
+    expect(q('jobplane-overview / Outbox pending').length).toBe(1);
+    expect(q('jobplane-overview / Jobs submitted / s').map((s) => s.metric.type)).toContain('demo.sleep');
+    expect(q('jobplane-job-sla / $type').map((s) => s.metric.type)).toContain('demo.sleep');
+  });
+
+  it('the platform alert rules evaluate cleanly on real series, and nothing is down', () => {
+    expect(prometheus?.rules.length).toBeGreaterThanOrEqual(4);
+    for (const r of prometheus?.rules ?? []) {
+      expect(r.evaluated, r.name).toBe(true);
+      expect(r.health, `${r.name}: ${r.lastError ?? ''}`).toBe('ok');
+    }
+    expect(prometheus?.rules.find((r) => r.name === 'JobplaneServiceDown')?.state).toBe('inactive');
   });
 });
