@@ -43,14 +43,18 @@ export function createReconciler(deps: ReconcileDeps): () => Promise<ReconcileRe
         const kind = waitingForChildren ? 'aggregate' : 'run';
         const state = await deps.queue.inspect(job.queue, kind, job.id, job.attempts);
         if (state.present && !state.finished) continue;
-        if (state.present && state.finished && state.failedReason && STALL_LIMIT.test(state.failedReason)) {
+        const gaveUp =
+          state.present && state.finished && state.failedReason && STALL_LIMIT.test(state.failedReason);
+        if (gaveUp && job.state === 'running') {
           const dead = await deps.store.deadLetterAbandoned(job.id, {
             code: 'JOB.STALLED',
             message: `the queue gave up on the job: ${state.failedReason}`,
             retryable: false,
           });
-          if (dead) deadLettered++;
-          continue;
+          if (dead) {
+            deadLettered++;
+            continue;
+          }
         }
         toPublish.push({
           jobId: job.id,
