@@ -566,8 +566,8 @@ export async function smokeImage(
     procs.push(api, worker);
     const ready = (port: number) => async () =>
       (await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined;
-    await waitFor('api /readyz', 30_000, ready(apiPort), procs);
-    await waitFor('worker /readyz', 30_000, ready(workerPort), procs);
+    await waitFor('api /readyz', 60_000, ready(apiPort), procs);
+    await waitFor('worker /readyz', 60_000, ready(workerPort), procs);
     timings.ready = Date.now() - t;
     t = Date.now();
     const auth = { authorization: `Bearer ${apiKey}` };
@@ -583,7 +583,7 @@ export async function smokeImage(
     log(`submitted ${jobId} (${submitted.job.state})`);
     await waitFor(
       `job ${jobId} to succeed`,
-      60_000,
+      90_000,
       async () => {
         const res = await fetch(`http://127.0.0.1:${apiPort}/v1/jobs/${jobId}`, { headers: auth });
         const body = (await res.json()) as { job?: { state?: string } };
