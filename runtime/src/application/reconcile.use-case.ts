@@ -22,7 +22,8 @@ const STALL_LIMIT = /stalled more than allowable limit|started more than allowab
 /**
  * Makes Redis agree with PostgreSQL: every non-terminal job must have a live queue message.
  * Missing messages (Redis restarted empty, FLUSHALL) are re-published; a message the queue gave
- * up on because its worker kept dying is dead-lettered in PostgreSQL; a stale finished message
+ * up on because its worker kept dying is dead-lettered in PostgreSQL once its attempts are used up
+ * (re-published otherwise); a stale finished message
  * is replaced. Fan-out parents whose children are all terminal get their aggregate step again.
  */
 export function createReconciler(deps: ReconcileDeps): () => Promise<ReconcileReport> {
@@ -45,7 +46,10 @@ export function createReconciler(deps: ReconcileDeps): () => Promise<ReconcileRe
         if (state.present && !state.finished) continue;
         const gaveUp =
           state.present && state.finished && state.failedReason && STALL_LIMIT.test(state.failedReason);
-        if (gaveUp && job.state === 'running') {
+        // BullMQ gives up after MAX_STALLED_COUNT stalls, which may include jobs that merely shared a
+        // worker with a crashing one; PostgreSQL's attempt budget decides: re-publish while attempts
+        // remain (the next start is a take-over), dead-letter when they are used up.
+        if (gaveUp && job.state === 'running' && job.attempts >= job.maxAttempts) {
           const dead = await deps.store.deadLetterAbandoned(job.id, {
             code: 'JOB.STALLED',
             message: `the queue gave up on the job: ${state.failedReason}`,

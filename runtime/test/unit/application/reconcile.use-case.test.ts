@@ -55,12 +55,23 @@ describe('reconciler', () => {
     expect(r.published).toEqual([expect.objectContaining({ jobId: 'a', kind: 'run', replace: false })]);
   });
 
-  it('dead-letters a running job the queue gave up on after too many stalls', async () => {
-    const r = setup([{ job: job('s', { state: 'running' }), childrenDone: null }], {
-      'run:s': { present: true, finished: true, failedReason: 'job stalled more than allowable limit' },
-    });
-    expect(await r.run()).toMatchObject({ deadLettered: 1, republished: 0 });
+  it('dead-letters a running job the queue gave up on once its attempts are used up', async () => {
+    const stalled = {
+      present: true as const,
+      finished: true as const,
+      failedReason: 'job stalled more than allowable limit',
+    };
+    const r = setup(
+      [
+        { job: job('s', { state: 'running', attempts: 2, maxAttempts: 2 }), childrenDone: null },
+        { job: job('v', { state: 'running', attempts: 1, maxAttempts: 3 }), childrenDone: null },
+      ],
+      { 'run:s': stalled, 'run:v': stalled },
+    );
+    expect(await r.run()).toMatchObject({ deadLettered: 1, republished: 1 });
     expect(r.deadLettered).toEqual(['s']);
+    // A bystander of a crashing worker keeps its remaining attempts.
+    expect(r.published).toEqual([expect.objectContaining({ jobId: 'v', replace: true })]);
   });
 
   it('replaces a finished message of a queued job (e.g. after RetryJob)', async () => {
