@@ -40,7 +40,8 @@ export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFil
   const jobRegex = options.jobRegex ?? 'jobplane.*';
   const completed = METRIC_NAMES.jobsCompleted;
   const waitingStates = BACKLOG_STATES.filter((s) => s !== 'active').join('|');
-  const waiting = `sum by (queue) (${METRIC_NAMES.queueJobs}{state=~"${waitingStates}"})`;
+  // De-duplicate first: every replica exports the same queue gauges (see backlogQuery).
+  const waiting = `sum by (queue) (max by (queue, state) (${METRIC_NAMES.queueJobs}{state=~"${waitingStates}"}))`;
   const pct = `${Math.round(rate * 1000) / 10} %`;
   return {
     groups: [

@@ -78,10 +78,12 @@ describe('jobplaneAlertRules', () => {
           ],
         },
         {
-          // default grows steadily; backtest is flat.
+          // default grows steadily; backtest is flat. Two replicas export the same queue gauge:
+          // the backlog must be counted once (235), not once per replica (470).
           interval: '1m',
           input_series: [
-            { series: 'jobplane_queue_jobs{queue="default",state="waiting"}', values: '10+5x60' },
+            { series: 'jobplane_queue_jobs{queue="default",state="waiting",pod="api"}', values: '10+5x60' },
+            { series: 'jobplane_queue_jobs{queue="default",state="waiting",pod="worker"}', values: '10+5x60' },
             { series: 'jobplane_queue_jobs{queue="default",state="prioritized"}', values: '0x60' },
             { series: 'jobplane_queue_jobs{queue="backtest",state="waiting"}', values: '50x60' },
           ],

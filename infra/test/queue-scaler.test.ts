@@ -24,7 +24,7 @@ describe('QueueScaler', () => {
     const trigger = spec().triggers[0];
     expect(trigger.type).toBe('prometheus');
     expect(trigger.metadata.query).toBe(
-      'sum(jobplane_queue_jobs{queue="default",state=~"waiting|prioritized|active"})',
+      'sum(max by (queue, state) (jobplane_queue_jobs{queue="default",state=~"waiting|prioritized|active"}))',
     );
     for (const s of BACKLOG_STATES) expect(trigger.metadata.query).toContain(s);
     expect(trigger.metadata.ignoreNullValues).toBe('false');

@@ -3,7 +3,12 @@
  */
 import { BACKLOG_STATES, METRIC_NAMES } from '@jobplane/runtime/config';
 
-/** The real backlog of one queue: waiting + prioritized + active (not only BullMQ's `wait` list). */
+/**
+ * The real backlog of one queue: waiting + prioritized + active (not only BullMQ's `wait` list).
+ * Every api, relay and worker replica exports the same queue gauges, so the series are first
+ * de-duplicated with `max by (queue, state)` and only then summed over the states; a plain `sum`
+ * would count the backlog once per exporting replica and over-scale.
+ */
 export function backlogQuery(queue: string): string {
-  return `sum(${METRIC_NAMES.queueJobs}{queue="${queue}",state=~"${BACKLOG_STATES.join('|')}"})`;
+  return `sum(max by (queue, state) (${METRIC_NAMES.queueJobs}{queue="${queue}",state=~"${BACKLOG_STATES.join('|')}"}))`;
 }
