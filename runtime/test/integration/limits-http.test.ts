@@ -136,19 +136,22 @@ describe('limits: rate limit, queue-depth cap, overload, security headers', () =
     it('answers 503 SERVICE.OVERLOADED with Retry-After while the event loop lags; /healthz stays up', async () => {
       // Block the event loop well past the threshold; the next sample sees the lag and the
       // following window refuses work. Probe every few ms until that window is seen.
-      const until = Date.now() + 300;
-      while (Date.now() < until) {
-        /* busy */
-      }
       let over: Awaited<ReturnType<typeof api.app.inject>> | null = null;
       let health: Awaited<ReturnType<typeof api.app.inject>> | null = null;
-      for (let i = 0; i < 40 && !over; i++) {
-        const [r, h] = await Promise.all([
-          api.app.inject({ method: 'GET', url: '/v1/jobs', headers: auth }),
-          api.app.inject({ method: 'GET', url: '/healthz' }),
-        ]);
-        if (r.statusCode === 503) [over, health] = [r, h];
-        else await new Promise((res) => setTimeout(res, 2));
+      // Other test files may load the CPU too: retry the lag a few times if a sample was missed.
+      for (let attempt = 0; attempt < 5 && !over; attempt++) {
+        const until = Date.now() + 300;
+        while (Date.now() < until) {
+          /* busy */
+        }
+        for (let i = 0; i < 40 && !over; i++) {
+          const [r, h] = await Promise.all([
+            api.app.inject({ method: 'GET', url: '/v1/jobs', headers: auth }),
+            api.app.inject({ method: 'GET', url: '/healthz' }),
+          ]);
+          if (r.statusCode === 503) [over, health] = [r, h];
+          else await new Promise((res) => setTimeout(res, 2));
+        }
       }
       const result = { over: over!, health: health! };
       expect(over).not.toBeNull();

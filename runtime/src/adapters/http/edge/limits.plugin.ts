@@ -10,7 +10,11 @@ import { problem } from '../problem.js';
 export interface PressureLimits {
   /** Event-loop delay (ms) above which requests get 503. Default 1000. */
   readonly maxEventLoopDelayMs?: number;
-  /** Event-loop utilization (0–1) above which requests get 503. Default 0.98. */
+  /**
+   * Event-loop utilization (0–1) above which requests get 503. Default 0 (off): a busy but
+   * responsive process (startup, a burst of serialization) reaches 0.98 without being overloaded;
+   * the event-loop delay is the signal that clients actually wait.
+   */
   readonly maxEventLoopUtilization?: number;
   /** Heap bytes above which requests get 503. Default: unlimited. */
   readonly maxHeapUsedBytes?: number;
@@ -77,7 +81,7 @@ export function limitsPlugin(opts: LimitsPluginOptions): FastifyPluginAsync {
     });
     await app.register(underPressure, {
       maxEventLoopDelay: p.maxEventLoopDelayMs ?? 1000,
-      maxEventLoopUtilization: p.maxEventLoopUtilization ?? 0.98,
+      maxEventLoopUtilization: p.maxEventLoopUtilization ?? 0,
       maxHeapUsedBytes: p.maxHeapUsedBytes ?? 0,
       sampleInterval: p.sampleIntervalMs ?? 1000,
       retryAfter,
