@@ -19,12 +19,33 @@ export function createPgPool(opts: PgOptions): pg.Pool {
   });
 }
 
+/**
+ * Checks a client out of the pool with an `error` listener for as long as it is held: a backend
+ * that dies between two queries (pg_terminate_backend, failover) makes the client emit `error`,
+ * which would crash the process without a listener. The broken client is destroyed on release.
+ */
+export async function checkout(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: () => void }> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release: () => {
+      client.off('error', onError);
+      client.release(broken ?? false);
+    },
+  };
+}
+
 /** Runs `fn` in a transaction on one pooled client. */
 export async function withTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
+  const { client, release } = await checkout(pool);
   try {
     await client.query('BEGIN');
     const out = await fn(client);
@@ -34,7 +55,7 @@ export async function withTransaction<T>(
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    release();
   }
 }
 

@@ -17,7 +17,7 @@ import type {
   ReconcileCandidate,
   StartResult,
 } from '../../ports/job-store.port.js';
-import { withTransaction } from './pg-pool.js';
+import { checkout, withTransaction } from './pg-pool.js';
 
 const TERMINAL_SQL = `('succeeded','dead_lettered','cancelled')`;
 
@@ -489,7 +489,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async claimOutbox(limit: number): Promise<OutboxBatch> {
-    const client = await this.pool.connect();
+    const { client, release } = await checkout(this.pool);
     let done = false;
     const finish = async (sql: string, ids?: string[]) => {
       if (done) return;
@@ -502,7 +502,7 @@ export class PostgresJobStore implements JobStore {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        release();
       }
     };
     try {
