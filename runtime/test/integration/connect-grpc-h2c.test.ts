@@ -61,3 +61,24 @@ describe('JobService over gRPC (HTTP/2 cleartext) on the API listener', () => {
     ).toBeGreaterThan(0);
   });
 });
+
+describe('dual-protocol listener hygiene', () => {
+  it('drops a connection that never sends a byte, and keeps serving others', async () => {
+    const Fastify = (await import('fastify')).default;
+    const { connect } = await import('node:net');
+    const app = Fastify();
+    app.get('/x', async () => ({ ok: true }));
+    const l = await listenDualProtocol(app, 0, '127.0.0.1', { firstByteTimeoutMs: 200 });
+    try {
+      const sock = connect(Number(new URL(l.url).port), '127.0.0.1');
+      const closed = new Promise<number>((r) => sock.once('close', () => r(Date.now())));
+      await new Promise((r) => sock.once('connect', r));
+      const opened = Date.now();
+      expect((await fetch(`${l.url}/x`)).status).toBe(200);
+      expect((await closed) - opened).toBeGreaterThanOrEqual(150);
+    } finally {
+      await l.close(100);
+      await app.close();
+    }
+  });
+});

@@ -6,6 +6,9 @@ import type { FastifyInstance } from 'fastify';
 /** The HTTP/2 client connection preface starts with this (RFC 9113 §3.4); no HTTP/1 method does. */
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0');
 
+/** How long a new connection may stay silent before its first byte. */
+export const FIRST_BYTE_TIMEOUT_MS = 10_000;
+
 export interface DualProtocolListener {
   /** `http://host:port` */
   readonly url: string;
@@ -22,6 +25,7 @@ export async function listenDualProtocol(
   app: FastifyInstance,
   port: number,
   host: string,
+  opts: { readonly firstByteTimeoutMs?: number } = {},
 ): Promise<DualProtocolListener> {
   await app.ready();
   const handler = app.routing.bind(app) as unknown as Parameters<typeof createHttp1Server>[1] & object;
@@ -31,7 +35,12 @@ export async function listenDualProtocol(
   const tcp = createTcpServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    // A connection that never sends a byte is not handed to either server (whose timeouts would
+    // otherwise apply): drop it after FIRST_BYTE_TIMEOUT_MS.
+    socket.setTimeout(opts.firstByteTimeoutMs ?? FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     socket.once('data', (chunk: Buffer) => {
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(chunk);
       const h2c = chunk
