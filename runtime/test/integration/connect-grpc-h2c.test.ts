@@ -60,6 +60,25 @@ describe('JobService over gRPC (HTTP/2 cleartext) on the API listener', () => {
       (await h2.listJobs({}, { headers: { authorization: `Bearer ${API_KEY}` } })).jobs.length,
     ).toBeGreaterThan(0);
   });
+  it('answers requests the HTTP parser refuses like Fastify would (the app’s clientErrorHandler)', async () => {
+    const { connect } = await import('node:net');
+    const res = await new Promise<string>((resolve, reject) => {
+      const sock = connect(Number(new URL(listener.url).port), '127.0.0.1');
+      let out = '';
+      sock.on('data', (d) => (out += d.toString()));
+      sock.on('close', () => resolve(out));
+      sock.on('error', reject);
+      sock.write(
+        Buffer.concat([
+          Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a'),
+          Buffer.from([0]),
+          Buffer.from('b\r\n\r\n'),
+        ]),
+      );
+    });
+    expect(res).toMatch(/^HTTP\/1\.1 400/);
+    expect(res).toMatch(/content-type: application\/problem\+json/i);
+  });
 });
 
 describe('dual-protocol listener hygiene', () => {

@@ -102,6 +102,15 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(r.statusCode).toBe(400);
     expect(r.json().code).toBe('REQUEST.INVALID');
     expect(r.json().detail).toMatch(/body\/priority must be integer/); // Ajv, from the generated schema
+    // no type coercion: proto3 JSON refuses a bool for an int32
+    const coerced = await api.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { ...auth, 'idempotency-key': newKey() },
+      payload: { type: 'demo.sleep', payload: { durationMs: 1 }, priority: true },
+    });
+    expect(coerced.statusCode).toBe(400);
+    expect(coerced.json().detail).toMatch(/body\/priority must be integer/);
     const ok = await api.app.inject({
       method: 'GET',
       url: '/v1/jobs?state=queued&pageSize=5',

@@ -30,6 +30,14 @@ export async function listenDualProtocol(
   await app.ready();
   const handler = app.routing.bind(app) as unknown as Parameters<typeof createHttp1Server>[1] & object;
   const h1 = createHttp1Server(handler);
+  // Behave like the server Fastify would have created: its timeouts, and its handler for
+  // requests the HTTP parser refuses (bad header bytes → 400 problem+json, not a dropped socket).
+  h1.keepAliveTimeout = app.server.keepAliveTimeout;
+  h1.headersTimeout = app.server.headersTimeout;
+  h1.requestTimeout = app.server.requestTimeout;
+  h1.timeout = app.server.timeout;
+  h1.maxRequestsPerSocket = app.server.maxRequestsPerSocket;
+  h1.on('clientError', (err, socket) => app.server.emit('clientError', err, socket));
   const h2 = createH2cServer(handler as unknown as Parameters<typeof createH2cServer>[1]);
   const sockets = new Set<Socket>();
   const tcp = createTcpServer((socket) => {

@@ -1,6 +1,8 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync, RouteOptions } from 'fastify';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import fp from 'fastify-plugin';
 import {
   ADMIN_PREFIX,
@@ -22,7 +24,22 @@ export interface OpenApiPluginOptions {
  * `route-schemas.ts` (generated from the proto descriptors) and are attached here when a route has
  * none of its own, so they also validate requests (Ajv) and serialize responses.
  */
+// ajv-formats is CommonJS with a default export; under NodeNext its type is the module object.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/**
+ * Ajv for the generated schemas: no type coercion, no defaults, nothing removed, so validation
+ * accepts exactly what the proto3 JSON parser accepts (Fastify's default Ajv would turn
+ * `"priority": true` into 1).
+ */
+function strictAjv(): Ajv {
+  return addFormats(
+    new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false }),
+  );
+}
+
 export function openApiPlugin(opts: OpenApiPluginOptions): FastifyPluginAsync {
+  const ajv = strictAjv();
   const docs = { ...jsonApiRouteSchemas(), ...connectRouteSchemas(), ...opts.extra };
   return fp(async (app) => {
     app.addHook('onRoute', (route: RouteOptions) => {
@@ -59,7 +76,9 @@ export function openApiPlugin(opts: OpenApiPluginOptions): FastifyPluginAsync {
           response: doc.response,
         };
         // Connect decodes (and validates) its own bodies, JSON or binary: the schema is documentation.
-        if (route.url.startsWith(CONNECT_PREFIX)) route.validatorCompiler = () => () => true;
+        route.validatorCompiler = route.url.startsWith(CONNECT_PREFIX)
+          ? () => () => true
+          : ({ schema }) => ajv.compile(schema);
       }
     });
     await app.register(swagger, {
