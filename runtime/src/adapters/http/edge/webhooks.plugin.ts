@@ -35,7 +35,6 @@ export function webhookPlugin(opts: WebhookPluginOptions): FastifyPluginAsync {
             required: ['source'],
           },
         },
-        config: { rateLimitKey: 'webhook' },
       },
       async (request, reply) => {
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
