@@ -61,22 +61,54 @@ export async function withTransaction<T>(
 
 /**
  * LISTENs on `channel` with a dedicated connection and calls `onNotify` for each notification.
- * Returns a function that stops listening. Reconnects are the caller's polling fallback.
+ * A lost connection is re-established every `retryMs` (polling covers the gap; `onNotify` is
+ * called after each reconnect so nothing that committed meanwhile waits for the next poll).
+ * Returns a function that stops listening.
  */
 export async function listen(
   opts: PgOptions,
   channel: string,
   onNotify: () => void,
+  retryMs = 1000,
 ): Promise<() => Promise<void>> {
-  const client = new pg.Client({
-    connectionString: opts.connectionString,
-    application_name: 'jobplane-listen',
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  client.on('notification', () => onNotify());
-  await client.query(`LISTEN ${channel}`);
+  let stopped = false;
+  let current: pg.Client | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const connect = async (initial: boolean): Promise<void> => {
+    const client = new pg.Client({
+      connectionString: opts.connectionString,
+      application_name: 'jobplane-listen',
+    });
+    const lost = () => {
+      if (current !== client) return;
+      current = null;
+      void client.end().catch(() => undefined);
+      if (!stopped) timer = setTimeout(() => void connect(false), retryMs);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', () => onNotify());
+    current = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${channel}`);
+    } catch (err) {
+      if (initial) {
+        current = null;
+        await client.end().catch(() => undefined);
+        throw err;
+      }
+      lost();
+      return;
+    }
+    onNotify();
+  };
+  await connect(true);
   return async () => {
-    await client.end().catch(() => undefined);
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    const c = current;
+    current = null;
+    await c?.end().catch(() => undefined);
   };
 }
