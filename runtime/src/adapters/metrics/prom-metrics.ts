@@ -19,6 +19,17 @@ export interface PromMetricsOptions {
   /** Node.js process metrics (CPU, memory, event loop lag, GC). Default true. */
   readonly processDefaults?: boolean;
   readonly logger?: Logger;
+  /** A queue snapshot slower than this counts as failed (Redis unreachable must not hang scrapes). Default 5000. */
+  readonly snapshotTimeoutMs?: number;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`queue snapshot took longer than ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -83,12 +94,12 @@ export class PromMetrics implements Metrics {
         : undefined,
     });
     const queueStats = opts.queueStats;
+    const snapshotTimeoutMs = opts.snapshotTimeoutMs ?? 5000;
     if (queueStats) {
       // Both gauges are filled by one snapshot per scrape.
       let pending: Promise<Awaited<ReturnType<QueueStats['snapshot']>> | null> | null = null;
       const snapshot = () => {
-        pending ??= queueStats
-          .snapshot()
+        pending ??= withTimeout(queueStats.snapshot(), snapshotTimeoutMs)
           .catch((err: unknown) => {
             logger?.warn({ err }, 'metrics: queue snapshot failed');
             return null;

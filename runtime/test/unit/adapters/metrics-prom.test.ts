@@ -112,4 +112,18 @@ describe('PromMetrics', () => {
     a.jobSubmitted('x');
     expect(await text(b)).not.toContain('type="x"');
   });
+
+  it('gives up on a queue snapshot that hangs, so scrapes still answer', async () => {
+    const m = new PromMetrics({
+      processDefaults: false,
+      snapshotTimeoutMs: 50,
+      queueStats: { snapshot: () => new Promise(() => undefined) },
+    });
+    m.jobSubmitted('t');
+    const started = Date.now();
+    const body = await text(m);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(body).toContain('jobplane_jobs_submitted_total{type="t"} 1');
+    expect(body).not.toContain(`${METRIC_NAMES.queueJobs}{`);
+  });
 });
