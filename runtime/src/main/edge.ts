@@ -54,12 +54,12 @@ export function withEdgeMetrics(core: Core, command: JobplaneCommand): Core {
   return { ...core, metrics };
 }
 
-/** Fastify plugins of the API process: `prePlugins` see every route, `plugins` come after the core routes. */
 export interface EdgeOverrides {
   /** Overload thresholds (tests lower them). */
   readonly pressure?: PressureLimits;
 }
 
+/** Fastify plugins of the API process: `prePlugins` see every route, `plugins` come after the core routes. */
 export function edgeApiPlugins(
   core: Core,
   overrides: EdgeOverrides = {},
