@@ -17,6 +17,7 @@ import {
   waitDrained,
 } from '../support/faults/invariants.js';
 import { LoadDriver } from '../support/faults/load.js';
+import { waitFor } from '../support/faults/net.js';
 import { byProfile } from '../support/faults/profile.js';
 import { NO_VIOLATIONS, recordFigure, violations } from '../support/faults/report.js';
 
@@ -39,6 +40,16 @@ function body(i: number) {
   };
 }
 
+/**
+ * Jobs the reconciler had to re-publish since `t` (from the relay's log). The outbox alone must
+ * deliver every accepted job across API and relay crashes; the reconciler is for Redis data loss.
+ */
+function republishedSince(t: number): number {
+  return (cluster.relay?.records() ?? [])
+    .filter((r) => r.msg === 'reconciler repaired the queue' && Date.parse(String(r.time)) >= t)
+    .reduce((n, r) => n + Number(r.republished ?? 0), 0);
+}
+
 function newLoad(): LoadDriver {
   return new LoadDriver({
     baseUrl: cluster.apiUrl,
@@ -58,15 +69,18 @@ type Recovery = () => Promise<(number | undefined)[]>;
  */
 async function underLoad(
   fault: string,
-  inject: (
-    load: LoadDriver,
-  ) => Promise<{ faultTimes: number[]; recovery?: Recovery; notes?: () => Promise<string> }>,
-  { beforeMs = 1500, afterMs = 3000 } = {},
+  inject: (load: LoadDriver) => Promise<{
+    faultTimes: number[];
+    recovery?: Recovery;
+    notes?: () => Promise<string>;
+    after?: () => void;
+  }>,
+  { beforeMs = 1000, afterMs = 2500 } = {},
 ): Promise<void> {
   const load = newLoad();
   load.start();
   await sleep(beforeMs);
-  const { faultTimes, recovery, notes } = await inject(load);
+  const { faultTimes, recovery, notes, after } = await inject(load);
   await sleep(afterMs);
   await load.stop();
   for (const id of load.acceptedIds()) allAccepted.add(id);
@@ -79,6 +93,7 @@ async function underLoad(
   console.log(`[faults] ${fault}: ${summarize(report)} drainedIn=${drainedIn}ms`);
   expect(drainedIn, `every job terminal within ${DRAIN_MS} ms`).toBeGreaterThanOrEqual(0);
   expect(violations(report, unresolved)).toEqual(NO_VIOLATIONS);
+  after?.();
 
   // default recovery: how long until a job submitted after the fault started running
   const measured = recovery
@@ -129,8 +144,8 @@ describe('crash recovery under load', () => {
       for (let k = 0; k < kills; k++) {
         await sleep(300 + Math.floor(Math.random() * 1500));
         const w = cluster.workers[Math.floor(Math.random() * cluster.workers.length)]!;
+        times.push(Date.now()); // before the snapshot: a job finishing in between still counts
         hit.push(await runningOnWorker(cluster.db, w.pid!));
-        times.push(Date.now());
         await w.kill9();
         await sleep(Math.floor(Math.random() * 1000));
         w.start();
@@ -159,7 +174,11 @@ describe('crash recovery under load', () => {
       await sleep(1500);
       relay.start();
       await relay.waitHealthy(30_000);
-      return { faultTimes: [t] };
+      return {
+        faultTimes: [t],
+        after: () =>
+          expect(republishedSince(t), 'outbox delivered everything; nothing left for the reconciler').toBe(0),
+      };
     });
   });
 
@@ -179,6 +198,8 @@ describe('crash recovery under load', () => {
         recovery: async () => [first === undefined ? undefined : first - t],
         notes: async () =>
           `recovery = until the first 2xx after the crash; ${load.networkErrors} network errors retried with the same key`,
+        after: () =>
+          expect(republishedSince(t), 'outbox delivered everything; nothing left for the reconciler').toBe(0),
       };
     });
   });
@@ -187,10 +208,34 @@ describe('crash recovery under load', () => {
     dumpOnFailure();
     await underLoad(
       'redis SHUTDOWN NOSAVE + restart empty',
-      async () => {
+      async (load) => {
+        // A backlog that lives only in Redis: delayed jobs the relay has already published (their
+        // outbox rows are gone). After Redis comes back empty only the reconciler can bring them back.
+        const runAt = new Date(Date.now() + 2500).toISOString();
+        const delayed = await Promise.all(
+          Array.from({ length: 20 }, (_, k) =>
+            load.submitNow({ type: 'demo.sleep', payload: { durationMs: 100, seed: k }, runAt }),
+          ),
+        );
+        expect(delayed.every((d) => d !== undefined)).toBe(true);
+        await waitFor(
+          async () =>
+            Number((await cluster.db.query<{ n: string }>('SELECT count(*) AS n FROM outbox'))[0]?.n) === 0,
+          {
+            timeoutMs: 10_000,
+            message: 'the relay published the delayed backlog to Redis',
+          },
+        );
         const t = Date.now();
         await cluster.redis.restartEmpty(1000);
-        return { faultTimes: [t] };
+        return {
+          faultTimes: [t],
+          after: () =>
+            expect(
+              republishedSince(t),
+              'the reconciler re-published the lost backlog',
+            ).toBeGreaterThanOrEqual(20),
+        };
       },
       { afterMs: 4000 },
     );
