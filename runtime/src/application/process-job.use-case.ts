@@ -179,7 +179,9 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
       () => controller.abort(new AbortReason('timeout', `attempt exceeded ${info.timeoutSeconds} s`)),
       info.timeoutSeconds * 1000,
     );
-    let lastProgressAt = 0;
+    // The first write comes one interval into the attempt: short jobs never pay for progress
+    // (the success write sets 100 %), long ones report at most once per interval.
+    let lastProgressAt = Date.now();
     const ctx: HandlerContext = {
       jobId: job.id,
       executionKey: job.id,
@@ -192,7 +194,7 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
         const p = Math.max(0, Math.min(100, Math.round(Number.isFinite(percent) ? percent : 0)));
         const now = Date.now();
         // Throttled: reports in between are dropped (the success write sets 100 %).
-        if (now - lastProgressAt < progressInterval && p < 100) return;
+        if (now - lastProgressAt < progressInterval) return;
         lastProgressAt = now;
         const ok = await deps.store.reportProgress(job.id, token, p, message ?? null);
         if (!ok && !controller.signal.aborted) {
