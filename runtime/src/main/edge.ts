@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppDeps } from '../adapters/http/app.js';
-import { adminPlugin } from '../adapters/http/edge/admin.plugin.js';
 import { connectPlugin } from '../adapters/http/edge/connect.plugin.js';
 import { limitsPlugin, type PressureLimits } from '../adapters/http/edge/limits.plugin.js';
 import { createRedis } from '../adapters/bullmq/redis.js';
@@ -76,6 +75,8 @@ export function edgeApiPlugins(
   const admin: Plugin[] = adminKey
     ? [
         async (app) => {
+          // Loaded only when enabled: Bull Board is the heaviest edge dependency to import.
+          const { adminPlugin } = await import('../adapters/http/edge/admin.plugin.js');
           await app.register(adminPlugin({ adminKey, queues: QUEUE_NAMES.map((q) => core.queue.queue(q)) }));
         },
       ]
