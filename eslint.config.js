@@ -16,6 +16,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['**/test/**', '**/bench/**', '**/scripts/**', '**/examples/**', '**/main/cli.ts', 'infra/src/synth/**'],
     rules: { 'no-console': 'off' },
   },
