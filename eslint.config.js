@@ -4,7 +4,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', 'proto/src/gen/**', 'charts-out/**', '.bench/**', '**/fixtures/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/coverage/**',
+      'proto/src/gen/**',
+      'charts-out/**',
+      '.bench/**',
+      '**/fixtures/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -20,7 +28,14 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
   {
-    files: ['**/test/**', '**/bench/**', '**/scripts/**', '**/examples/**', '**/main/cli.ts', 'infra/src/synth/**'],
+    files: [
+      '**/test/**',
+      '**/bench/**',
+      '**/scripts/**',
+      '**/examples/**',
+      '**/main/cli.ts',
+      'infra/src/synth/**',
+    ],
     rules: { 'no-console': 'off' },
   },
 );

@@ -83,7 +83,10 @@ describe('jobplaneAlertRules', () => {
           interval: '1m',
           input_series: [
             { series: 'jobplane_queue_jobs{queue="default",state="waiting",pod="api"}', values: '10+5x60' },
-            { series: 'jobplane_queue_jobs{queue="default",state="waiting",pod="worker"}', values: '10+5x60' },
+            {
+              series: 'jobplane_queue_jobs{queue="default",state="waiting",pod="worker"}',
+              values: '10+5x60',
+            },
             { series: 'jobplane_queue_jobs{queue="default",state="prioritized"}', values: '0x60' },
             { series: 'jobplane_queue_jobs{queue="backtest",state="waiting"}', values: '50x60' },
           ],

@@ -47,7 +47,9 @@ describe('jobprocessing.v1 contracts', () => {
         (err: { code: number; stdout: string }) => ({ code: err.code, out: err.stdout }),
       );
       expect(result.code).not.toBe(0);
-      expect(result.out).toMatch(/Previously present field "8" with name "max_attempts" on message "Job" was deleted/);
+      expect(result.out).toMatch(
+        /Previously present field "8" with name "max_attempts" on message "Job" was deleted/,
+      );
     });
   });
 

@@ -29,7 +29,13 @@ export interface JobTypeSpec {
 
 export const JOB_TYPE_CATALOG: Readonly<Record<JobType, JobTypeSpec>> = {
   'demo.sleep': { mode: 'pooled', queue: 'default', timeoutSeconds: 60, maxAttempts: 3, submittable: true },
-  'backtest.sweep': { mode: 'pooled', queue: 'default', timeoutSeconds: 120, maxAttempts: 3, submittable: true },
+  'backtest.sweep': {
+    mode: 'pooled',
+    queue: 'default',
+    timeoutSeconds: 120,
+    maxAttempts: 3,
+    submittable: true,
+  },
   'backtest.chunk': {
     mode: 'pooled',
     queue: 'backtest',
@@ -60,7 +66,9 @@ export function queueSpecs(): QueueSpec[] {
     const types = JOB_TYPES.filter((t) => JOB_TYPE_CATALOG[t].queue === name);
     const modes = new Set(types.map((t) => JOB_TYPE_CATALOG[t].mode));
     if (types.length === 0 || modes.size !== 1) {
-      throw new Error(`queue '${name}' must have job types of exactly one mode (has ${[...modes].join(', ') || 'none'})`);
+      throw new Error(
+        `queue '${name}' must have job types of exactly one mode (has ${[...modes].join(', ') || 'none'})`,
+      );
     }
     return {
       name,
