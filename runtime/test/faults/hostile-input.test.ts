@@ -120,6 +120,10 @@ describe('hostile input to the HTTP API', () => {
       [auth(), json, key()],
       JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 1 } }),
     );
+    if (res.status !== 202) {
+      cluster.keepLogs = true;
+      console.error(cluster.sup.dump(60));
+    }
     expect(res.status, res.body).toBe(202);
     ownJobId = (JSON.parse(res.body) as { job: { id: string } }).job.id;
   });

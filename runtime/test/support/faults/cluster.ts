@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { freePort } from './net.js';
+import { freePort, httpStatus, waitFor } from './net.js';
 import { PrivateDatabase } from './private-postgres.js';
 import { PrivateRedis } from './private-redis.js';
 import { type ManagedProcess, Supervisor } from './supervisor.js';
@@ -8,7 +8,8 @@ import { type ManagedProcess, Supervisor } from './supervisor.js';
 export const FAULT_TIMINGS = {
   LOCK_DURATION_MS: 2000,
   STALLED_INTERVAL_MS: 1000,
-  MAX_STALLED_COUNT: 1,
+  // the runtime default: a job interrupted twice by a neighbour's crash is not given up on
+  MAX_STALLED_COUNT: 2,
   RECONCILE_INTERVAL_SECONDS: 2,
   RELAY_POLL_MS: 200,
   DRAIN_TIMEOUT_SECONDS: 10,
@@ -97,7 +98,15 @@ export class FaultCluster {
       healthUrl: `${this.apiUrl}/healthz`,
     });
     this.api.start();
-    const starting: Promise<unknown>[] = [this.api.waitHealthy(30_000)];
+    // Like a load balancer, clients start only once the API is ready (PostgreSQL and Redis answer).
+    const starting: Promise<unknown>[] = [
+      this.api.waitHealthy(30_000).then(() =>
+        waitFor(async () => (await httpStatus(`${this.apiUrl}/readyz`)) === 200, {
+          timeoutMs: 30_000,
+          message: 'api /readyz 200',
+        }),
+      ),
+    ];
     if (this.opts.relay ?? true) {
       const mport = await freePort();
       this.relay = this.sup.add({
