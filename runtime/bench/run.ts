@@ -59,7 +59,7 @@ export async function runBench(
       ...fastifyCells(q),
       b3Cell(env, q),
       ...platformCells(env, q),
-      synthCell(),
+      synthCell(q),
     ];
     const cells = options.only ? all.filter((c) => options.only?.includes(c.group)) : all;
     const reports = await runCells(cells, {

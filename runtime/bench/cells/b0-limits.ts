@@ -27,7 +27,7 @@ function parseCsv(out: string): Record<string, number> {
 }
 
 export async function redisCell(env: BenchEnv, quick: boolean): Promise<Cell> {
-  const n = quick ? 20_000 : 200_000;
+  const n = quick ? 10_000 : 200_000;
   if (await hasRedisBenchmark()) {
     return {
       id: 'B0.redis',

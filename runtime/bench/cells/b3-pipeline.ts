@@ -80,6 +80,8 @@ export function b3Cell(env: BenchEnv, quick: boolean): Cell {
       `over ${sizes.connections} connections; open loop ${sizes.fixedRate} req/s and ½ peak for ${sizes.openLoopSeconds} s`,
     metrics: {
       ...PIPELINE_METRICS,
+      apiCpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
+      workerCpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
       apiRssMiB: { unit: 'MiB', better: 'lower' },
       workerRssMiB: { unit: 'MiB', better: 'lower' },
     },

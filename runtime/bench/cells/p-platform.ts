@@ -45,7 +45,23 @@ function baseEnv(env: BenchEnv, schema: string, apiKey: string): NodeJS.ProcessE
     // The benchmark is one client sending far above a production per-client limit.
     RATE_LIMIT_PER_MINUTE: '100000000',
     WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+    ...platformOverrides(),
   };
+}
+
+/** `BENCH_JOBPLANE_<VAR>=value` sets `<VAR>` for the platform processes (e.g. DATABASE_POOL_MAX). */
+export function platformOverrides(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith('BENCH_JOBPLANE_') && value !== undefined)
+      out[key.slice('BENCH_JOBPLANE_'.length)] = value;
+  }
+  return out;
+}
+
+function describeOverrides(): string {
+  const o = Object.entries(platformOverrides());
+  return o.length ? `, overrides ${o.map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
 }
 
 export async function migrate(env: BenchEnv, schema: string): Promise<void> {
@@ -156,11 +172,14 @@ export function platformCell(env: BenchEnv, quick: boolean): Cell {
     group: 'P',
     title: 'Jobplane api + relay + worker (demo.sleep, durationMs 0)',
     method:
-      `jobplane migrate, then api, relay and worker (WORKER_CONCURRENCY ${WORKER_CONCURRENCY}, LOG_LEVEL warn) from runtime/dist; ` +
+      `jobplane migrate, then api, relay and worker (WORKER_CONCURRENCY ${WORKER_CONCURRENCY}, LOG_LEVEL warn${describeOverrides()}) from runtime/dist; ` +
       `${sizes.jobs} jobs closed loop over ${sizes.connections} connections; open loop ${sizes.fixedRate} req/s and ½ peak for ${sizes.openLoopSeconds} s`,
     ...(notMeasured ? { notMeasured } : {}),
     metrics: {
       ...PIPELINE_METRICS,
+      apiCpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
+      relayCpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
+      workerCpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
       apiRssMiB: { unit: 'MiB', better: 'lower' },
       relayRssMiB: { unit: 'MiB', better: 'lower' },
       workerRssMiB: { unit: 'MiB', better: 'lower' },
@@ -191,8 +210,8 @@ export function seedJobsSql(schema: string, rows: number): string {
 
 export function listCell(env: BenchEnv, quick: boolean): Cell {
   const schema = 'jobplane_list';
-  const rows = quick ? 20_000 : 1_000_000;
-  const requests = quick ? 100 : 1_000;
+  const rows = quick ? 5_000 : 1_000_000;
+  const requests = quick ? 50 : 1_000;
   let cluster: Cluster | undefined;
   let seedSeconds = Number.NaN;
   const notMeasured = missingDist();

@@ -134,7 +134,7 @@ export async function measurePipeline(
   // Phase 1: closed loop.
   const commits0 = await pgCommitCount(env.databaseUrl, env.databaseName);
   const redis0 = await redisCommandCount(env.redisUrl);
-  const cpu0 = Object.values(pids).reduce((s, pid) => s + cpuSeconds(pid), 0);
+  const cpu0 = Object.fromEntries(Object.entries(pids).map(([role, pid]) => [role, cpuSeconds(pid)]));
   const closed = await closedLoop({
     url: target.baseUrl,
     connections: sizes.connections,
@@ -152,7 +152,13 @@ export async function measurePipeline(
   await new Promise((r) => setTimeout(r, sizes.statsPauseMs));
   const commits1 = await pgCommitCount(env.databaseUrl, env.databaseName);
   const redis1 = await redisCommandCount(env.redisUrl);
-  const cpu1 = Object.values(pids).reduce((s, pid) => s + cpuSeconds(pid), 0);
+  const cpuPerRole: Record<string, number> = {};
+  let cpuTotal = 0;
+  for (const [role, pid] of Object.entries(pids)) {
+    const used = cpuSeconds(pid) - (cpu0[role] ?? Number.NaN);
+    cpuPerRole[`${role}CpuMsPerJob`] = (used * 1000) / sizes.jobs;
+    cpuTotal += used;
+  }
   const timings = await target.timings(`${prefix}c-`);
   const firstCreate = Math.min(...timings.map((t) => t.created));
   const lastFinish = Math.max(...timings.map((t) => t.finished ?? Number.NaN));
@@ -187,7 +193,8 @@ export async function measurePipeline(
     e2eJobsPerSec,
     pgCommitsPerJob: (commits1 - commits0) / sizes.jobs,
     redisCmdsPerJob: (redis1 - redis0) / sizes.jobs,
-    cpuMsPerJob: ((cpu1 - cpu0) * 1000) / sizes.jobs,
+    cpuMsPerJob: (cpuTotal * 1000) / sizes.jobs,
+    ...cpuPerRole,
     postP50Ms: fixed.p50Ms,
     postP99Ms: fixed.p99Ms,
     fixedRateFailed: fixed.failed,
