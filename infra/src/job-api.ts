@@ -10,10 +10,10 @@ import { Construct } from 'constructs';
 import { checkDnsLabel, checkGt, checkGte, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
+import { objectMeta, podDisruptionBudget, rollingDeployment, service } from './lib/objects.js';
 import { container, httpProbe, podTemplate } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { API_PORT, DEFAULT_RUNTIME_SECRETS, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
-import { argoAnnotations } from './lib/sync.js';
 import { PlatformServiceAccount } from './service-account.js';
 
 export interface JobApiAutoscaling {
@@ -74,6 +74,7 @@ export class JobApi extends Construct {
 
     const labels = objectLabels('api', this.name);
     this.selector = { ...selectorLabels('api', this.name) };
+    const workload = { name: this.name, namespace: this.namespace, labels, selector: this.selector };
     const sa = new PlatformServiceAccount(this, 'ServiceAccount', {
       name: this.name,
       namespace: this.namespace,
@@ -100,89 +101,44 @@ export class JobApi extends Construct {
       checkGte('autoscaling.maxReplicas', maxReplicas, 'autoscaling.minReplicas', minReplicas);
     }
 
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('workloads'),
-      },
-      spec: {
-        // With an HPA the replica count belongs to the HPA (Argo CD would fight it otherwise).
-        ...(props.autoscaling ? {} : { replicas }),
-        revisionHistoryLimit: 5,
-        selector: { matchLabels: this.selector },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-        template: podTemplate({
-          runtime: true,
-          labels: { ...labels },
-          serviceAccountName: sa.name,
-          terminationGracePeriodSeconds: grace,
-          antiAffinity: maxReplicas > 1,
-          containers: [
-            container({
-              name: 'api',
-              image,
-              args: ['api'],
-              env,
-              ports: [{ name: 'http', containerPort: API_PORT }],
-              resources: resourceRequirements(resources),
-              startupProbe: httpProbe('/healthz', 'http', { periodSeconds: 2, failureThreshold: 30 }),
-              livenessProbe: httpProbe('/healthz', 'http'),
-              readinessProbe: httpProbe('/readyz', 'http', { periodSeconds: 5 }),
-              preStopSleepSeconds: preStop,
-            }),
-          ],
-        }),
-      },
+    this.resource = rollingDeployment(this, workload, {
+      // With an HPA the replica count belongs to the HPA (Argo CD would fight it otherwise).
+      ...(props.autoscaling ? {} : { replicas }),
+      template: podTemplate({
+        runtime: true,
+        labels: { ...labels },
+        serviceAccountName: sa.name,
+        terminationGracePeriodSeconds: grace,
+        antiAffinity: maxReplicas > 1,
+        containers: [
+          container({
+            name: 'api',
+            image,
+            args: ['api'],
+            env,
+            ports: [{ name: 'http', containerPort: API_PORT }],
+            resources: resourceRequirements(resources),
+            startupProbe: httpProbe('/healthz', 'http', { periodSeconds: 2, failureThreshold: 30 }),
+            livenessProbe: httpProbe('/healthz', 'http'),
+            readinessProbe: httpProbe('/readyz', 'http', { periodSeconds: 5 }),
+            preStopSleepSeconds: preStop,
+          }),
+        ],
+      }),
     });
 
-    this.service = new ApiObject(this, 'Service', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('workloads'),
-      },
-      spec: {
-        type: 'ClusterIP',
-        selector: this.selector,
-        ports: [{ name: 'http', port: API_PORT, targetPort: 'http', protocol: 'TCP' }],
-      },
+    this.service = service(this, 'Service', workload, {
+      type: 'ClusterIP',
+      port: { name: 'http', port: API_PORT },
     });
-
-    new ApiObject(this, 'Pdb', {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('workloads'),
-      },
-      spec: {
-        // maxUnavailable 1 never blocks node drains, even with a single replica (K8).
-        maxUnavailable: 1,
-        unhealthyPodEvictionPolicy: 'AlwaysAllow',
-        selector: { matchLabels: this.selector },
-      },
-    });
+    podDisruptionBudget(this, workload);
 
     if (props.autoscaling) {
       const cpu = checkInt('autoscaling.cpuUtilization', props.autoscaling.cpuUtilization ?? 70, 1, 100);
       new ApiObject(this, 'Hpa', {
         apiVersion: 'autoscaling/v2',
         kind: 'HorizontalPodAutoscaler',
-        metadata: {
-          name: this.name,
-          namespace: this.namespace,
-          labels,
-          annotations: argoAnnotations('scalers'),
-        },
+        metadata: objectMeta(workload, 'scalers'),
         spec: {
           scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
           minReplicas,

@@ -11,9 +11,9 @@ import { Construct } from 'constructs';
 import { checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
+import { dataVolumeClaim, objectMeta, service } from './lib/objects.js';
 import { container, podTemplate, secretEnv, literalEnv, type SecretKeyRef } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
-import { argoAnnotations } from './lib/sync.js';
 import type { ExternalEndpoint } from './redis.js';
 import { PlatformServiceAccount } from './service-account.js';
 
@@ -70,27 +70,20 @@ export class Postgres extends Construct {
     };
     const labels = objectLabels('postgres', name);
     this.selector = { ...selectorLabels('postgres', name) };
+    const workload = { name, namespace: this.namespace, labels, selector: this.selector };
     const sa = new PlatformServiceAccount(this, 'ServiceAccount', {
       name,
       namespace: this.namespace,
       labels,
     });
 
-    new ApiObject(this, 'Service', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: this.namespace, labels, annotations: argoAnnotations('dataStores') },
-      spec: {
-        selector: this.selector,
-        ports: [{ name: 'postgres', port: this.port, targetPort: 'postgres', protocol: 'TCP' }],
-      },
-    });
+    service(this, 'Service', workload, { wave: 'dataStores', port: { name: 'postgres', port: this.port } });
 
     const ready = { exec: { command: ['pg_isready', '-U', user, '-d', database, '-h', '127.0.0.1'] } };
     this.resource = new ApiObject(this, 'Resource', {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
-      metadata: { name, namespace: this.namespace, labels, annotations: argoAnnotations('dataStores') },
+      metadata: objectMeta(workload, 'dataStores'),
       spec: {
         serviceName: name,
         replicas: 1,
@@ -124,16 +117,7 @@ export class Postgres extends Construct {
             }),
           ],
         }),
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data' },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              ...(props.storageClassName ? { storageClassName: props.storageClassName } : {}),
-              resources: { requests: { storage: props.storage ?? '5Gi' } },
-            },
-          },
-        ],
+        volumeClaimTemplates: [dataVolumeClaim(props.storage ?? '5Gi', props.storageClassName)],
       },
     });
   }

@@ -14,6 +14,7 @@ import { jobplaneAlertRules, type AlertRuleOptions } from './alert-rules.js';
 import { checkDnsLabel } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { PART_OF, objectLabels, selectorLabels } from './lib/labels.js';
+import { objectMeta, service } from './lib/objects.js';
 import { container, httpProbe, podTemplate } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { argoAnnotations } from './lib/sync.js';
@@ -104,16 +105,12 @@ export class Prometheus extends Construct {
     }
 
     this.selector = { ...selectorLabels('prometheus', this.name) };
+    const workload = { name: this.name, namespace: this.namespace, labels, selector: this.selector };
     // The discovery token is the one exception to RB2: Prometheus must list endpoints.
     new ApiObject(this, 'ServiceAccount', {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('foundation'),
-      },
+      metadata: objectMeta(workload, 'foundation'),
       automountServiceAccountToken: false,
     });
     for (const ns of scrapeNamespaces) {
@@ -164,12 +161,7 @@ export class Prometheus extends Construct {
     new ApiObject(this, 'Config', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('foundation'),
-      },
+      metadata: objectMeta(workload, 'foundation'),
       data: {
         'prometheus.yml': stringify(config, { lineWidth: 0 }),
         'jobplane.rules.yaml': stringify(rules, { lineWidth: 0 }),
@@ -179,12 +171,7 @@ export class Prometheus extends Construct {
     this.resource = new ApiObject(this, 'Resource', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('workloads'),
-      },
+      metadata: objectMeta(workload, 'workloads'),
       spec: {
         replicas: 1,
         selector: { matchLabels: this.selector },
@@ -234,20 +221,7 @@ export class Prometheus extends Construct {
       },
     });
 
-    new ApiObject(this, 'Service', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('workloads'),
-      },
-      spec: {
-        selector: this.selector,
-        ports: [{ name: 'web', port: PROMETHEUS_PORT, targetPort: 'web', protocol: 'TCP' }],
-      },
-    });
+    service(this, 'Service', workload, { port: { name: 'web', port: PROMETHEUS_PORT } });
   }
 
   /** URL KEDA and users query. */

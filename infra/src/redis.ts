@@ -11,9 +11,9 @@ import { Construct } from 'constructs';
 import { checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
+import { dataVolumeClaim, objectMeta, service } from './lib/objects.js';
 import { container, podTemplate } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
-import { argoAnnotations } from './lib/sync.js';
 import { PlatformServiceAccount } from './service-account.js';
 
 /** Pinned upstream image (alpine variant: uid/gid 999). */
@@ -67,26 +67,19 @@ export class Redis extends Construct {
     const maxMemory = checkInt('maxMemoryMb', props.maxMemoryMb ?? 200, 16);
     const labels = objectLabels('redis', name);
     this.selector = { ...selectorLabels('redis', name) };
+    const workload = { name, namespace: this.namespace, labels, selector: this.selector };
     const sa = new PlatformServiceAccount(this, 'ServiceAccount', {
       name,
       namespace: this.namespace,
       labels,
     });
 
-    new ApiObject(this, 'Service', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: this.namespace, labels, annotations: argoAnnotations('dataStores') },
-      spec: {
-        selector: this.selector,
-        ports: [{ name: 'redis', port: this.port, targetPort: 'redis', protocol: 'TCP' }],
-      },
-    });
+    service(this, 'Service', workload, { wave: 'dataStores', port: { name: 'redis', port: this.port } });
 
     this.resource = new ApiObject(this, 'Resource', {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
-      metadata: { name, namespace: this.namespace, labels, annotations: argoAnnotations('dataStores') },
+      metadata: objectMeta(workload, 'dataStores'),
       spec: {
         serviceName: name,
         replicas: 1,
@@ -138,16 +131,7 @@ export class Redis extends Construct {
             }),
           ],
         }),
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data' },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              ...(props.storageClassName ? { storageClassName: props.storageClassName } : {}),
-              resources: { requests: { storage: props.storage ?? '1Gi' } },
-            },
-          },
-        ],
+        volumeClaimTemplates: [dataVolumeClaim(props.storage ?? '1Gi', props.storageClassName)],
       },
     });
   }

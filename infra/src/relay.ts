@@ -4,15 +4,15 @@
  * two replicas give availability without coordination.
  * @see https://microservices.io/patterns/data/transactional-outbox.html
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
+import { metricsService, podDisruptionBudget, rollingDeployment } from './lib/objects.js';
 import { container, httpProbe, podTemplate } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { DEFAULT_RUNTIME_SECRETS, METRICS_PORT, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
-import { argoAnnotations } from './lib/sync.js';
 import { PlatformServiceAccount } from './service-account.js';
 
 export interface RelayProps {
@@ -46,6 +46,7 @@ export class Relay extends Construct {
     const secrets = { ...DEFAULT_RUNTIME_SECRETS, ...props.secrets };
     const labels = objectLabels('relay', this.name);
     this.selector = { ...selectorLabels('relay', this.name) };
+    const workload = { name: this.name, namespace: this.namespace, labels, selector: this.selector };
     const sa = new PlatformServiceAccount(this, 'ServiceAccount', {
       name: this.name,
       namespace: this.namespace,
@@ -60,70 +61,29 @@ export class Relay extends Construct {
       { METRICS_PORT },
       props.extraEnv,
     );
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('workloads'),
-      },
-      spec: {
-        replicas,
-        revisionHistoryLimit: 5,
-        selector: { matchLabels: this.selector },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-        template: podTemplate({
-          runtime: true,
-          labels: { ...labels },
-          serviceAccountName: sa.name,
-          terminationGracePeriodSeconds: 30,
-          antiAffinity: replicas > 1,
-          containers: [
-            container({
-              name: 'relay',
-              image: imageString('image', props.image),
-              args: ['relay'],
-              env,
-              ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
-              resources: resourceRequirements(props.resources ?? { cpu: '50m', memory: '192Mi' }),
-              livenessProbe: httpProbe('/healthz', 'metrics'),
-              readinessProbe: httpProbe('/readyz', 'metrics', { periodSeconds: 5 }),
-            }),
-          ],
-        }),
-      },
+    this.resource = rollingDeployment(this, workload, {
+      replicas,
+      template: podTemplate({
+        runtime: true,
+        labels: { ...labels },
+        serviceAccountName: sa.name,
+        terminationGracePeriodSeconds: 30,
+        antiAffinity: replicas > 1,
+        containers: [
+          container({
+            name: 'relay',
+            image: imageString('image', props.image),
+            args: ['relay'],
+            env,
+            ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+            resources: resourceRequirements(props.resources ?? { cpu: '50m', memory: '192Mi' }),
+            livenessProbe: httpProbe('/healthz', 'metrics'),
+            readinessProbe: httpProbe('/readyz', 'metrics', { periodSeconds: 5 }),
+          }),
+        ],
+      }),
     });
-    new ApiObject(this, 'MetricsService', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: {
-        name: `${this.name}-metrics`,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('workloads'),
-      },
-      spec: {
-        clusterIP: 'None',
-        selector: this.selector,
-        ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: 'metrics', protocol: 'TCP' }],
-      },
-    });
-    new ApiObject(this, 'Pdb', {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('workloads'),
-      },
-      spec: {
-        maxUnavailable: 1,
-        unhealthyPodEvictionPolicy: 'AlwaysAllow',
-        selector: { matchLabels: this.selector },
-      },
-    });
+    metricsService(this, workload);
+    podDisruptionBudget(this, workload);
   }
 }

@@ -5,16 +5,16 @@
  * With `scaling`, a {@link QueueScaler} (KEDA) owns the replica count.
  * @see https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { drainContract, queueSpecs, type DrainContract, type QueueName } from '@jobplane/runtime/config';
 import { PropValidationError, checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
+import { metricsService, podDisruptionBudget, rollingDeployment } from './lib/objects.js';
 import { container, httpProbe, podTemplate } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { DEFAULT_RUNTIME_SECRETS, METRICS_PORT, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
-import { argoAnnotations } from './lib/sync.js';
 import { QueueScaler, type QueueScalerOptions } from './queue-scaler.js';
 import { PlatformServiceAccount } from './service-account.js';
 
@@ -74,6 +74,7 @@ export class WorkerPool extends Construct {
 
     const labels = objectLabels('worker', this.name);
     this.selector = { ...selectorLabels('worker', this.name) };
+    const workload = { name: this.name, namespace: this.namespace, labels, selector: this.selector };
     const sa = new PlatformServiceAccount(this, 'ServiceAccount', {
       name: this.name,
       namespace: this.namespace,
@@ -94,75 +95,33 @@ export class WorkerPool extends Construct {
       props.extraEnv,
     );
 
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('workloads'),
-      },
-      spec: {
-        ...(props.scaling ? {} : { replicas }),
-        revisionHistoryLimit: 5,
-        selector: { matchLabels: this.selector },
-        // New pods first; old ones drain in-flight jobs within the grace period.
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-        template: podTemplate({
-          runtime: true,
-          labels: { ...labels, 'jobplane.dev/queue': props.queue },
-          serviceAccountName: sa.name,
-          terminationGracePeriodSeconds: this.drain.terminationGracePeriodSeconds,
-          antiAffinity: true,
-          containers: [
-            container({
-              name: 'worker',
-              image,
-              args: ['worker'],
-              env,
-              ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
-              resources: resourceRequirements(resources),
-              livenessProbe: httpProbe('/healthz', 'metrics'),
-              readinessProbe: httpProbe('/readyz', 'metrics', { periodSeconds: 5 }),
-              preStopSleepSeconds: this.drain.preStopSeconds,
-            }),
-          ],
-        }),
-      },
+    // New pods first; old ones drain in-flight jobs within the grace period.
+    this.resource = rollingDeployment(this, workload, {
+      ...(props.scaling ? {} : { replicas }),
+      template: podTemplate({
+        runtime: true,
+        labels: { ...labels, 'jobplane.dev/queue': props.queue },
+        serviceAccountName: sa.name,
+        terminationGracePeriodSeconds: this.drain.terminationGracePeriodSeconds,
+        antiAffinity: true,
+        containers: [
+          container({
+            name: 'worker',
+            image,
+            args: ['worker'],
+            env,
+            ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+            resources: resourceRequirements(resources),
+            livenessProbe: httpProbe('/healthz', 'metrics'),
+            readinessProbe: httpProbe('/readyz', 'metrics', { periodSeconds: 5 }),
+            preStopSleepSeconds: this.drain.preStopSeconds,
+          }),
+        ],
+      }),
     });
 
-    new ApiObject(this, 'MetricsService', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: {
-        name: `${this.name}-metrics`,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('workloads'),
-      },
-      spec: {
-        clusterIP: 'None',
-        selector: this.selector,
-        ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: 'metrics', protocol: 'TCP' }],
-      },
-    });
-
-    new ApiObject(this, 'Pdb', {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels,
-        annotations: argoAnnotations('workloads'),
-      },
-      spec: {
-        maxUnavailable: 1,
-        unhealthyPodEvictionPolicy: 'AlwaysAllow',
-        selector: { matchLabels: this.selector },
-      },
-    });
+    metricsService(this, workload);
+    podDisruptionBudget(this, workload);
 
     if (props.scaling) {
       this.scaler = new QueueScaler(this, 'Scaler', {

@@ -1,0 +1,117 @@
+/**
+ * Builders for the small Kubernetes objects several constructs emit the same way: the metadata
+ * block, Services, the PodDisruptionBudget and a data volume claim. Each construct still decides
+ * what it emits; these only keep the shape (and the defaults it encodes) in one place.
+ */
+import { ApiObject } from 'cdk8s';
+import type { Construct } from 'constructs';
+import type { Labels } from './labels.js';
+import { METRICS_PORT } from './runtime.js';
+import { argoAnnotations, type SyncWave } from './sync.js';
+
+/** Name, namespace and labels of one component instance, plus the labels selecting its pods. */
+export interface Workload {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Labels;
+  readonly selector: Labels;
+}
+
+/** `metadata` of a namespaced object: name, namespace, labels and its Argo CD sync wave. */
+export function objectMeta(
+  o: { readonly name: string; readonly namespace: string; readonly labels: Labels },
+  wave: SyncWave,
+): Record<string, unknown> {
+  return { name: o.name, namespace: o.namespace, labels: o.labels, annotations: argoAnnotations(wave) };
+}
+
+export interface ServiceOptions {
+  /** @default the workload's name */
+  readonly name?: string;
+  /** @default 'workloads' */
+  readonly wave?: SyncWave;
+  /** `spec.type`; omitted from the manifest unless set (Kubernetes defaults to ClusterIP). */
+  readonly type?: 'ClusterIP';
+  /** Headless (`clusterIP: None`): DNS returns every pod, as Prometheus pod discovery expects. */
+  readonly headless?: boolean;
+  /** One TCP port; its `targetPort` is the container port of the same name. */
+  readonly port: { readonly name: string; readonly port: number };
+}
+
+/** A Service selecting the workload's pods on one named TCP port. */
+export function service(scope: Construct, id: string, w: Workload, o: ServiceOptions): ApiObject {
+  return new ApiObject(scope, id, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: objectMeta({ ...w, name: o.name ?? w.name }, o.wave ?? 'workloads'),
+    spec: {
+      ...(o.type ? { type: o.type } : {}),
+      ...(o.headless ? { clusterIP: 'None' } : {}),
+      selector: w.selector,
+      ports: [{ name: o.port.name, port: o.port.port, targetPort: o.port.name, protocol: 'TCP' }],
+    },
+  });
+}
+
+/** The headless `<name>-metrics` Service exposing the runtime's `metrics` port (METRICS_PORT). */
+export function metricsService(scope: Construct, w: Workload): ApiObject {
+  return service(scope, 'MetricsService', w, {
+    name: `${w.name}-metrics`,
+    headless: true,
+    port: { name: 'metrics', port: METRICS_PORT },
+  });
+}
+
+/**
+ * PodDisruptionBudget of a stateless workload. `maxUnavailable: 1` never blocks node drains, even
+ * with a single replica (K8); unhealthy pods may always be evicted.
+ */
+export function podDisruptionBudget(scope: Construct, w: Workload): ApiObject {
+  return new ApiObject(scope, 'Pdb', {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: objectMeta(w, 'workloads'),
+    spec: {
+      maxUnavailable: 1,
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      selector: { matchLabels: w.selector },
+    },
+  });
+}
+
+/** The `data` ReadWriteOnce volume claim template of a single-replica StatefulSet. */
+export function dataVolumeClaim(storage: string, storageClassName?: string): Record<string, unknown> {
+  return {
+    metadata: { name: 'data' },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      ...(storageClassName ? { storageClassName } : {}),
+      resources: { requests: { storage } },
+    },
+  };
+}
+
+export interface RollingDeploymentOptions {
+  /** Omit when an autoscaler owns the replica count (Argo CD would fight it otherwise). */
+  readonly replicas?: number;
+  readonly template: Record<string, unknown>;
+}
+
+/**
+ * A Deployment (sync wave `workloads`) that rolls out one new pod before stopping an old one, so
+ * the ready count never drops below the desired one; five old ReplicaSets are kept for rollbacks.
+ */
+export function rollingDeployment(scope: Construct, w: Workload, o: RollingDeploymentOptions): ApiObject {
+  return new ApiObject(scope, 'Resource', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: objectMeta(w, 'workloads'),
+    spec: {
+      ...(o.replicas === undefined ? {} : { replicas: o.replicas }),
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: w.selector },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: o.template,
+    },
+  });
+}
