@@ -6,12 +6,12 @@
  * referenced Secret.
  * @see https://hub.docker.com/_/postgres
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
-import { dataVolumeClaim, objectMeta, service } from './lib/objects.js';
+import { dataVolumeClaim, service, singletonStatefulSet } from './lib/objects.js';
 import { container, podTemplate, secretEnv, literalEnv, type SecretKeyRef } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import type { ExternalEndpoint } from './redis.js';
@@ -80,45 +80,37 @@ export class Postgres extends Construct {
     service(this, 'Service', workload, { wave: 'dataStores', port: { name: 'postgres', port: this.port } });
 
     const ready = { exec: { command: ['pg_isready', '-U', user, '-d', database, '-h', '127.0.0.1'] } };
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: objectMeta(workload, 'dataStores'),
-      spec: {
-        serviceName: name,
-        replicas: 1,
-        selector: { matchLabels: this.selector },
-        template: podTemplate({
-          labels: { ...labels },
-          serviceAccountName: sa.name,
-          runAsUser: 70,
-          fsGroup: 70,
-          terminationGracePeriodSeconds: 60,
-          volumes: [{ name: 'run', emptyDir: { sizeLimit: '16Mi' } }],
-          containers: [
-            container({
-              name: 'postgres',
-              image: imageString('image', props.image ?? POSTGRES_IMAGE),
-              args: ['-c', `port=${this.port}`],
-              env: [
-                literalEnv('POSTGRES_DB', database),
-                literalEnv('POSTGRES_USER', user),
-                secretEnv('POSTGRES_PASSWORD', this.passwordSecret),
-                literalEnv('PGDATA', '/var/lib/postgresql/data/pgdata'),
-              ],
-              ports: [{ name: 'postgres', containerPort: this.port }],
-              resources: resourceRequirements(props.resources ?? { cpu: '250m', memory: '512Mi' }),
-              livenessProbe: { ...ready, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-              readinessProbe: { ...ready, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 },
-              volumeMounts: [
-                { name: 'data', mountPath: '/var/lib/postgresql/data' },
-                { name: 'run', mountPath: '/var/run/postgresql' },
-              ],
-            }),
-          ],
-        }),
-        volumeClaimTemplates: [dataVolumeClaim(props.storage ?? '5Gi', props.storageClassName)],
-      },
+    this.resource = singletonStatefulSet(this, workload, {
+      template: podTemplate({
+        labels: { ...labels },
+        serviceAccountName: sa.name,
+        runAsUser: 70,
+        fsGroup: 70,
+        terminationGracePeriodSeconds: 60,
+        volumes: [{ name: 'run', emptyDir: { sizeLimit: '16Mi' } }],
+        containers: [
+          container({
+            name: 'postgres',
+            image: imageString('image', props.image ?? POSTGRES_IMAGE),
+            args: ['-c', `port=${this.port}`],
+            env: [
+              literalEnv('POSTGRES_DB', database),
+              literalEnv('POSTGRES_USER', user),
+              secretEnv('POSTGRES_PASSWORD', this.passwordSecret),
+              literalEnv('PGDATA', '/var/lib/postgresql/data/pgdata'),
+            ],
+            ports: [{ name: 'postgres', containerPort: this.port }],
+            resources: resourceRequirements(props.resources ?? { cpu: '250m', memory: '512Mi' }),
+            livenessProbe: { ...ready, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+            readinessProbe: { ...ready, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 },
+            volumeMounts: [
+              { name: 'data', mountPath: '/var/lib/postgresql/data' },
+              { name: 'run', mountPath: '/var/run/postgresql' },
+            ],
+          }),
+        ],
+      }),
+      volumeClaimTemplates: [dataVolumeClaim(props.storage ?? '5Gi', props.storageClassName)],
     });
   }
 }

@@ -6,12 +6,12 @@
  * the referenced Secret.
  * @see https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
-import { dataVolumeClaim, objectMeta, service } from './lib/objects.js';
+import { dataVolumeClaim, service, singletonStatefulSet } from './lib/objects.js';
 import { container, podTemplate } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { PlatformServiceAccount } from './service-account.js';
@@ -76,63 +76,55 @@ export class Redis extends Construct {
 
     service(this, 'Service', workload, { wave: 'dataStores', port: { name: 'redis', port: this.port } });
 
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: objectMeta(workload, 'dataStores'),
-      spec: {
-        serviceName: name,
-        replicas: 1,
-        selector: { matchLabels: this.selector },
-        template: podTemplate({
-          labels: { ...labels },
-          serviceAccountName: sa.name,
-          runAsUser: 999,
-          fsGroup: 999,
-          terminationGracePeriodSeconds: 30,
-          containers: [
-            container({
-              name: 'redis',
-              image: imageString('image', props.image ?? REDIS_IMAGE),
-              command: ['redis-server'],
-              args: [
-                '--port',
-                String(this.port),
-                '--dir',
-                '/data',
-                '--appendonly',
-                'yes',
-                '--appendfsync',
-                'everysec',
-                '--save',
-                '',
-                '--maxmemory',
-                `${maxMemory}mb`,
-                '--maxmemory-policy',
-                'noeviction',
-                '--protected-mode',
-                'no',
-              ],
-              ports: [{ name: 'redis', containerPort: this.port }],
-              resources: resourceRequirements(props.resources ?? { cpu: '100m', memory: '256Mi' }),
-              livenessProbe: {
-                tcpSocket: { port: 'redis' },
-                periodSeconds: 10,
-                timeoutSeconds: 2,
-                failureThreshold: 3,
-              },
-              readinessProbe: {
-                tcpSocket: { port: 'redis' },
-                periodSeconds: 5,
-                timeoutSeconds: 2,
-                failureThreshold: 3,
-              },
-              volumeMounts: [{ name: 'data', mountPath: '/data' }],
-            }),
-          ],
-        }),
-        volumeClaimTemplates: [dataVolumeClaim(props.storage ?? '1Gi', props.storageClassName)],
-      },
+    this.resource = singletonStatefulSet(this, workload, {
+      template: podTemplate({
+        labels: { ...labels },
+        serviceAccountName: sa.name,
+        runAsUser: 999,
+        fsGroup: 999,
+        terminationGracePeriodSeconds: 30,
+        containers: [
+          container({
+            name: 'redis',
+            image: imageString('image', props.image ?? REDIS_IMAGE),
+            command: ['redis-server'],
+            args: [
+              '--port',
+              String(this.port),
+              '--dir',
+              '/data',
+              '--appendonly',
+              'yes',
+              '--appendfsync',
+              'everysec',
+              '--save',
+              '',
+              '--maxmemory',
+              `${maxMemory}mb`,
+              '--maxmemory-policy',
+              'noeviction',
+              '--protected-mode',
+              'no',
+            ],
+            ports: [{ name: 'redis', containerPort: this.port }],
+            resources: resourceRequirements(props.resources ?? { cpu: '100m', memory: '256Mi' }),
+            livenessProbe: {
+              tcpSocket: { port: 'redis' },
+              periodSeconds: 10,
+              timeoutSeconds: 2,
+              failureThreshold: 3,
+            },
+            readinessProbe: {
+              tcpSocket: { port: 'redis' },
+              periodSeconds: 5,
+              timeoutSeconds: 2,
+              failureThreshold: 3,
+            },
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+          }),
+        ],
+      }),
+      volumeClaimTemplates: [dataVolumeClaim(props.storage ?? '1Gi', props.storageClassName)],
     });
   }
 }

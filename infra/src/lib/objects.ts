@@ -115,3 +115,26 @@ export function rollingDeployment(scope: Construct, w: Workload, o: RollingDeplo
     },
   });
 }
+
+/**
+ * A single-replica StatefulSet (sync wave `dataStores`) governed by the Service of the same name,
+ * with the claim templates (e.g. {@link dataVolumeClaim}) it keeps across restarts.
+ */
+export function singletonStatefulSet(
+  scope: Construct,
+  w: Workload,
+  o: { readonly template: Record<string, unknown>; readonly volumeClaimTemplates: unknown[] },
+): ApiObject {
+  return new ApiObject(scope, 'Resource', {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: objectMeta(w, 'dataStores'),
+    spec: {
+      serviceName: w.name,
+      replicas: 1,
+      selector: { matchLabels: w.selector },
+      template: o.template,
+      volumeClaimTemplates: o.volumeClaimTemplates,
+    },
+  });
+}
