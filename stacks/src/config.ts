@@ -74,34 +74,37 @@ export interface KindStackConfig extends BaseStackConfig {
   readonly kind: { readonly nodeImage: string; readonly workers: number };
 }
 
+/** The EKS settings of a stack (`EksCluster` takes them as they are). */
+export interface EksSettings {
+  readonly region: string;
+  readonly vpcCidr: string;
+  readonly azCount: number;
+  readonly singleNatGateway: boolean;
+  readonly apiPublicAccessCidrs: readonly string[];
+  readonly nodes: {
+    readonly min: number;
+    readonly max: number;
+    readonly desired: number;
+    readonly instanceTypes: readonly string[];
+  };
+  readonly irsa: { readonly namespace: string; readonly serviceAccount: string };
+  readonly redis: { readonly enabled: boolean; readonly nodeType: string; readonly replicas: number };
+  readonly postgres: {
+    readonly enabled: boolean;
+    readonly instanceClass: string;
+    readonly storageGb: number;
+    readonly version: string;
+    readonly backupRetentionDays: number;
+    readonly multiAz: boolean;
+  };
+  readonly deletionProtection: boolean;
+  /** ECR repository name; the constructs' `imageRepository` ends in it. */
+  readonly ecrRepository: string;
+}
+
 export interface EksStackConfig extends BaseStackConfig {
   readonly cluster: 'eks';
-  readonly eks: {
-    readonly region: string;
-    readonly vpcCidr: string;
-    readonly azCount: number;
-    readonly singleNatGateway: boolean;
-    readonly apiPublicAccessCidrs: readonly string[];
-    readonly nodes: {
-      readonly min: number;
-      readonly max: number;
-      readonly desired: number;
-      readonly instanceTypes: readonly string[];
-    };
-    readonly irsa: { readonly namespace: string; readonly serviceAccount: string };
-    readonly redis: { readonly enabled: boolean; readonly nodeType: string; readonly replicas: number };
-    readonly postgres: {
-      readonly enabled: boolean;
-      readonly instanceClass: string;
-      readonly storageGb: number;
-      readonly version: string;
-      readonly backupRetentionDays: number;
-      readonly multiAz: boolean;
-    };
-    readonly deletionProtection: boolean;
-    /** ECR repository name; the constructs' `imageRepository` ends in it. */
-    readonly ecrRepository: string;
-  };
+  readonly eks: EksSettings;
 }
 
 export type StackConfig = KindStackConfig | EksStackConfig;

@@ -21,34 +21,15 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { stringify } from 'yaml';
+import type { EksSettings } from './config.js';
 
-export interface EksClusterProps {
+/**
+ * The cluster's settings are exactly the stack config's `eks` block (one definition, read and
+ * validated in config.ts), plus what the program derives: name, version and tags.
+ */
+export interface EksClusterProps extends EksSettings {
   readonly clusterName: string;
-  readonly region: string;
   readonly kubernetesVersion: string;
-  readonly vpcCidr: string;
-  readonly azCount: number;
-  readonly singleNatGateway: boolean;
-  readonly apiPublicAccessCidrs: readonly string[];
-  readonly nodes: {
-    readonly min: number;
-    readonly max: number;
-    readonly desired: number;
-    readonly instanceTypes: readonly string[];
-  };
-  readonly irsa: { readonly namespace: string; readonly serviceAccount: string };
-  readonly redis: { readonly enabled: boolean; readonly nodeType: string; readonly replicas: number };
-  readonly postgres: {
-    readonly enabled: boolean;
-    readonly instanceClass: string;
-    readonly storageGb: number;
-    readonly version: string;
-    readonly backupRetentionDays: number;
-    readonly multiAz: boolean;
-  };
-  readonly deletionProtection: boolean;
-  /** ECR repository for the Jobplane image. */
-  readonly ecrRepository: string;
   /** Tags for every taggable resource. */
   readonly tags: Readonly<Record<string, string>>;
 }
