@@ -6,6 +6,7 @@ import { QUEUE_NAMES } from '../../src/config/job-types.js';
 import { loadConfig, type JobplaneCommand, type JobplaneConfig } from '../../src/config/schema.js';
 import { buildCore, type Core, type CoreOverrides } from '../../src/main/context.js';
 import { SILENT_LOGGER } from '../../src/ports/logger.port.js';
+import { pollUntil } from '../support/wait.js';
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -69,17 +70,11 @@ export async function isolate(name: string): Promise<Isolated> {
   };
 }
 
-/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(
+/** Polls `fn` until it returns a truthy value or `timeoutMs` (10_000 ms by default) passes. */
+export function waitFor<T>(
   fn: () => Promise<T | null | undefined | false>,
   timeoutMs = 10_000,
   stepMs = 50,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
+  return pollUntil(fn, timeoutMs, stepMs);
 }

@@ -17,6 +17,7 @@ import { edgeApiPlugins, withEdgeMetrics, type EdgeOverrides } from '../../src/m
 import { CachedBacklog } from '../../src/adapters/bullmq/bullmq-job-queue.js';
 import { QUEUE_NAMES } from '../../src/config/job-types.js';
 import { SILENT_LOGGER } from '../../src/ports/logger.port.js';
+import { pollUntil } from './wait.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -118,19 +119,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(
+/** Polls `fn` until it returns a truthy value or `timeoutMs` (20_000 ms by default) passes. */
+export function waitFor<T>(
   fn: () => Promise<T | null | undefined | false>,
   timeoutMs = 20_000,
   stepMs = 50,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
+  return pollUntil(fn, timeoutMs, stepMs);
 }
 
 /** Value of one series in a Prometheus text exposition (0 when absent); label order does not matter. */
