@@ -422,18 +422,18 @@ export class EksCluster extends pulumi.ComponentResource {
       parent,
     );
 
-    // --- Redis (ElastiCache) -------------------------------------------------------------
-    if (props.redis.enabled) {
-      const sg = new aws.ec2.SecurityGroup(
-        `${name}-redis-sg`,
+    /** A data store's security group: one TCP port, from the EKS cluster security group only, no egress. */
+    const dataStoreSecurityGroup = (role: string, label: string, port: number): aws.ec2.SecurityGroup =>
+      new aws.ec2.SecurityGroup(
+        `${name}-${role}-sg`,
         {
           vpcId: vpc.id,
-          description: 'Redis: reachable from the EKS cluster security group only',
+          description: `${label}: reachable from the EKS cluster security group only`,
           ingress: [
             {
               protocol: 'tcp',
-              fromPort: 6379,
-              toPort: 6379,
+              fromPort: port,
+              toPort: port,
               securityGroups: [clusterSecurityGroupId],
               description: 'EKS',
             },
@@ -443,6 +443,10 @@ export class EksCluster extends pulumi.ComponentResource {
         },
         parent,
       );
+
+    // --- Redis (ElastiCache) -------------------------------------------------------------
+    if (props.redis.enabled) {
+      const sg = dataStoreSecurityGroup('redis', 'Redis', 6379);
       const subnetGroup = new aws.elasticache.SubnetGroup(
         `${name}-redis-subnets`,
         { description: 'private subnets', subnetIds: privateSubnetIds, tags },
@@ -499,25 +503,7 @@ export class EksCluster extends pulumi.ComponentResource {
 
     // --- PostgreSQL (RDS) ----------------------------------------------------------------
     if (props.postgres.enabled) {
-      const sg = new aws.ec2.SecurityGroup(
-        `${name}-postgres-sg`,
-        {
-          vpcId: vpc.id,
-          description: 'PostgreSQL: reachable from the EKS cluster security group only',
-          ingress: [
-            {
-              protocol: 'tcp',
-              fromPort: 5432,
-              toPort: 5432,
-              securityGroups: [clusterSecurityGroupId],
-              description: 'EKS',
-            },
-          ],
-          egress: [],
-          tags,
-        },
-        parent,
-      );
+      const sg = dataStoreSecurityGroup('postgres', 'PostgreSQL', 5432);
       const subnetGroup = new aws.rds.SubnetGroup(
         `${name}-postgres-subnets`,
         { description: 'private subnets', subnetIds: privateSubnetIds, tags },
