@@ -181,7 +181,7 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
     );
     // The first write comes one interval into the attempt: short jobs never pay for progress
     // (the success write sets 100 %), long ones report at most once per interval.
-    let lastProgressAt = Date.now();
+    let lastProgressAt = deps.clock.now().getTime();
     const ctx: HandlerContext = {
       jobId: job.id,
       executionKey: job.id,
@@ -192,7 +192,7 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
       logger: attemptLog,
       async progress(percent, message) {
         const p = Math.max(0, Math.min(100, Math.round(Number.isFinite(percent) ? percent : 0)));
-        const now = Date.now();
+        const now = deps.clock.now().getTime();
         // Throttled: reports in between are dropped (the success write sets 100 %).
         if (now - lastProgressAt < progressInterval) return;
         lastProgressAt = now;

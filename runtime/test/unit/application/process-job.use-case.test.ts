@@ -18,6 +18,7 @@ class FakeStore {
   job: Job;
   token: string | null = null;
   writes: string[] = [];
+  progressWrites: number[] = [];
   fanned: ChildSpec[] = [];
   constructor(over: Partial<Job> = {}) {
     const now = new Date(0);
@@ -71,6 +72,7 @@ class FakeStore {
       },
       reportProgress: async (_id: string, token: string, percent: number) => {
         if (!this.fenced(token)) return false;
+        this.progressWrites.push(percent);
         this.job = { ...this.job, progress: percent };
         return true;
       },
@@ -110,6 +112,10 @@ const handler = (type: string, run: JobHandler['run'], extra: Partial<JobHandler
   ...extra,
 });
 
+/** The clock the processor is given; `t.progress` moves it while it reports. */
+let fakeNow = 0;
+const fakeClock = { now: () => new Date(fakeNow) };
+
 const handlers: HandlerRegistry = {
   get: (t) =>
     ({
@@ -134,6 +140,22 @@ const handlers: HandlerRegistry = {
         ...handler('t.badpayload', async () => ({})),
         parsePayload: () => ({ ok: false as const, problems: ['bad'] }),
       },
+      't.progress': handler('t.progress', async (_p, ctx) => {
+        // steps of [ms the clock moves before the report, percent reported]
+        for (const [advance, percent] of [
+          [0, 10],
+          [500, 20],
+          [499, 30],
+          [1, 40],
+          [0, 50],
+          [999, 60],
+          [1000, 70],
+        ] as const) {
+          fakeNow += advance;
+          await ctx.progress(percent);
+        }
+        return {};
+      }),
       't.parent': handler('t.parent', async () => fanOut([{ type: 't.ok', payload: { n: 1 } }]), {
         aggregate: async (_p, children) => ({ states: children.map((c) => c.state).join(',') }),
       }),
@@ -153,7 +175,7 @@ const catalog: JobCatalog = (t) =>
 
 const delivery: Delivery = { jobId: 'j1', kind: 'run', attempt: 0, queue: 'default', requestId: 'r1' };
 
-function processor(store: FakeStore) {
+function processor(store: FakeStore, over: Partial<Parameters<typeof createJobProcessor>[0]> = {}) {
   return createJobProcessor({
     store: store.asStore(),
     handlers,
@@ -165,6 +187,7 @@ function processor(store: FakeStore) {
     metrics: NOOP_METRICS,
     workerId: 'w',
     progressIntervalMs: 0,
+    ...over,
   });
 }
 
@@ -180,6 +203,17 @@ describe('process-job use case', () => {
     const s = new FakeStore();
     await processor(s).process(delivery);
     expect(s.job.progress).toBe(100);
+  });
+
+  it('writes progress at most once per interval of the injected clock', async () => {
+    const s = new FakeStore({ type: 't.progress' });
+    fakeNow = 1_000_000;
+    const p = processor(s, { clock: fakeClock, progressIntervalMs: 1000 });
+    expect(await p.process(delivery)).toEqual({ action: 'ack', reason: 'succeeded' });
+    // 10, 20 and 30 come within the first interval of the attempt (30 at 999 ms); 40 lands at
+    // 1000 ms; 50 (same instant) and 60 (999 ms later) are dropped; 70 comes a whole interval later.
+    expect(s.progressWrites).toEqual([40, 70]);
+    expect(s.job.state).toBe('succeeded');
   });
 
   it('retries a retryable failure with the policy delay, then dead-letters on the last attempt', async () => {
