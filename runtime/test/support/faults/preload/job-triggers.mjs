@@ -4,8 +4,11 @@
 // so the fault suite injects those two faults from outside the handler: it wraps pg's
 // Client#query and watches for the job ids listed in the JSON file named by FAULTS_TRIGGER_FILE:
 //   {"crash": ["<job id>", ...], "block": ["<job id>", ...], "blockMs": 5000, "blockAfterMs": 200}
-// - crash: once a query about the job has completed (the attempt started), the process is
-//   SIGKILLed 200 ms later, while the handler runs: a job that crashes its worker every time.
+// - crash: once a query has started an attempt of the job (returned its row running with the new
+//   attempt token), the process is SIGKILLed 200 ms later, while the handler runs: a job that
+//   crashes its worker on every attempt. A delivery that starts no attempt (the store dead-letters
+//   the job, its budget spent) does not crash: that crash would be no attempt, and each extra crash
+//   charges the bystanders on that worker one more lost attempt.
 // - block: blockAfterMs (default 200) after the attempt started, the event loop is busy-waited for blockMs, so the
 //   BullMQ lock cannot be renewed: a job that outlives its lock with a blocked event loop.
 //   Only the first worker to touch the job blocks (a marker file next to the trigger file), so the
@@ -39,17 +42,27 @@ function triggers() {
 
 const blocked = new Set();
 let crashing = false;
-function fire(values) {
+/**
+ * Whether the query started an attempt of job `id`: it returned the job's row running with the
+ * attempt token it was given (the store's UPDATE … RETURNING of an attempt start). Reading the row
+ * of a still-running job (SELECT … FOR UPDATE before a take-over or a dead-letter) is not a start.
+ */
+function started(res, id, params) {
+  const rows = res && Array.isArray(res.rows) ? res.rows : [];
+  return rows.some((r) => r && r.id === id && r.state === 'running' && params.includes(r.attempt_token));
+}
+
+function fire(values, res) {
   if (!Array.isArray(values)) return;
   const t = triggers();
   for (const v of values) {
     if (typeof v !== 'string') continue;
-    if (t.crash.has(v) && !crashing) {
+    if (t.crash.has(v) && !crashing && started(res, v, values)) {
       crashing = true;
       process.stderr.write(`[job-triggers] crashing on job ${v}\n`);
       setTimeout(() => process.kill(process.pid, 'SIGKILL'), 200);
     }
-    if (t.block.has(v) && !blocked.has(v)) {
+    if (t.block.has(v) && !blocked.has(v) && started(res, v, values)) {
       blocked.add(v);
       try {
         writeFileSync(`${file}.blocked-${v}`, String(process.pid), { flag: 'wx' });
@@ -79,20 +92,20 @@ pg.Client.prototype.query = function patchedQuery(config, values, callback) {
   if (typeof values === 'function') {
     const cb = values;
     values = (err, res) => {
-      if (!err) fire(params);
+      if (!err) fire(params, res);
       return cb(err, res);
     };
   } else if (typeof callback === 'function') {
     const cb = callback;
     callback = (err, res) => {
-      if (!err) fire(params);
+      if (!err) fire(params, res);
       return cb(err, res);
     };
   }
   const result = original.call(this, config, values, callback);
   if (result && typeof result.then === 'function') {
     result.then(
-      () => fire(params),
+      (res) => fire(params, res),
       () => undefined,
     );
   }
