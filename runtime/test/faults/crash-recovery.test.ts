@@ -20,9 +20,12 @@ import { LoadDriver } from '../support/faults/load.js';
 import { waitFor } from '../support/faults/net.js';
 import { byProfile } from '../support/faults/profile.js';
 import { NO_VIOLATIONS, recordFigure, violations } from '../support/faults/report.js';
+import { seededRandom } from '../support/faults/seed.js';
 
 const RATE = byProfile(12, 25);
 const SUITE = 'crash-recovery';
+/** Which worker is killed and when: replay a failure with the printed FAULTS_SEED. */
+const random = seededRandom(SUITE);
 /** Drain deadline: job time + backoff + lock + stall + reconcile, with room for a busy box. */
 const DRAIN_MS = 90_000;
 
@@ -142,12 +145,12 @@ describe('crash recovery under load', () => {
       const times: number[] = [];
       const hit: string[][] = [];
       for (let k = 0; k < kills; k++) {
-        await sleep(300 + Math.floor(Math.random() * 1500));
-        const w = cluster.workers[Math.floor(Math.random() * cluster.workers.length)]!;
+        await sleep(300 + random.int(1500));
+        const w = cluster.workers[random.int(cluster.workers.length)]!;
         times.push(Date.now()); // before the snapshot: a job finishing in between still counts
         hit.push(await runningOnWorker(cluster.db, w.pid!));
         await w.kill9();
-        await sleep(Math.floor(Math.random() * 1000));
+        await sleep(random.int(1000));
         w.start();
         await w.waitHealthy(30_000);
       }
