@@ -1,4 +1,4 @@
-import { createServer as createHttp1Server } from 'node:http';
+import { createServer as createHttp1Server, type ServerResponse } from 'node:http';
 import { createServer as createH2cServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -40,6 +40,35 @@ export async function listenDualProtocol(
   h1.on('clientError', (err, socket) => app.server.emit('clientError', err, socket));
   const h2 = createH2cServer(handler as unknown as Parameters<typeof createH2cServer>[1]);
   const sockets = new Set<Socket>();
+  // The HTTP/1 server is handed its sockets (it never listens), so it tracks none of them and its
+  // closeIdleConnections() does nothing: track each socket's requests in flight here instead. A
+  // socket is idle once it has answered a request and has none in flight (a keep-alive client
+  // waiting); a socket still on its first request is left to finish it.
+  const h1Sockets = new Map<Socket, { inFlight: Set<ServerResponse>; served: boolean }>();
+  let draining = false;
+  /** A response finishing while draining closes its connection instead of leaving it idle. */
+  const closeAfter = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  };
+  h1.on('request', (req, res) => {
+    const state = h1Sockets.get(req.socket);
+    if (!state) return;
+    state.inFlight.add(res);
+    if (draining) closeAfter(res);
+    res.once('close', () => {
+      state.inFlight.delete(res);
+      state.served = true;
+      if (draining && state.inFlight.size === 0) req.socket.destroySoon();
+    });
+  });
+  /** At drain start: idle HTTP/1 connections end now, busy ones after their last response. */
+  const drainH1 = () => {
+    draining = true;
+    for (const [socket, state] of h1Sockets) {
+      for (const res of state.inFlight) closeAfter(res);
+      if (state.served && state.inFlight.size === 0) socket.destroySoon();
+    }
+  };
   const tcp = createTcpServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -59,6 +88,8 @@ export async function listenDualProtocol(
         // must stay paused or it would swallow frames.
         h2.emit('connection', socket);
       } else {
+        h1Sockets.set(socket, { inFlight: new Set(), served: false });
+        socket.once('close', () => h1Sockets.delete(socket));
         h1.emit('connection', socket);
         socket.resume();
       }
@@ -80,16 +111,12 @@ export async function listenDualProtocol(
     /** Stops accepting, lets in-flight requests finish (idle keep-alive and HTTP/2 sessions close at once), then forces after `graceMs`. */
     async close(graceMs = 10_000) {
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
-      h1.closeIdleConnections();
+      drainH1();
       for (const session of sessions) session.close();
-      // HTTP/1 connections that finish their request close instead of idling.
-      h1.on('request', (_req, res) => res.setHeader('connection', 'close'));
-      const idle = setInterval(() => h1.closeIdleConnections(), 100);
       const force = setTimeout(() => {
         for (const s of sockets) s.destroy();
       }, graceMs);
       await closed;
-      clearInterval(idle);
       clearTimeout(force);
     },
   };
