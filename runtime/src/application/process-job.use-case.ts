@@ -47,6 +47,44 @@ export interface ProcessJobDeps {
   /** Minimum interval between two progress writes of one attempt (the last one always lands). */
   readonly progressIntervalMs?: number;
   readonly newToken?: () => string;
+  /** Retries of a store write after the handler ran (default STORE_WRITE_RETRY). */
+  readonly writeRetry?: WriteRetry;
+  /** Waits between write retries (tests pass a fake). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * How a write after the handler (result, fan-out, failure) is retried when the store throws
+ * (a dropped connection, a failover, a statement timeout): `tries` in all, waiting
+ * min(maxDelayMs, baseDelayMs · 2^(n-1)) after failed try n. The BullMQ lock keeps being renewed
+ * meanwhile, so no other worker takes the job over.
+ */
+export interface WriteRetry {
+  readonly tries: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** 6 tries over about 8 s: rides out a dropped connection or a short failover. */
+export const STORE_WRITE_RETRY: WriteRetry = { tries: 6, baseDelayMs: 250, maxDelayMs: 4000 };
+
+/** Error code of an attempt whose handler finished but whose outcome the store refused to record. */
+export const STORE_WRITE_FAILED = 'STORE.WRITE_FAILED';
+
+/** The store kept refusing a write after every retry; the queue re-delivers the job. */
+export class StoreWriteError extends Error {
+  constructor(
+    readonly write: string,
+    cause: unknown,
+  ) {
+    super(
+      `the ${write} write failed after its retries: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'StoreWriteError';
+  }
 }
 
 export interface JobProcessor {
@@ -98,6 +136,25 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
   const inFlight = new Map<string, AbortController>();
   const newToken = deps.newToken ?? randomUUID;
   const progressInterval = deps.progressIntervalMs ?? 1000;
+  const retry = deps.writeRetry ?? STORE_WRITE_RETRY;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  /** Runs a store write, retrying a throwing store with backoff; logs every failure. */
+  async function write<T>(what: string, log: Logger, fn: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (n >= retry.tries) {
+          log.error({ err, write: what, tries: n }, 'store write failed; giving up');
+          throw new StoreWriteError(what, err);
+        }
+        const delayMs = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (n - 1));
+        log.warn({ err, write: what, try: n, delayMs }, 'store write failed; retrying');
+        await sleep(delayMs);
+      }
+    }
+  }
 
   async function process(delivery: Delivery): Promise<ProcessOutcome> {
     const log = deps.logger.child({
@@ -148,17 +205,36 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
         : decideAfterFailure(attempt, job.maxAttempts, error.retryable, deps.retryPolicy, deps.random);
       if (decision.action === 'retry') {
         const runAt = new Date(deps.clock.now().getTime() + decision.delayMs);
-        const written = await deps.store.failAndRetry(job.id, token, error, runAt);
+        const written = await write('failure', attemptLog, () =>
+          deps.store.failAndRetry(job.id, token, error, runAt),
+        );
         if (!written) return { action: 'ack', reason: 'fenced' };
         attemptLog.warn({ error, delayMs: decision.delayMs }, 'attempt failed; retrying');
         deps.metrics.jobCompleted(job.type, 'failed', seconds());
         return { action: 'retry', delayMs: decision.delayMs, reason: error.code };
       }
-      const written = await deps.store.failAndDeadLetter(job.id, token, error);
+      const written = await write('dead-letter', attemptLog, () =>
+        deps.store.failAndDeadLetter(job.id, token, error),
+      );
       if (!written) return { action: 'ack', reason: 'fenced' };
       attemptLog.error({ error }, 'job dead-lettered');
       deps.metrics.jobCompleted(job.type, 'dead_lettered', seconds());
       return { action: 'dead', reason: error.code };
+    };
+
+    /**
+     * The handler finished but its outcome could not be stored: record the attempt as failed with
+     * STORE_WRITE_FAILED (retried like any failure, charged one attempt). If even that cannot be
+     * written, the store is unreachable: the error propagates and the queue re-delivers the job.
+     */
+    const recordWriteFailure = (err: unknown): Promise<ProcessOutcome> => {
+      const cause = err instanceof StoreWriteError ? err.cause : err;
+      const message = cause instanceof Error ? cause.message : String(cause);
+      return fail({
+        code: STORE_WRITE_FAILED,
+        message: `the handler finished but its outcome could not be stored: ${message}`.slice(0, 1000),
+        retryable: true,
+      });
     };
 
     if (!handler || !info) {
@@ -196,7 +272,15 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
         // Throttled: reports in between are dropped (the success write sets 100 %).
         if (now - lastProgressAt < progressInterval) return;
         lastProgressAt = now;
-        const ok = await deps.store.reportProgress(job.id, token, p, message ?? null);
+        // Progress is best effort: a store error is logged, never turned into a handler failure
+        // (the next report or the success write lands it).
+        let ok: boolean;
+        try {
+          ok = await deps.store.reportProgress(job.id, token, p, message ?? null);
+        } catch (err) {
+          attemptLog.warn({ err }, 'progress write failed; dropped');
+          return;
+        }
         if (!ok && !controller.signal.aborted) {
           controller.abort(
             new AbortReason('cancelled', 'the attempt was fenced out (cancelled or taken over)'),
@@ -258,12 +342,22 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
           maxAttempts: childInfo.maxAttempts,
         };
       });
-      const ok = await deps.store.fanOut(job.id, token, children);
+      let ok: boolean;
+      try {
+        ok = await write('fan-out', attemptLog, () => deps.store.fanOut(job.id, token, children));
+      } catch (err) {
+        return recordWriteFailure(err);
+      }
       attemptLog.info({ children: children.length, fenced: !ok }, 'fanned out');
       return { action: 'ack', reason: ok ? 'fanned out' : 'fenced' };
     }
     const result = (output ?? {}) as Record<string, unknown>;
-    const done = await deps.store.succeed(job.id, token, result);
+    let done;
+    try {
+      done = await write('result', attemptLog, () => deps.store.succeed(job.id, token, result));
+    } catch (err) {
+      return recordWriteFailure(err);
+    }
     if (!done) {
       attemptLog.warn({}, 'result discarded: the attempt was fenced out');
       return { action: 'ack', reason: 'fenced' };

@@ -241,7 +241,8 @@ export class PostgresJobStore implements JobStore {
       }
       const lost: JobError = {
         code: 'WORKER.LOST',
-        message: 'the worker running the previous attempt stopped renewing its lock',
+        message:
+          'the previous attempt ended without recording its outcome (its worker died, froze past its lock, or could not write to PostgreSQL)',
         retryable: true,
       };
       const prev = row.attempts as number;

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createJobProcessor, type Delivery } from '../../../src/application/process-job.use-case.js';
+import {
+  createJobProcessor,
+  StoreWriteError,
+  type Delivery,
+} from '../../../src/application/process-job.use-case.js';
 import type { Job, JobError } from '../../../src/domain/job.entity.js';
 import type { JobState } from '../../../src/domain/job-state.js';
 import type { JobCatalog } from '../../../src/ports/job-catalog.port.js';
@@ -19,6 +23,8 @@ class FakeStore {
   token: string | null = null;
   writes: string[] = [];
   progressWrites: number[] = [];
+  /** Writes that throw (like a dropped PostgreSQL connection) this many times before working. */
+  failing: Partial<Record<'succeed' | 'failAndRetry' | 'reportProgress', number>> = {};
   fanned: ChildSpec[] = [];
   constructor(over: Partial<Job> = {}) {
     const now = new Date(0);
@@ -58,6 +64,13 @@ class FakeStore {
   private fenced(token: string) {
     return this.job.state === 'running' && this.token === token;
   }
+  private throwIfFailing(write: 'succeed' | 'failAndRetry' | 'reportProgress') {
+    const left = this.failing[write] ?? 0;
+    if (left > 0) {
+      this.failing[write] = left - 1;
+      throw Object.assign(new Error('Connection terminated unexpectedly'), { write });
+    }
+  }
   asStore(): JobStore {
     return {
       startAttempt: async (_id: string, token: string): Promise<StartResult> => {
@@ -71,15 +84,20 @@ class FakeStore {
         };
       },
       reportProgress: async (_id: string, token: string, percent: number) => {
+        this.throwIfFailing('reportProgress');
         if (!this.fenced(token)) return false;
         this.progressWrites.push(percent);
         this.job = { ...this.job, progress: percent };
         return true;
       },
-      succeed: async (_id: string, token: string, result: Record<string, unknown>) =>
-        this.fenced(token) ? this.set('succeeded', { result }) : null,
-      failAndRetry: async (_id: string, token: string, error: JobError) =>
-        this.fenced(token) ? this.set('queued', { error }) : null,
+      succeed: async (_id: string, token: string, result: Record<string, unknown>) => {
+        this.throwIfFailing('succeed');
+        return this.fenced(token) ? this.set('succeeded', { result }) : null;
+      },
+      failAndRetry: async (_id: string, token: string, error: JobError) => {
+        this.throwIfFailing('failAndRetry');
+        return this.fenced(token) ? this.set('queued', { error }) : null;
+      },
       failAndDeadLetter: async (_id: string, token: string, error: JobError) =>
         this.fenced(token) ? this.set('dead_lettered', { error }) : null,
       fanOut: async (_id: string, token: string, children: readonly ChildSpec[]) => {
@@ -214,6 +232,77 @@ describe('process-job use case', () => {
     // 1000 ms; 50 (same instant) and 60 (999 ms later) are dropped; 70 comes a whole interval later.
     expect(s.progressWrites).toEqual([40, 70]);
     expect(s.job.state).toBe('succeeded');
+  });
+
+  describe('a store error on a write after the handler', () => {
+    const retry = { tries: 3, baseDelayMs: 100, maxDelayMs: 150 };
+    function withWaits(s: FakeStore) {
+      const waits: number[] = [];
+      const logged: { level: string; msg: string; err?: unknown }[] = [];
+      const logger = {
+        ...SILENT_LOGGER,
+        child: () => logger,
+        warn: (o: Record<string, unknown>, msg: string) => logged.push({ level: 'warn', msg, err: o.err }),
+        error: (o: Record<string, unknown>, msg: string) => logged.push({ level: 'error', msg, err: o.err }),
+      };
+      const p = processor(s, {
+        writeRetry: retry,
+        sleep: async (ms) => {
+          waits.push(ms);
+        },
+        logger: logger as typeof SILENT_LOGGER,
+      });
+      return { p, waits, logged };
+    }
+
+    it('is logged and the write retried with backoff; the handler does not run again', async () => {
+      const s = new FakeStore({ type: 't.ok' });
+      s.failing = { succeed: 2 };
+      const { p, waits, logged } = withWaits(s);
+      expect(await p.process(delivery)).toEqual({ action: 'ack', reason: 'succeeded' });
+      expect(s.writes, 'one attempt, one result').toEqual(['running', 'succeeded']);
+      expect(s.job).toMatchObject({ state: 'succeeded', attempts: 1 });
+      expect(waits).toEqual([100, 150]);
+      expect(logged.map((l) => [l.level, l.msg])).toEqual([
+        ['warn', 'store write failed; retrying'],
+        ['warn', 'store write failed; retrying'],
+      ]);
+      expect((logged[0]?.err as Error).message).toBe('Connection terminated unexpectedly');
+    });
+
+    it('that persists is recorded as STORE.WRITE_FAILED (not WORKER.LOST) and retried like a failure', async () => {
+      const s = new FakeStore({ type: 't.ok' });
+      s.failing = { succeed: 99 };
+      const { p, logged } = withWaits(s);
+      expect(await p.process(delivery)).toEqual({
+        action: 'retry',
+        delayMs: 50,
+        reason: 'STORE.WRITE_FAILED',
+      });
+      expect(s.job.state).toBe('queued');
+      expect(s.job.error).toMatchObject({ code: 'STORE.WRITE_FAILED', retryable: true });
+      expect(s.job.error?.message).toContain('Connection terminated unexpectedly');
+      expect(logged.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
+        'store write failed; giving up',
+      ]);
+    });
+
+    it('when nothing can be written, propagates a StoreWriteError (the queue re-delivers)', async () => {
+      const s = new FakeStore({ type: 't.ok' });
+      s.failing = { succeed: 99, failAndRetry: 99 };
+      const { p } = withWaits(s);
+      await expect(p.process(delivery)).rejects.toBeInstanceOf(StoreWriteError);
+      expect(s.job.state).toBe('running');
+    });
+
+    it('a failing progress write is dropped, not a handler failure', async () => {
+      const s = new FakeStore({ type: 't.progress' });
+      s.failing = { reportProgress: 99 };
+      fakeNow = 0;
+      const p = processor(s, { clock: fakeClock, progressIntervalMs: 1000, writeRetry: retry });
+      expect(await p.process(delivery)).toEqual({ action: 'ack', reason: 'succeeded' });
+      expect(s.progressWrites).toEqual([]);
+    });
   });
 
   it('retries a retryable failure with the policy delay, then dead-letters on the last attempt', async () => {
