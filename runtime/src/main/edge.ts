@@ -12,7 +12,6 @@ import { openApiPlugin } from '../adapters/http/edge/openapi.plugin.js';
 import { webhookPlugin } from '../adapters/http/edge/webhooks.plugin.js';
 import { BullmqQueueStats, postgresOldestWaiting } from '../adapters/metrics/bullmq-queue-stats.js';
 import { PromMetrics } from '../adapters/metrics/prom-metrics.js';
-import { createHandleWebhook } from '../application/handle-webhook.use-case.js';
 import { QUEUE_NAMES } from '../config/job-types.js';
 import type { JobplaneCommand } from '../config/schema.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
@@ -87,8 +86,14 @@ export function edgeApiPlugins(
 ): Required<Pick<AppDeps, 'prePlugins' | 'plugins' | 'authFailures'>> {
   const sources = core.config.JOBPLANE_WEBHOOKS ?? {};
   const webhooks: Plugin = async (app, { deps }) => {
-    const handle = createHandleWebhook({ sources, submitJob: deps.submitJob, clock: SYSTEM_CLOCK });
-    await app.register(webhookPlugin({ handle, sources: Object.keys(sources) }));
+    await app.register(
+      webhookPlugin({
+        sources,
+        submitJob: deps.submitJob,
+        clock: SYSTEM_CLOCK,
+        perMinute: core.config.RATE_LIMIT_PER_MINUTE,
+      }),
+    );
   };
   const metrics: Plugin = async (app, { deps }) => {
     await app.register(metricsPlugin(deps.metrics));
