@@ -58,6 +58,6 @@ export function idempotencyKeyProblem(key: string): string | null {
   if (key.length > IDEMPOTENCY_KEY_MAX_LENGTH)
     return `must be at most ${IDEMPOTENCY_KEY_MAX_LENGTH} characters (got ${key.length})`;
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(key)) return 'must not contain control characters';
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) return 'must not contain control characters (C0, DEL, C1)';
   return null;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { CachedBacklog } from '../adapters/bullmq/bullmq-job-queue.js';
 import { buildApp, type AppDeps } from '../adapters/http/app.js';
 import { createAuthenticator } from '../adapters/http/auth.js';
+import { withStorablePayload } from '../adapters/http/input.js';
 import { createJobControls } from '../application/control-job.use-case.js';
 import { createJobQueries } from '../application/query-jobs.use-case.js';
 import { createSubmitJob } from '../application/submit-job.use-case.js';
@@ -14,14 +15,16 @@ import { startRelayLoop, type RelayLoop } from './relay-loop.js';
 
 /** Wires the use cases into the HTTP app. Extra plugins (edge features) go in `plugins`. */
 export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: CachedBacklog): AppDeps {
-  const submitJob = createSubmitJob({
-    store: core.store,
-    handlers: core.handlers,
-    catalog,
-    metrics: core.metrics,
-    clock: SYSTEM_CLOCK,
-    ...(backlog ? { backlog, maxDepth: core.config.QUEUE_MAX_DEPTH } : {}),
-  });
+  const submitJob = withStorablePayload(
+    createSubmitJob({
+      store: core.store,
+      handlers: core.handlers,
+      catalog,
+      metrics: core.metrics,
+      clock: SYSTEM_CLOCK,
+      ...(backlog ? { backlog, maxDepth: core.config.QUEUE_MAX_DEPTH } : {}),
+    }),
+  );
   return {
     submitJob,
     queries: createJobQueries(core.store),
@@ -32,6 +35,7 @@ export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: 
       logger: core.logger,
     }),
     authenticate: createAuthenticator(core.config.JOBPLANE_API_KEYS ?? new Map()),
+    ...(core.config.JOBPLANE_ADMIN_KEY ? { adminKey: core.config.JOBPLANE_ADMIN_KEY } : {}),
     health: core.health,
     metrics: core.metrics,
     bodyLimit: core.config.BODY_LIMIT_BYTES,

@@ -5,13 +5,13 @@ import { connectPlugin } from '../adapters/http/edge/connect.plugin.js';
 import { limitsPlugin, type PressureLimits } from '../adapters/http/edge/limits.plugin.js';
 import { createRedis } from '../adapters/bullmq/redis.js';
 import { createAuthenticator } from '../adapters/http/auth.js';
+import { FailureCounter } from '../adapters/http/failure-counter.js';
 import { metricsPlugin } from '../adapters/http/edge/metrics.plugin.js';
 import { ssePlugin } from '../adapters/http/edge/sse.plugin.js';
 import { openApiPlugin } from '../adapters/http/edge/openapi.plugin.js';
 import { webhookPlugin } from '../adapters/http/edge/webhooks.plugin.js';
 import { BullmqQueueStats, postgresOldestWaiting } from '../adapters/metrics/bullmq-queue-stats.js';
 import { PromMetrics } from '../adapters/metrics/prom-metrics.js';
-import { createHandleWebhook } from '../application/handle-webhook.use-case.js';
 import { QUEUE_NAMES } from '../config/job-types.js';
 import type { JobplaneCommand } from '../config/schema.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
@@ -56,17 +56,44 @@ export function withEdgeMetrics(core: Core, command: JobplaneCommand): Core {
 export interface EdgeOverrides {
   /** Overload thresholds (tests lower them). */
   readonly pressure?: PressureLimits;
+  /** Failed authentications allowed per address and window (tests lower them). */
+  readonly authFailures?: { readonly limit: number; readonly windowMs: number };
+}
+
+/** Failed authentications per source address and minute before it gets 429 (docs/api.md, Limits). */
+export const AUTH_FAILURES_PER_MINUTE = 20;
+
+/** Logs a connection's errors at most once per `everyMs` (a down Redis errors on every retry). */
+function logErrorsThrottled(core: Core, what: string, everyMs = 10_000): (err: Error) => void {
+  let last = 0;
+  let dropped = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last < everyMs) {
+      dropped++;
+      return;
+    }
+    core.logger.warn({ err, repeated: dropped }, `${what}: connection error`);
+    last = now;
+    dropped = 0;
+  };
 }
 
 /** Fastify plugins of the API process: `prePlugins` see every route, `plugins` come after the core routes. */
 export function edgeApiPlugins(
   core: Core,
   overrides: EdgeOverrides = {},
-): Required<Pick<AppDeps, 'prePlugins' | 'plugins'>> {
+): Required<Pick<AppDeps, 'prePlugins' | 'plugins' | 'authFailures'>> {
   const sources = core.config.JOBPLANE_WEBHOOKS ?? {};
   const webhooks: Plugin = async (app, { deps }) => {
-    const handle = createHandleWebhook({ sources, submitJob: deps.submitJob, clock: SYSTEM_CLOCK });
-    await app.register(webhookPlugin({ handle, sources: Object.keys(sources) }));
+    await app.register(
+      webhookPlugin({
+        sources,
+        submitJob: deps.submitJob,
+        clock: SYSTEM_CLOCK,
+        perMinute: core.config.RATE_LIMIT_PER_MINUTE,
+      }),
+    );
   };
   const metrics: Plugin = async (app, { deps }) => {
     await app.register(metricsPlugin(deps.metrics));
@@ -77,7 +104,7 @@ export function edgeApiPlugins(
         async (app) => {
           // Loaded only when enabled: Bull Board is the heaviest edge dependency to import.
           const { adminPlugin } = await import('../adapters/http/edge/admin.plugin.js');
-          await app.register(adminPlugin({ adminKey, queues: QUEUE_NAMES.map((q) => core.queue.queue(q)) }));
+          await app.register(adminPlugin({ queues: QUEUE_NAMES.map((q) => core.queue.queue(q)) }));
         },
       ]
     : [];
@@ -85,12 +112,20 @@ export function edgeApiPlugins(
   const openapi = global(async (app) => {
     await app.register(openApiPlugin({ version: API_VERSION }));
   });
+  // Its own fail-fast connection: a Redis outage must not hang requests (the limiter fails open,
+  // the failed-authentication counter counts in process).
+  const redis = createRedis(core.config.REDIS_URL, 'jobplane-ratelimit', { failFast: true });
+  redis.on('error', logErrorsThrottled(core, 'rate-limit Redis'));
+  const authFailures = new FailureCounter({
+    limit: overrides.authFailures?.limit ?? AUTH_FAILURES_PER_MINUTE,
+    windowMs: overrides.authFailures?.windowMs ?? 60_000,
+    redis,
+    redisPrefix: core.config.QUEUE_PREFIX,
+    logger: core.logger,
+  });
   const limits = global(async (app) => {
-    // Its own fail-fast connection: a Redis outage must not hang requests (the limiter fails open).
-    const redis = createRedis(core.config.REDIS_URL, 'jobplane-ratelimit', { failFast: true });
-    redis.on('error', () => undefined);
     app.addHook('onClose', async () => {
-      await redis.quit().catch(() => undefined);
+      await redis.quit().catch((err: unknown) => core.logger.warn({ err }, 'rate-limit Redis: quit failed'));
     });
     await app.register(
       limitsPlugin({
@@ -103,6 +138,7 @@ export function edgeApiPlugins(
     );
   });
   return {
+    authFailures,
     prePlugins: [limits, openapi],
     plugins: [metrics, webhooks, connectPlugin(), ssePlugin(), ...admin],
   };

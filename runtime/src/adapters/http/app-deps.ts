@@ -4,6 +4,7 @@ import type { JobQueries } from '../../application/query-jobs.use-case.js';
 import type { SubmitJob } from '../../application/submit-job.use-case.js';
 import type { HealthCheck } from '../../ports/health.port.js';
 import type { Metrics } from '../../ports/metrics.port.js';
+import type { FailureCounter } from './failure-counter.js';
 
 /** Everything the HTTP adapter needs; built by the composition root (main/api.ts). */
 export interface AppDeps {
@@ -12,6 +13,10 @@ export interface AppDeps {
   readonly controls: JobControls;
   /** Maps an Authorization header to a client id (null = unauthenticated). */
   readonly authenticate: (authorization: string | undefined) => string | null;
+  /** JOBPLANE_ADMIN_KEY, for the routes whose auth policy is `admin` (the queue dashboard). */
+  readonly adminKey?: string;
+  /** Failed authentications per source address (429 past the limit); none = not counted. */
+  readonly authFailures?: FailureCounter;
   readonly health: readonly HealthCheck[];
   readonly metrics: Metrics;
   readonly bodyLimit: number;
@@ -33,7 +38,7 @@ export type AppPlugin = FastifyPluginAsync<{ deps: AppDeps }> | FastifyPluginCal
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the auth hook on /v1 routes. */
+    /** The API client, set by the auth plugin on routes whose policy is `client`. */
     clientId: string;
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from './app-deps.js';
+import { authPlugin } from './auth.plugin.js';
 import { problem, sendProblem, toProblem, writeClientErrorProblem } from './problem.js';
 import { registerRoutes } from './routes/index.js';
 
@@ -10,7 +11,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Builds the Fastify app (no listening: see server.ts). Plugin order: hooks and error handling,
- * core routes, then `deps.plugins`.
+ * `deps.prePlugins`, the auth plugin (one policy per route, see auth.plugin.ts), core routes, then
+ * `deps.plugins`.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -57,6 +59,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   for (const plugin of deps.prePlugins ?? []) await app.register(plugin, { deps });
+  // After the pre-plugins (security headers, limits, OpenAPI) so refusals carry their headers.
+  await app.register(
+    authPlugin({
+      authenticate: deps.authenticate,
+      ...(deps.adminKey ? { adminKey: deps.adminKey } : {}),
+      ...(deps.authFailures ? { failures: deps.authFailures } : {}),
+    }),
+  );
   await registerRoutes(app, deps);
   for (const plugin of deps.plugins ?? [])
     await app.register(plugin as FastifyPluginAsync<{ deps: AppDeps }>, { deps });

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isDomainError, type ErrorCode } from '../../domain/errors.js';
+import { ERROR_CODES, isDomainError, type ErrorCode } from '../../domain/errors.js';
+import { truncateValues } from './input.js';
 
 /** RFC 9457 problem details. `code` is the stable machine-readable code. */
 export interface Problem {
@@ -8,32 +9,12 @@ export interface Problem {
   title: string;
   status: number;
   detail: string;
-  code: string;
+  code: ErrorCode;
   instance?: string;
   problems?: string[];
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-
-const STATUS_BY_CODE: Record<ErrorCode, number> = {
-  'JOB.NOT_FOUND': 404,
-  'JOB.INVALID_STATE': 409,
-  'JOB.UNKNOWN_TYPE': 400,
-  'JOB.PAYLOAD_INVALID': 400,
-  'JOB.NOT_SUBMITTABLE': 400,
-  'IDEMPOTENCY.KEY_MISSING': 400,
-  'IDEMPOTENCY.KEY_INVALID': 400,
-  'IDEMPOTENCY.KEY_REUSED': 422,
-  'REQUEST.INVALID': 400,
-  'AUTH.UNAUTHENTICATED': 401,
-  'SERVICE.UNAVAILABLE': 503,
-  'QUEUE.FULL': 503,
-  'RATE_LIMIT.EXCEEDED': 429,
-  'WEBHOOK.SOURCE_NOT_FOUND': 404,
-  'WEBHOOK.HEADERS_INVALID': 400,
-  'WEBHOOK.TIMESTAMP_OUT_OF_RANGE': 401,
-  'WEBHOOK.SIGNATURE_INVALID': 401,
-};
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -55,7 +36,7 @@ const TITLES: Record<number, string> = {
 };
 
 /** Codes for errors Fastify raises before a handler runs. */
-const FASTIFY_CODES: Record<string, string> = {
+const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'REQUEST.TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'REQUEST.INVALID',
@@ -65,15 +46,46 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_BAD_URL: 'REQUEST.INVALID',
 };
 
-export function problem(status: number, code: string, detail: string, extra: Partial<Problem> = {}): Problem {
+/** Longest `instance` (the request URL) echoed back. */
+const MAX_INSTANCE = 512;
+
+/**
+ * A problem+json body. `detail` and `problems` have long quoted values cut (see `truncateValues`),
+ * so a 100 kB input is never echoed back whole.
+ */
+export function problem(
+  status: number,
+  code: ErrorCode,
+  detail: string,
+  extra: Partial<Omit<Problem, 'code'>> = {},
+): Problem {
+  const { problems, instance, ...rest } = extra;
   return {
     type: `/problems/${code.toLowerCase().replace(/[._]/g, '-')}`,
     title: TITLES[status] ?? 'Error',
     status,
-    detail,
+    detail: truncateValues(detail),
     code,
-    ...extra,
+    ...rest,
+    ...(instance !== undefined
+      ? { instance: instance.length > MAX_INSTANCE ? `${instance.slice(0, MAX_INSTANCE)}…` : instance }
+      : {}),
+    ...(problems ? { problems: problems.slice(0, 50).map(truncateValues) } : {}),
   };
+}
+
+/** The code's registered status (docs/api.md). */
+export const statusOf = (code: ErrorCode): number => ERROR_CODES[code].status;
+
+/** Which IDEMPOTENCY.* code an OpenAPI validation error of the Idempotency-Key header is. */
+function idempotencyHeaderCode(fe: Partial<FastifyError> & { validationContext?: string }): ErrorCode | null {
+  if (fe.code !== 'FST_ERR_VALIDATION' || fe.validationContext !== 'headers') return null;
+  for (const v of fe.validation ?? []) {
+    const missing = (v.params as { missingProperty?: unknown } | undefined)?.missingProperty;
+    if (missing === 'idempotency-key') return 'IDEMPOTENCY.KEY_MISSING';
+    if (v.instancePath === '/idempotency-key') return 'IDEMPOTENCY.KEY_INVALID';
+  }
+  return null;
 }
 
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
@@ -83,18 +95,19 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 /** Maps any thrown error to problem+json. 5xx bodies never carry internals. */
 export function toProblem(err: unknown, request: FastifyRequest): Problem {
   if (isDomainError(err)) {
-    const status = STATUS_BY_CODE[err.code as ErrorCode] ?? 400;
+    const status = statusOf(err.code);
     const problems = err.details?.problems;
     return problem(status, err.code, err.message, {
       instance: request.url,
       ...(Array.isArray(problems) ? { problems: problems as string[] } : {}),
     });
   }
-  const fe = err as Partial<FastifyError> & { status?: number };
+  const fe = err as Partial<FastifyError> & { status?: number; validationContext?: string };
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
   if (status >= 400 && status < 500) {
-    const code =
-      (fe.code && FASTIFY_CODES[fe.code]) ??
+    const code: ErrorCode =
+      idempotencyHeaderCode(fe) ??
+      (fe.code ? FASTIFY_CODES[fe.code] : undefined) ??
       (err instanceof SyntaxError || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
         ? 'REQUEST.MALFORMED_JSON'
         : 'REQUEST.INVALID');
@@ -103,7 +116,7 @@ export function toProblem(err: unknown, request: FastifyRequest): Problem {
   }
   return problem(
     status >= 500 && status < 600 ? status : 500,
-    'INTERNAL',
+    'SERVICE.INTERNAL',
     'the server could not handle the request; it was logged with the request id',
     {
       instance: request.url,
@@ -118,7 +131,7 @@ export function toProblem(err: unknown, request: FastifyRequest): Problem {
  */
 export function writeClientErrorProblem(err: Error & { code?: string }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, detail]: [number, string, string] =
+  const [status, code, detail]: [number, ErrorCode, string] =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'REQUEST.HEADERS_TOO_LARGE', 'the request headers exceed the size limit']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'

@@ -69,6 +69,30 @@ function encodeCursor(createTime: string, id: string): string {
   return Buffer.from(JSON.stringify([createTime, id])).toString('base64url');
 }
 
+/** `create_time::text` as PostgreSQL prints it (ISO style), e.g. `2026-01-31 12:00:00.123456+00`. */
+const CURSOR_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?[+-](\d{2})(?::(\d{2}))?$/;
+const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A time PostgreSQL accepts as timestamptz (checked here so a forged token is a 400, never a 500). */
+function isCursorTime(text: string): boolean {
+  const m = CURSOR_TIME.exec(text);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s, tzh, tzm] = m.slice(1).map((v) => Number(v ?? 0)) as number[];
+  const days = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+  return (
+    y! >= 1 &&
+    mo! >= 1 &&
+    mo! <= 12 &&
+    d! >= 1 &&
+    d! <= days &&
+    h! <= 23 &&
+    mi! <= 59 &&
+    s! <= 59 &&
+    tzh! <= 15 &&
+    tzm! <= 59
+  );
+}
+
 function decodeCursor(token: string): [string, string] {
   try {
     const v: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -76,9 +100,9 @@ function decodeCursor(token: string): [string, string] {
       Array.isArray(v) &&
       v.length === 2 &&
       typeof v[0] === 'string' &&
-      !Number.isNaN(Date.parse(v[0].replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'))) &&
+      isCursorTime(v[0]) &&
       typeof v[1] === 'string' &&
-      /^[0-9a-f-]{36}$/.test(v[1])
+      CURSOR_ID.test(v[1])
     ) {
       return [v[0], v[1]];
     }

@@ -40,17 +40,14 @@ export interface LimitsPluginOptions {
 const EXEMPT = new Set(['/healthz', '/metrics']);
 
 /**
- * Rate key: the API client for authenticated calls, the source for webhooks (their senders share
- * no API key), the peer address otherwise. Invalid keys are limited by address, so guessing keys
- * is limited too.
+ * Rate key: the API client for authenticated calls, the peer address otherwise. Invalid keys are
+ * limited by address (and counted as failed authentications, see auth.plugin.ts). Webhooks are
+ * limited by their own route, after the signature is checked (webhooks.plugin.ts).
  */
 function rateKey(authenticate: LimitsPluginOptions['authenticate']) {
   return (request: FastifyRequest): string => {
     const client = authenticate(request.headers.authorization);
-    if (client) return `client:${client}`;
-    const webhook = /^\/v1\/webhooks\/([^/?]+)/.exec(request.url);
-    if (webhook?.[1]) return `webhook:${webhook[1]}`;
-    return `ip:${request.ip}`;
+    return client ? `client:${client}` : `ip:${request.ip}`;
   };
 }
 

@@ -154,6 +154,8 @@ export function connectRouteSchemas(): Record<string, RouteDoc> {
         body: messageJsonSchema(m.input),
         response: {
           200: messageJsonSchema(m.output),
+          // Refused before the RPC runs (content type, failed-auth limit, rate limit, overload).
+          ...errors(415, 429, 503),
           default: {
             description: 'Connect error',
             type: 'object',

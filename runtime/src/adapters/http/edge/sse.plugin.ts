@@ -13,7 +13,12 @@ export interface SseOptions {
   readonly heartbeatMs?: number;
   /** Streams end after this long even if the job is still running (clients reconnect). Default 1 h. */
   readonly maxStreamMs?: number;
+  /** Open streams one API client may hold on this replica; more get 429. Default 20. */
+  readonly maxStreamsPerClient?: number;
 }
+
+/** Default cap of open streams per API client and replica (docs/api.md, Limits). */
+export const SSE_MAX_STREAMS_PER_CLIENT = 20;
 
 /** States after which nothing changes unless a client retries the job. */
 const TERMINAL = new Set<Job['state']>(['succeeded', 'dead_lettered', 'cancelled']);
@@ -38,8 +43,13 @@ export function ssePlugin(opts: SseOptions = {}): FastifyPluginAsync<{ deps: App
   const pollMs = opts.pollMs ?? 500;
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   const maxStreamMs = opts.maxStreamMs ?? 3_600_000;
+  const maxPerClient = opts.maxStreamsPerClient ?? SSE_MAX_STREAMS_PER_CLIENT;
+  if (!Number.isInteger(maxPerClient) || maxPerClient < 1)
+    throw new Error(`ssePlugin: 'maxStreamsPerClient' must be a positive integer, got ${maxPerClient}`);
   return async (app, { deps }) => {
     const open = new Set<() => void>();
+    /** Open streams per client id. */
+    const perClient = new Map<string, number>();
     app.addHook('preClose', async () => {
       for (const end of open) end();
     });
@@ -58,17 +68,25 @@ export function ssePlugin(opts: SseOptions = {}): FastifyPluginAsync<{ deps: App
         },
       },
       async (request, reply) => {
-        const clientId = deps.authenticate(request.headers.authorization);
-        if (!clientId) {
-          reply.header('www-authenticate', 'Bearer');
+        // Authenticated by the auth plugin (policy `client`).
+        const clientId = request.clientId;
+        if ((perClient.get(clientId) ?? 0) >= maxPerClient) {
+          request.log.info({ clientId, open: maxPerClient }, 'job stream refused: too many open streams');
+          reply.header('retry-after', '5');
           return sendProblem(
             reply,
-            problem(401, 'AUTH.UNAUTHENTICATED', 'send Authorization: Bearer <api key>'),
+            problem(
+              429,
+              'RATE_LIMIT.EXCEEDED',
+              `this client already holds ${maxPerClient} open job streams; close one or retry later`,
+              { instance: request.url },
+            ),
           );
         }
         const id = (request.params as { id: string }).id;
         // 404 (problem+json) before any byte of the stream if the job is not this client's.
         let job = await deps.queries.get(clientId, id);
+        perClient.set(clientId, (perClient.get(clientId) ?? 0) + 1);
         reply.hijack();
         const res = reply.raw;
         res.writeHead(200, {
@@ -91,6 +109,9 @@ export function ssePlugin(opts: SseOptions = {}): FastifyPluginAsync<{ deps: App
           done = true;
           if (timer) clearTimeout(timer);
           open.delete(end);
+          const left = (perClient.get(clientId) ?? 1) - 1;
+          if (left > 0) perClient.set(clientId, left);
+          else perClient.delete(clientId);
           res.end();
         };
         open.add(end);
@@ -103,9 +124,11 @@ export function ssePlugin(opts: SseOptions = {}): FastifyPluginAsync<{ deps: App
             job = await deps.queries.get(clientId, id);
           } catch (err) {
             request.log.warn({ err, jobId: id }, 'job stream read failed');
-            write(
-              `event: error\ndata: ${JSON.stringify({ code: 'SERVICE.UNAVAILABLE', detail: 'job read failed' })}\n\n`,
-            );
+            // The same problem+json body as any other error, as the data of an `error` event.
+            const p = problem(503, 'SERVICE.UNAVAILABLE', 'the job could not be read; reconnect to resume', {
+              instance: request.url,
+            });
+            write(`event: error\ndata: ${JSON.stringify(p)}\n\n`);
             return end();
           }
           const fp = fingerprint(job);

@@ -16,6 +16,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { DomainError, invalidRequest } from '../../../domain/errors.js';
 import type { AppDeps } from '../app-deps.js';
 import { eventToProto, jobToProto, stateFromProto } from '../proto-mapping.js';
+import { singleHeader } from '../input.js';
 import { problem, sendProblem } from '../problem.js';
 
 /** Parses untrusted JSON into a proto message; unknown fields and wrong types are 400s. */
@@ -43,19 +44,10 @@ function idParam(request: FastifyRequest): string {
 
 /**
  * /v1/jobs: submit, read, list, cancel, retry, events. Bodies are the proto3 JSON form of the
- * `jobprocessing.v1` messages. Every route is scoped to the authenticated client.
+ * `jobprocessing.v1` messages. Every route is scoped to the authenticated client (`request.clientId`,
+ * set by the auth plugin).
  */
 export const jobRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
-  app.addHook('onRequest', async (request, reply) => {
-    const client = deps.authenticate(request.headers.authorization);
-    if (!client) {
-      reply.header('www-authenticate', 'Bearer');
-      return sendProblem(reply, problem(401, 'AUTH.UNAUTHENTICATED', 'send Authorization: Bearer <api key>'));
-    }
-    request.clientId = client;
-    return undefined;
-  });
-
   app.post('/jobs', async (request, reply) => {
     if (request.body === null || typeof request.body !== 'object' || Array.isArray(request.body)) {
       throw invalidRequest('the body must be a JSON object (SubmitJobRequest)');
@@ -63,9 +55,11 @@ export const jobRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     const body = parse('body is not a valid SubmitJobRequest', () =>
       fromJson(SubmitJobRequestSchema, request.body as JsonValue),
     );
-    const key = request.headers['idempotency-key'];
-    if (Array.isArray(key))
-      throw new DomainError('IDEMPOTENCY.KEY_INVALID', 'send exactly one Idempotency-Key header');
+    const key = singleHeader(
+      request.raw.rawHeaders,
+      'idempotency-key',
+      () => new DomainError('IDEMPOTENCY.KEY_INVALID', 'send exactly one Idempotency-Key header'),
+    );
     const result = await deps.submitJob({
       clientId: request.clientId,
       idempotencyKey: key,
