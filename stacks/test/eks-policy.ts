@@ -172,6 +172,15 @@ export function describeEksStack(stack: 'staging' | 'prod'): void {
       }
       const queue = one('aws:sqs/queue:Queue');
       expect(bySid.AllowInterruptionQueueActions!.Resource).toBe(queue.state.arn);
+      // Instance profiles: only in this account, only those Karpenter 1.x tags for an EC2NodeClass.
+      for (const sid of ['AllowScopedInstanceProfileCreationActions', 'AllowScopedInstanceProfileActions']) {
+        expect(bySid[sid]!.Resource).toBe(`arn:aws:iam::${ACCOUNT}:instance-profile/*`);
+        expect(JSON.stringify(bySid[sid]!.Condition)).toContain('karpenter.k8s.aws/ec2nodeclass');
+      }
+      // Karpenter tags its instances with eks:eks-cluster-name after launch.
+      expect(
+        bySid.AllowScopedResourceTagging!.Condition['ForAllValues:StringEquals']['aws:TagKeys'],
+      ).toContain('eks:eks-cluster-name');
     });
 
     it('lets Karpenter nodes join through an EC2_LINUX access entry, and feeds its interruption queue', () => {

@@ -16,7 +16,14 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { serviceTrustPolicy } from './control-plane.js';
 import { IrsaRole } from './irsa.js';
-import { NODE_POLICY_ARNS } from './node-groups.js';
+
+/** Managed policies of the Karpenter node role (Karpenter 1.10's documented node role). */
+export const KARPENTER_NODE_POLICY_ARNS = [
+  'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy',
+  'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy',
+  'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly',
+  'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
+] as const;
 
 /** Where the Karpenter chart runs its controller (its documented default namespace on EKS). */
 export const KARPENTER_NAMESPACE = 'kube-system';
@@ -31,29 +38,36 @@ export const INTERRUPTION_EVENTS: Readonly<Record<string, { source: string[]; 'd
 };
 
 /**
- * The controller's IAM policy: launch and terminate only instances tagged for this cluster and a
- * NodePool, pass only the node role, manage only the instance profiles it tagged, read the queue.
+ * The controller's IAM policy (Karpenter 1.10's five documented controller policies in one
+ * document): launch and terminate only instances tagged for this cluster and a NodePool, pass only
+ * the node role, manage only the instance profiles it tagged for an EC2NodeClass, read the queue.
+ * @see https://karpenter.sh/v1.10/reference/cloudformation/
  */
 export function karpenterControllerPolicy(a: {
   partition: string;
   region: string;
+  accountId: string;
   clusterName: string;
   clusterArn: string;
   nodeRoleArn: string;
   queueArn?: string;
 }): Record<string, unknown> {
   const ec2 = (resource: string) => `arn:${a.partition}:ec2:${a.region}:*:${resource}`;
-  const owned = { [`aws:RequestTag/kubernetes.io/cluster/${a.clusterName}`]: 'owned' };
-  const ownedResource = { [`aws:ResourceTag/kubernetes.io/cluster/${a.clusterName}`]: 'owned' };
+  const profiles = `arn:${a.partition}:iam::${a.accountId}:instance-profile/*`;
+  const owned = `kubernetes.io/cluster/${a.clusterName}`;
+  const requestOwned = {
+    [`aws:RequestTag/${owned}`]: 'owned',
+    'aws:RequestTag/eks:eks-cluster-name': a.clusterName,
+  };
+  const resourceOwned = { [`aws:ResourceTag/${owned}`]: 'owned' };
   const created = [
     ec2('fleet/*'),
     ec2('instance/*'),
     ec2('volume/*'),
     ec2('network-interface/*'),
     ec2('launch-template/*'),
+    ec2('spot-instances-request/*'),
   ];
-  const regionTag = { 'aws:RequestTag/topology.kubernetes.io/region': a.region };
-  const regionResourceTag = { 'aws:ResourceTag/topology.kubernetes.io/region': a.region };
   const statements: Record<string, unknown>[] = [
     {
       Sid: 'AllowScopedEC2InstanceAccessActions',
@@ -63,17 +77,26 @@ export function karpenterControllerPolicy(a: {
         `arn:${a.partition}:ec2:${a.region}::snapshot/*`,
         ec2('security-group/*'),
         ec2('subnet/*'),
-        ec2('spot-instances-request/*'),
-        ec2('launch-template/*'),
+        ec2('capacity-reservation/*'),
       ],
       Action: ['ec2:RunInstances', 'ec2:CreateFleet'],
+    },
+    {
+      Sid: 'AllowScopedEC2LaunchTemplateAccessActions',
+      Effect: 'Allow',
+      Resource: ec2('launch-template/*'),
+      Action: ['ec2:RunInstances', 'ec2:CreateFleet'],
+      Condition: {
+        StringEquals: resourceOwned,
+        StringLike: { 'aws:ResourceTag/karpenter.sh/nodepool': '*' },
+      },
     },
     {
       Sid: 'AllowScopedEC2InstanceActionsWithTags',
       Effect: 'Allow',
       Resource: created,
       Action: ['ec2:RunInstances', 'ec2:CreateFleet', 'ec2:CreateLaunchTemplate'],
-      Condition: { StringEquals: owned, StringLike: { 'aws:RequestTag/karpenter.sh/nodepool': '*' } },
+      Condition: { StringEquals: requestOwned, StringLike: { 'aws:RequestTag/karpenter.sh/nodepool': '*' } },
     },
     {
       Sid: 'AllowScopedResourceCreationTagging',
@@ -82,7 +105,7 @@ export function karpenterControllerPolicy(a: {
       Action: 'ec2:CreateTags',
       Condition: {
         StringEquals: {
-          ...owned,
+          ...requestOwned,
           'ec2:CreateAction': ['RunInstances', 'CreateFleet', 'CreateLaunchTemplate'],
         },
         StringLike: { 'aws:RequestTag/karpenter.sh/nodepool': '*' },
@@ -94,9 +117,12 @@ export function karpenterControllerPolicy(a: {
       Resource: ec2('instance/*'),
       Action: 'ec2:CreateTags',
       Condition: {
-        StringEquals: ownedResource,
+        StringEquals: resourceOwned,
         StringLike: { 'aws:ResourceTag/karpenter.sh/nodepool': '*' },
-        'ForAllValues:StringEquals': { 'aws:TagKeys': ['karpenter.sh/nodeclaim', 'Name'] },
+        StringEqualsIfExists: { 'aws:RequestTag/eks:eks-cluster-name': a.clusterName },
+        'ForAllValues:StringEquals': {
+          'aws:TagKeys': ['eks:eks-cluster-name', 'karpenter.sh/nodeclaim', 'Name'],
+        },
       },
     },
     {
@@ -105,16 +131,71 @@ export function karpenterControllerPolicy(a: {
       Resource: [ec2('instance/*'), ec2('launch-template/*')],
       Action: ['ec2:TerminateInstances', 'ec2:DeleteLaunchTemplate'],
       Condition: {
-        StringEquals: ownedResource,
+        StringEquals: resourceOwned,
         StringLike: { 'aws:ResourceTag/karpenter.sh/nodepool': '*' },
       },
+    },
+    {
+      Sid: 'AllowPassingInstanceRole',
+      Effect: 'Allow',
+      Resource: a.nodeRoleArn,
+      Action: 'iam:PassRole',
+      Condition: { StringEquals: { 'iam:PassedToService': ['ec2.amazonaws.com', 'ec2.amazonaws.com.cn'] } },
+    },
+    {
+      Sid: 'AllowScopedInstanceProfileCreationActions',
+      Effect: 'Allow',
+      Resource: profiles,
+      Action: 'iam:CreateInstanceProfile',
+      Condition: {
+        StringEquals: { ...requestOwned, 'aws:RequestTag/topology.kubernetes.io/region': a.region },
+        StringLike: { 'aws:RequestTag/karpenter.k8s.aws/ec2nodeclass': '*' },
+      },
+    },
+    {
+      Sid: 'AllowScopedInstanceProfileTagActions',
+      Effect: 'Allow',
+      Resource: profiles,
+      Action: 'iam:TagInstanceProfile',
+      Condition: {
+        StringEquals: {
+          ...resourceOwned,
+          'aws:ResourceTag/topology.kubernetes.io/region': a.region,
+          ...requestOwned,
+          'aws:RequestTag/topology.kubernetes.io/region': a.region,
+        },
+        StringLike: {
+          'aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass': '*',
+          'aws:RequestTag/karpenter.k8s.aws/ec2nodeclass': '*',
+        },
+      },
+    },
+    {
+      Sid: 'AllowScopedInstanceProfileActions',
+      Effect: 'Allow',
+      Resource: profiles,
+      Action: [
+        'iam:AddRoleToInstanceProfile',
+        'iam:RemoveRoleFromInstanceProfile',
+        'iam:DeleteInstanceProfile',
+      ],
+      Condition: {
+        StringEquals: { ...resourceOwned, 'aws:ResourceTag/topology.kubernetes.io/region': a.region },
+        StringLike: { 'aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass': '*' },
+      },
+    },
+    {
+      Sid: 'AllowAPIServerEndpointDiscovery',
+      Effect: 'Allow',
+      Resource: a.clusterArn,
+      Action: 'eks:DescribeCluster',
     },
     {
       Sid: 'AllowRegionalReadActions',
       Effect: 'Allow',
       Resource: '*',
       Action: [
-        'ec2:DescribeAvailabilityZones',
+        'ec2:DescribeCapacityReservations',
         'ec2:DescribeImages',
         'ec2:DescribeInstances',
         'ec2:DescribeInstanceTypeOfferings',
@@ -134,60 +215,16 @@ export function karpenterControllerPolicy(a: {
     },
     { Sid: 'AllowPricingReadActions', Effect: 'Allow', Resource: '*', Action: 'pricing:GetProducts' },
     {
-      Sid: 'AllowPassingInstanceRole',
-      Effect: 'Allow',
-      Resource: a.nodeRoleArn,
-      Action: 'iam:PassRole',
-      Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-    },
-    {
-      Sid: 'AllowScopedInstanceProfileCreationActions',
+      Sid: 'AllowUnscopedInstanceProfileListAction',
       Effect: 'Allow',
       Resource: '*',
-      Action: 'iam:CreateInstanceProfile',
-      Condition: {
-        StringEquals: { ...owned, ...regionTag },
-        StringLike: { 'aws:RequestTag/karpenter.sh/nodeclass': '*' },
-      },
-    },
-    {
-      Sid: 'AllowScopedInstanceProfileTagActions',
-      Effect: 'Allow',
-      Resource: '*',
-      Action: 'iam:TagInstanceProfile',
-      Condition: {
-        StringEquals: { ...ownedResource, ...regionResourceTag, ...owned, ...regionTag },
-        StringLike: {
-          'aws:ResourceTag/karpenter.sh/nodeclass': '*',
-          'aws:RequestTag/karpenter.sh/nodeclass': '*',
-        },
-      },
-    },
-    {
-      Sid: 'AllowScopedInstanceProfileActions',
-      Effect: 'Allow',
-      Resource: '*',
-      Action: [
-        'iam:AddRoleToInstanceProfile',
-        'iam:RemoveRoleFromInstanceProfile',
-        'iam:DeleteInstanceProfile',
-      ],
-      Condition: {
-        StringEquals: { ...ownedResource, ...regionResourceTag },
-        StringLike: { 'aws:ResourceTag/karpenter.sh/nodeclass': '*' },
-      },
+      Action: 'iam:ListInstanceProfiles',
     },
     {
       Sid: 'AllowInstanceProfileReadActions',
       Effect: 'Allow',
-      Resource: '*',
+      Resource: profiles,
       Action: 'iam:GetInstanceProfile',
-    },
-    {
-      Sid: 'AllowAPIServerEndpointDiscovery',
-      Effect: 'Allow',
-      Resource: a.clusterArn,
-      Action: 'eks:DescribeCluster',
     },
   ];
   if (a.queueArn !== undefined) {
@@ -195,7 +232,7 @@ export function karpenterControllerPolicy(a: {
       Sid: 'AllowInterruptionQueueActions',
       Effect: 'Allow',
       Resource: a.queueArn,
-      Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+      Action: ['sqs:DeleteMessage', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
     });
   }
   return { Version: '2012-10-17', Statement: statements };
@@ -233,7 +270,7 @@ export class KarpenterAws extends pulumi.ComponentResource {
       },
       parent,
     );
-    [...NODE_POLICY_ARNS, 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore'].forEach(
+    KARPENTER_NODE_POLICY_ARNS.forEach(
       (policyArn, i) =>
         new aws.iam.RolePolicyAttachment(
           `${name}-node-policy-${i}`,
@@ -319,7 +356,9 @@ export class KarpenterAws extends pulumi.ComponentResource {
           .apply(([clusterArn, nodeRoleArn, queueArn]) =>
             JSON.stringify(
               karpenterControllerPolicy({
+                // arn:<partition>:eks:<region>:<account>:cluster/<name>
                 partition: clusterArn.split(':')[1] ?? 'aws',
+                accountId: clusterArn.split(':')[4] ?? '',
                 region: props.region,
                 clusterName: props.clusterName,
                 clusterArn,
