@@ -12,7 +12,7 @@ export const kubeconfig = outputs.kubeconfig;
 export const clusterName = outputs.clusterName;
 /** ECR repository for the Jobplane image (EKS stacks only; kind loads images with `kind load`). */
 export const ecrRepositoryUrl = outputs.ecrRepositoryUrl;
-/** IAM role for the IRSA-scoped service account (EKS stacks only). */
-export const irsaRoleArn = outputs.irsaRoleArn;
+/** IAM OIDC provider of the cluster, for IRSA roles (EKS stacks only). */
+export const oidcProviderArn = outputs.oidcProviderArn;
 export const argocdUrlHint = outputs.argocdUrlHint;
 export const rootApplication = outputs.rootApplication;

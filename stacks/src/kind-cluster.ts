@@ -10,6 +10,7 @@
 import * as command from '@pulumi/command';
 import * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
+import { INGRESS } from './ingress.js';
 
 export interface KindClusterProps {
   /** kind cluster name (also the kubectl context `kind-<name>`). */
@@ -20,6 +21,11 @@ export interface KindClusterProps {
   readonly workers?: number;
   /** Labels put on every node (kind's `labels` field). */
   readonly nodeLabels?: Readonly<Record<string, string>>;
+  /**
+   * Host ports (on 127.0.0.1) mapped to the ingress controller's HTTP and HTTPS node ports
+   * (`INGRESS.nodePorts`) on the control-plane node. @default none
+   */
+  readonly ingressHostPorts?: { readonly http: number; readonly https: number };
 }
 
 /** The kind `Cluster` object (kind.x-k8s.io/v1alpha4) for the given props. */
@@ -28,10 +34,40 @@ export function kindClusterConfig(props: KindClusterProps): Record<string, unkno
   if (!Number.isInteger(workers) || workers < 0) {
     throw new Error(`'workers' (${workers}) must be an integer ≥ 0`);
   }
+  const ports = props.ingressHostPorts;
+  if (ports) {
+    for (const key of ['http', 'https'] as const) {
+      if (!Number.isInteger(ports[key]) || ports[key] < 1 || ports[key] > 65535) {
+        throw new Error(`'ingressHostPorts.${key}' (${ports[key]}) must be a port between 1 and 65535`);
+      }
+    }
+    if (ports.http === ports.https) {
+      throw new Error(`'ingressHostPorts' (${ports.http}, ${ports.https}) must be two different ports`);
+    }
+  }
   const node = (role: 'control-plane' | 'worker') => ({
     role,
     image: props.nodeImage,
     ...(props.nodeLabels ? { labels: { ...props.nodeLabels } } : {}),
+    // Any node forwards a NodePort, so the mapping lives on the one control-plane node.
+    ...(role === 'control-plane' && ports
+      ? {
+          extraPortMappings: [
+            {
+              containerPort: INGRESS.nodePorts.http,
+              hostPort: ports.http,
+              listenAddress: '127.0.0.1',
+              protocol: 'TCP',
+            },
+            {
+              containerPort: INGRESS.nodePorts.https,
+              hostPort: ports.https,
+              listenAddress: '127.0.0.1',
+              protocol: 'TCP',
+            },
+          ],
+        }
+      : {}),
   });
   return {
     kind: 'Cluster',

@@ -1,5 +1,6 @@
 /**
- * PlatformAddons: KEDA, Argo CD and metrics-server as Helm releases with pinned chart versions.
+ * PlatformAddons: the cluster add-ons as Helm releases with pinned chart versions: KEDA, Argo CD,
+ * metrics-server, Traefik and cert-manager everywhere; kube-prometheus-stack and Karpenter on EKS.
  *
  * `helm.v3.Release` (not `helm.v4.Chart`): Helm itself installs each chart and its CRDs, and the
  * release is a single resource other resources can depend on, which is what the GitOps bootstrap
@@ -10,12 +11,14 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { ADDON_CHARTS, ADDON_IDS, EXACT_SEMVER, type AddonId } from './addon-charts.js';
+import { certManagerValues, traefikValues } from './ingress.js';
 
 export interface AddonRelease {
   readonly id: AddonId;
   readonly chart: string;
   readonly releaseName: string;
-  readonly repo: string;
+  /** Helm repository; absent for an OCI chart (`chart` is then the `oci://` reference). */
+  readonly repo?: string;
   readonly version: string;
   readonly namespace: string;
   readonly values: Record<string, unknown>;
@@ -26,6 +29,11 @@ export interface PlatformAddonsProps {
   readonly chartVersions?: Partial<Record<AddonId, string>>;
   /** `kind` needs metrics-server to skip kubelet certificate verification (self-signed). */
   readonly cluster: 'kind' | 'eks';
+  /**
+   * Values known only after the cluster exists (e.g. Karpenter's IRSA role), merged over the
+   * static values of `addonValues` at the top level.
+   */
+  readonly extraValues?: Partial<Record<AddonId, pulumi.Input<Record<string, unknown>>>>;
 }
 
 /** Helm values per add-on, kept small: defaults of the upstream charts unless there is a reason. */
@@ -44,6 +52,13 @@ export function addonValues(id: AddonId, cluster: 'kind' | 'eks'): Record<string
     case 'metricsServer':
       // kind's kubelets serve self-signed certificates.
       return cluster === 'kind' ? { args: ['--kubelet-insecure-tls'] } : {};
+    case 'traefik':
+      return traefikValues(cluster);
+    case 'certManager':
+      return certManagerValues();
+    case 'karpenter':
+      // Everything Karpenter needs comes from the cluster: `extraValues` (capacity.ts).
+      return {};
     case 'prometheusStack':
       // EKS runs no scrapeable control plane components; keep only what Jobplane uses.
       return {
@@ -70,7 +85,7 @@ export function addonReleases(props: PlatformAddonsProps): AddonRelease[] {
       id,
       chart: chart.chart,
       releaseName: chart.releaseName,
-      repo: chart.repo,
+      ...(chart.repo ? { repo: chart.repo } : {}),
       version,
       namespace: chart.namespace,
       values: addonValues(id, props.cluster),
@@ -89,16 +104,22 @@ export class PlatformAddons extends pulumi.ComponentResource {
     super('jobplane:addons:PlatformAddons', name, {}, opts);
     const releases: Partial<Record<AddonId, k8s.helm.v3.Release>> = {};
     for (const r of addonReleases(props)) {
+      const extra = props.extraValues?.[r.id];
+      if (r.id === 'karpenter' && extra === undefined) {
+        throw new Error(
+          `'extraValues.karpenter' is required on EKS: the chart needs the cluster and its IRSA role`,
+        );
+      }
       releases[r.id] = new k8s.helm.v3.Release(
         `${name}-${r.id.toLowerCase()}`,
         {
           name: r.releaseName,
           chart: r.chart,
           version: r.version,
-          repositoryOpts: { repo: r.repo },
+          ...(r.repo ? { repositoryOpts: { repo: r.repo } } : {}),
           namespace: r.namespace,
           createNamespace: r.namespace !== 'kube-system',
-          values: r.values,
+          values: extra === undefined ? r.values : pulumi.output(extra).apply((e) => ({ ...r.values, ...e })),
           atomic: true,
           cleanupOnFail: true,
           timeout: 600,

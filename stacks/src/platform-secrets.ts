@@ -5,9 +5,15 @@
  * (`JOBPLANE_API_KEYS`, `JOBPLANE_ADMIN_KEY`) and, in dev, `jobplane-postgres-credentials`
  * (`POSTGRES_PASSWORD` for the in-cluster PostgreSQL). Values come from Pulumi outputs (RDS/ElastiCache in
  * the cloud, random passwords for the in-cluster dev stores) and stay secret in the state; nothing
- * secret is committed to Git (checklist S1). The namespaces are created here (restricted Pod
- * Security Standard labels) so the Secrets exist before Argo CD syncs the workloads; Argo CD's own
- * Namespace manifests then apply over them.
+ * secret is committed to Git (checklist S1).
+ *
+ * Ownership: Pulumi owns the platform Namespaces (`PlatformNamespaces`, restricted Pod Security
+ * Standard) and these Secrets; Argo CD owns the workloads inside. The constructs must not emit the
+ * Namespaces (an Application deleted or renamed with `prune` would otherwise delete them, and every
+ * Secret in them). Both carry `argocd.argoproj.io/sync-options: Prune=false,Delete=false`, so even
+ * an Argo CD that once tracked them (an older `charts-out/` that still had the Namespaces) never
+ * deletes them.
+ * @see https://argo-cd.readthedocs.io/en/stable/user-guide/sync-options/#no-prune-resources
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
@@ -53,7 +59,59 @@ export function redisUrl(p: { host: string; port: number; password?: string; tls
   return `${p.tls ? 'rediss' : 'redis'}://${auth}${p.host}:${p.port}`;
 }
 
+/** Annotations that keep Argo CD from ever pruning or deleting what Pulumi owns. */
+export const ARGOCD_HANDS_OFF = { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' } as const;
+
+/** Pod Security Standard labels of the platform Namespaces, pinned to the cluster's minor version. */
+export function podSecurityLabels(kubernetesVersion: string): Record<string, string> {
+  if (!/^1\.\d{2}$/.test(kubernetesVersion)) {
+    throw new Error(`'kubernetesVersion' (${kubernetesVersion}) must be a minor version such as '1.34'`);
+  }
+  const v = `v${kubernetesVersion}`;
+  return {
+    'pod-security.kubernetes.io/enforce': 'restricted',
+    'pod-security.kubernetes.io/enforce-version': v,
+    'pod-security.kubernetes.io/audit': 'restricted',
+    'pod-security.kubernetes.io/audit-version': v,
+    'pod-security.kubernetes.io/warn': 'restricted',
+    'pod-security.kubernetes.io/warn-version': v,
+  };
+}
+
+export interface PlatformNamespacesProps {
+  readonly kubernetesVersion: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** The platform Namespaces, owned by Pulumi (created whether or not the stack writes Secrets). */
+export class PlatformNamespaces extends pulumi.ComponentResource {
+  readonly namespaces: Readonly<Record<(typeof PLATFORM_NAMESPACES)[number], k8s.core.v1.Namespace>>;
+
+  constructor(name: string, props: PlatformNamespacesProps, opts?: pulumi.ComponentResourceOptions) {
+    super('jobplane:platform:PlatformNamespaces', name, {}, opts);
+    const pss = podSecurityLabels(props.kubernetesVersion);
+    const namespaces = {} as Record<(typeof PLATFORM_NAMESPACES)[number], k8s.core.v1.Namespace>;
+    for (const ns of PLATFORM_NAMESPACES) {
+      namespaces[ns] = new k8s.core.v1.Namespace(
+        `${name}-${ns}`,
+        {
+          metadata: {
+            name: ns,
+            labels: { ...props.labels, 'app.kubernetes.io/part-of': 'jobplane', ...pss },
+            annotations: { ...ARGOCD_HANDS_OFF },
+          },
+        },
+        { parent: this },
+      );
+    }
+    this.namespaces = namespaces;
+    this.registerOutputs({});
+  }
+}
+
 export interface PlatformSecretsProps {
+  /** Where the Secrets go (`PlatformNamespaces`). */
+  readonly namespaces: PlatformNamespaces;
   readonly databaseUrl: pulumi.Input<string>;
   readonly redisUrl: pulumi.Input<string>;
   /** dev: password the in-cluster PostgreSQL initialises with (`jobplane-postgres-credentials`). */
@@ -64,7 +122,6 @@ export interface PlatformSecretsProps {
 }
 
 export class PlatformSecrets extends pulumi.ComponentResource {
-  readonly namespaces: readonly k8s.core.v1.Namespace[];
   readonly secrets: readonly k8s.core.v1.Secret[];
 
   constructor(name: string, props: PlatformSecretsProps, opts?: pulumi.ComponentResourceOptions) {
@@ -85,24 +142,9 @@ export class PlatformSecrets extends pulumi.ComponentResource {
           : { POSTGRES_PASSWORD: props.inClusterPostgresPassword },
     };
     const labels = { ...props.labels, 'app.kubernetes.io/part-of': 'jobplane' };
-    const namespaces: k8s.core.v1.Namespace[] = [];
     const secrets: k8s.core.v1.Secret[] = [];
     for (const ns of PLATFORM_NAMESPACES) {
-      const namespace = new k8s.core.v1.Namespace(
-        `${name}-ns-${ns}`,
-        {
-          metadata: {
-            name: ns,
-            labels: {
-              ...labels,
-              'pod-security.kubernetes.io/enforce': 'restricted',
-              'pod-security.kubernetes.io/enforce-version': 'latest',
-            },
-          },
-        },
-        parent,
-      );
-      namespaces.push(namespace);
+      const namespace = props.namespaces.namespaces[ns];
       for (const secretName of SECRETS_BY_NAMESPACE[ns]) {
         const secretData = data[secretName];
         if (secretData === undefined) continue;
@@ -110,7 +152,12 @@ export class PlatformSecrets extends pulumi.ComponentResource {
           new k8s.core.v1.Secret(
             `${name}-${ns}-${secretName}`,
             {
-              metadata: { name: secretName, namespace: namespace.metadata.name, labels },
+              metadata: {
+                name: secretName,
+                namespace: namespace.metadata.name,
+                labels,
+                annotations: { ...ARGOCD_HANDS_OFF },
+              },
               type: 'Opaque',
               stringData: pulumi.secret(pulumi.output(secretData)),
             },
@@ -119,7 +166,6 @@ export class PlatformSecrets extends pulumi.ComponentResource {
         );
       }
     }
-    this.namespaces = namespaces;
     this.secrets = secrets;
     this.registerOutputs({});
   }

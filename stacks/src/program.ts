@@ -1,5 +1,6 @@
 /**
- * The Jobplane platform program: cluster → add-ons → platform Secrets → GitOps bootstrap.
+ * The Jobplane platform program: cluster → add-ons (ingress, TLS, autoscaling) → platform
+ * Namespaces and Secrets → GitOps bootstrap.
  *
  * `createPlatform()` takes a validated `StackConfig` (see config.ts) and returns the stack outputs.
  * dev runs on kind with the in-cluster data stores Argo CD deploys from `charts-out/dev`;
@@ -10,11 +11,19 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { GIT_REPO_URL, type EksStackConfig, type KindStackConfig, type StackConfig } from './config.js';
+import { KarpenterNodePools, karpenterValues } from './capacity.js';
 import { EksCluster } from './eks-cluster.js';
 import { GitOpsBootstrap } from './gitops-bootstrap.js';
+import { JobplaneClusterIssuer } from './ingress.js';
 import { KindCluster } from './kind-cluster.js';
 import { PlatformAddons } from './platform-addons.js';
-import { PlatformSecrets, postgresUrl, redisUrl, type PlatformSecretsProps } from './platform-secrets.js';
+import {
+  PlatformNamespaces,
+  PlatformSecrets,
+  postgresUrl,
+  redisUrl,
+  type PlatformSecretsProps,
+} from './platform-secrets.js';
 
 /**
  * The in-cluster dev data stores as synthesized in `charts-out/dev` (Services `jobplane-postgres`
@@ -35,7 +44,8 @@ export interface PlatformOutputs {
   kubeconfig: pulumi.Output<string>;
   clusterName: pulumi.Output<string>;
   ecrRepositoryUrl?: pulumi.Output<string>;
-  irsaRoleArn?: pulumi.Output<string>;
+  /** EKS only: the OIDC provider an IRSA role for a future workload would trust. */
+  oidcProviderArn?: pulumi.Output<string>;
   argocdUrlHint: string;
   rootApplication: string;
 }
@@ -60,6 +70,7 @@ function kindCluster(cfg: KindStackConfig) {
     clusterName: cfg.clusterName,
     nodeImage: cfg.kind.nodeImage,
     workers: cfg.kind.workers,
+    ingressHostPorts: { http: cfg.kind.httpPort, https: cfg.kind.httpsPort },
   });
   return { cluster, kubeconfig: cluster.kubeconfig, clusterName: cluster.clusterName };
 }
@@ -68,7 +79,7 @@ function kindCluster(cfg: KindStackConfig) {
 function devSecrets(
   cfg: KindStackConfig,
   opts: pulumi.CustomResourceOptions,
-): Omit<PlatformSecretsProps, 'apiClient'> {
+): Omit<PlatformSecretsProps, 'apiClient' | 'namespaces'> {
   const pg = DEV_DATA_STORES.postgres;
   const password = new random.RandomPassword(
     `${cfg.clusterName}-postgres-password`,
@@ -98,7 +109,7 @@ function eksCluster(cfg: EksStackConfig) {
 function eksSecrets(
   cfg: EksStackConfig,
   cluster: EksCluster,
-): Omit<PlatformSecretsProps, 'apiClient'> | undefined {
+): Omit<PlatformSecretsProps, 'apiClient' | 'namespaces'> | undefined {
   const { postgres, redis } = cluster;
   if (!postgres || !redis) return undefined;
   return {
@@ -129,9 +140,52 @@ export function createPlatform(cfg: StackConfig, options: PlatformOptions = {}):
     { dependsOn: [c.cluster] },
   );
   const k8sOpts = { providers: [k8sProvider] };
+  const eks = c.cluster instanceof EksCluster ? c.cluster : undefined;
+  const karpenter = eks?.karpenter;
   const addons = new PlatformAddons(
     `${cfg.clusterName}-addons`,
-    { cluster: cfg.cluster, chartVersions: cfg.chartVersions },
+    {
+      cluster: cfg.cluster,
+      chartVersions: cfg.chartVersions,
+      ...(karpenter
+        ? {
+            extraValues: {
+              karpenter: pulumi
+                .all([karpenter.clusterName, karpenter.controllerRoleArn, karpenter.interruptionQueueName])
+                .apply(([clusterName, controllerRoleArn, interruptionQueueName]) =>
+                  karpenterValues({
+                    clusterName,
+                    controllerRoleArn,
+                    ...(interruptionQueueName ? { interruptionQueueName } : {}),
+                  }),
+                ),
+            },
+          }
+        : {}),
+    },
+    k8sOpts,
+  );
+  if (cfg.cluster === 'eks' && karpenter) {
+    const release = addons.releases.karpenter;
+    if (!release) throw new Error('Karpenter must be installed on EKS');
+    new KarpenterNodePools(
+      `${cfg.clusterName}-capacity`,
+      { wiring: karpenter, settings: cfg.eks.karpenter, tags: cfg.tags, release },
+      k8sOpts,
+    );
+  }
+  const certManager = addons.releases.certManager;
+  if (!certManager) throw new Error('cert-manager must be installed on every cluster');
+  new JobplaneClusterIssuer(
+    `${cfg.clusterName}-tls`,
+    // kind is unreachable for an ACME server: always self-signed there.
+    { certManager, ...(cfg.cluster === 'eks' && cfg.acmeEmail ? { acmeEmail: cfg.acmeEmail } : {}) },
+    k8sOpts,
+  );
+  const labels = { 'app.kubernetes.io/managed-by': 'pulumi' };
+  const namespaces = new PlatformNamespaces(
+    `${cfg.clusterName}-ns`,
+    { kubernetesVersion: cfg.kubernetesVersion, labels },
     k8sOpts,
   );
   const secretSources =
@@ -139,7 +193,7 @@ export function createPlatform(cfg: StackConfig, options: PlatformOptions = {}):
   if (secretSources) {
     new PlatformSecrets(
       `${cfg.clusterName}-secrets`,
-      { ...secretSources, apiClient: cfg.apiClient, labels: { 'app.kubernetes.io/managed-by': 'pulumi' } },
+      { ...secretSources, namespaces, apiClient: cfg.apiClient, labels },
       k8sOpts,
     );
   }
@@ -152,13 +206,13 @@ export function createPlatform(cfg: StackConfig, options: PlatformOptions = {}):
       argocdRelease: addons.releases.argocd,
       ...(options.argocdDir ? { argocdDir: options.argocdDir } : {}),
     },
-    { ...k8sOpts, dependsOn: [addons] },
+    // The workloads Argo CD syncs go into the Namespaces Pulumi owns.
+    { ...k8sOpts, dependsOn: [addons, namespaces] },
   );
-  const eks = c.cluster instanceof EksCluster ? c.cluster : undefined;
   return {
     kubeconfig: c.kubeconfig,
     clusterName: c.clusterName,
-    ...(eks ? { ecrRepositoryUrl: eks.ecrRepositoryUrl, irsaRoleArn: eks.irsaRoleArn } : {}),
+    ...(eks ? { ecrRepositoryUrl: eks.ecrRepositoryUrl, oidcProviderArn: eks.oidcProviderArn } : {}),
     argocdUrlHint: argocdUrlHint(addons.argocdNamespace),
     rootApplication: bootstrap.rootApplication,
   };

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped records */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -5,13 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ADDON_CHARTS, EXACT_SEMVER } from '../src/addon-charts.js';
-import {
-  amiTypeFor,
-  eksKubeconfig,
-  irsaTrustPolicy,
-  serviceTrustPolicy,
-  subnetLayout,
-} from '../src/eks-cluster.js';
+import { endpointAccess, eksKubeconfig, serviceTrustPolicy } from '../src/eks/control-plane.js';
+import { irsaTrustPolicy } from '../src/eks/irsa.js';
+import { subnetLayout } from '../src/eks/network.js';
+import { amiTypeFor, instanceArchitecture } from '../src/eks/node-groups.js';
+import { karpenterNodePool } from '../src/capacity.js';
 import { kindClusterConfig, kindClusterConfigYaml } from '../src/kind-cluster.js';
 import { addonReleases, addonValues } from '../src/platform-addons.js';
 import { postgresUrl, redisUrl } from '../src/platform-secrets.js';
@@ -38,13 +37,129 @@ describe('subnetLayout', () => {
   });
 });
 
-describe('amiTypeFor', () => {
-  it('picks the ARM AMI for Graviton types and x86 otherwise', () => {
-    expect(amiTypeFor(['m7g.large', 'c7gn.xlarge', 't4g.medium'])).toBe('AL2023_ARM_64_STANDARD');
-    expect(amiTypeFor(['m6i.large', 't3.large', 'c5n.xlarge'])).toBe('AL2023_x86_64_STANDARD');
+describe('instanceArchitecture / amiTypeFor', () => {
+  // Graviton: the attribute letter `g` after the generation, wherever it sits among the others.
+  const arm = [
+    'a1.large', // first Graviton: family `a`, generation 1, no attribute
+    'm6g.large',
+    'm6gd.xlarge',
+    'm7g.medium',
+    'm7g-flex.large',
+    'm8g.large',
+    'c6gn.xlarge',
+    'c7gn.xlarge',
+    'c7gd.2xlarge',
+    'c8g.large',
+    'r6g.large',
+    'r7gd.large',
+    'r8g.xlarge',
+    't4g.medium',
+    'x2gd.xlarge',
+    'x8g.large',
+    'im4gn.large',
+    'is4gen.medium',
+    'i4g.large',
+    'i8ge.large',
+    'g5g.xlarge', // GPU family `g`, Graviton attribute `g`
+    'hpc7g.4xlarge',
+    'p6e-gb200.36xlarge', // Grace superchip option
+  ];
+  const x86 = [
+    't3.large',
+    't3a.large',
+    'm5.large',
+    'm6i.large',
+    'm6a.xlarge',
+    'm7i-flex.large',
+    'm5zn.large',
+    'c5n.xlarge',
+    'c6in.large',
+    'c7i.large',
+    'r5b.large',
+    'r7iz.large',
+    'x2iedn.xlarge',
+    'x2iezn.2xlarge',
+    'z1d.large',
+    'd3en.xlarge',
+    'i4i.large',
+    'g4dn.xlarge', // GPU family `g`, no Graviton attribute
+    'g4ad.xlarge',
+    'g6e.xlarge',
+    'gr6.4xlarge',
+    'p5en.48xlarge',
+    'p6-b200.48xlarge',
+    'inf2.xlarge',
+    'trn1n.32xlarge',
+    'dl1.24xlarge',
+    'f2.6xlarge',
+    'vt1.3xlarge',
+    'hpc6a.48xlarge',
+    'u-6tb1.metal',
+    'u7i-12tb.224xlarge',
+  ];
+  it.each(arm)('%s is arm64', (t) => {
+    expect(instanceArchitecture(t)).toBe('arm64');
+    expect(amiTypeFor([t])).toBe('AL2023_ARM_64_STANDARD');
   });
-  it('rejects mixed architectures', () => {
+  it.each(x86)('%s is x86_64', (t) => {
+    expect(instanceArchitecture(t)).toBe('x86_64');
+    expect(amiTypeFor([t])).toBe('AL2023_x86_64_STANDARD');
+  });
+  it('rejects mixed architectures, Mac instances and names that are not instance types', () => {
     expect(() => amiTypeFor(['m7g.large', 'm6i.large'])).toThrow(/mixes ARM and x86/);
+    expect(() => amiTypeFor(['a1.large', 't3.large'])).toThrow(/mixes ARM and x86/);
+    expect(() => amiTypeFor(['mac2.metal'])).toThrow('instance type (mac2.metal) is a Mac instance');
+    expect(() => amiTypeFor(['large'])).toThrow('instance type (large) is not an EC2 instance type name');
+    expect(() => amiTypeFor([])).toThrow("'instanceTypes' ([]) must list at least one instance type");
+  });
+});
+
+describe('endpointAccess', () => {
+  it('restricts the public endpoint to the CIDRs, or turns it off', () => {
+    expect(endpointAccess({ apiPublicAccess: true, apiPublicAccessCidrs: ['203.0.113.0/24'] })).toEqual({
+      endpointPrivateAccess: true,
+      endpointPublicAccess: true,
+      publicAccessCidrs: ['203.0.113.0/24'],
+    });
+    expect(endpointAccess({ apiPublicAccess: false, apiPublicAccessCidrs: ['203.0.113.0/24'] })).toEqual({
+      endpointPrivateAccess: true,
+      endpointPublicAccess: false,
+    });
+  });
+  it('refuses a public endpoint without CIDRs (EKS would default to 0.0.0.0/0)', () => {
+    expect(() => endpointAccess({ apiPublicAccess: true, apiPublicAccessCidrs: [] })).toThrow(
+      "'apiPublicAccessCidrs' ([]) must list at least one CIDR when 'apiPublicAccess' is true",
+    );
+  });
+});
+
+describe('karpenterNodePool', () => {
+  const settings = {
+    cpuLimit: 64,
+    memoryGiLimit: 256,
+    capacityTypes: ['on-demand'] as const,
+    minInstanceCpu: 4,
+    interruptionQueue: true,
+  };
+  it('launches nodes of at least minInstanceCpu vCPUs within the limits', () => {
+    const pool = karpenterNodePool(settings, 'amd64') as { spec: any };
+    expect(pool.spec.limits).toEqual({ cpu: '64', memory: '256Gi' });
+    expect(pool.spec.template.spec.requirements).toContainEqual({
+      key: 'karpenter.k8s.aws/instance-cpu',
+      operator: 'Gt',
+      values: ['3'],
+    });
+  });
+  it('validates its settings, naming the prop and the value', () => {
+    expect(() => karpenterNodePool({ ...settings, minInstanceCpu: 1 }, 'amd64')).toThrow(
+      "'minInstanceCpu' (1) must be an integer ≥ 2",
+    );
+    expect(() => karpenterNodePool({ ...settings, cpuLimit: 2 }, 'amd64')).toThrow(
+      "'cpuLimit' (2) must be ≥ 'minInstanceCpu' (4)",
+    );
+    expect(() => karpenterNodePool({ ...settings, capacityTypes: [] }, 'amd64')).toThrow(
+      "'capacityTypes' ([]) must not be empty",
+    );
   });
 });
 
@@ -131,6 +246,25 @@ describe('kindClusterConfig', () => {
       "'workers' (-1) must be an integer ≥ 0",
     );
   });
+  it('maps the ingress node ports to host ports on the control-plane node only', () => {
+    const cfg = kindClusterConfig({
+      clusterName: 'k',
+      nodeImage: 'i',
+      workers: 1,
+      ingressHostPorts: { http: 8080, https: 8443 },
+    }) as { nodes: Record<string, unknown>[] };
+    expect(cfg.nodes[0]!.extraPortMappings).toEqual([
+      { containerPort: 30080, hostPort: 8080, listenAddress: '127.0.0.1', protocol: 'TCP' },
+      { containerPort: 30443, hostPort: 8443, listenAddress: '127.0.0.1', protocol: 'TCP' },
+    ]);
+    expect(cfg.nodes[1]!.extraPortMappings).toBeUndefined();
+    expect(() =>
+      kindClusterConfig({ clusterName: 'k', nodeImage: 'i', ingressHostPorts: { http: 0, https: 443 } }),
+    ).toThrow("'ingressHostPorts.http' (0) must be a port between 1 and 65535");
+    expect(() =>
+      kindClusterConfig({ clusterName: 'k', nodeImage: 'i', ingressHostPorts: { http: 80, https: 80 } }),
+    ).toThrow("'ingressHostPorts' (80, 80) must be two different ports");
+  });
 });
 
 describe('addonReleases', () => {
@@ -141,9 +275,20 @@ describe('addonReleases', () => {
       ['argo-cd', ADDON_CHARTS.argocd.version],
       ['metrics-server', ADDON_CHARTS.metricsServer.version],
       ['kube-prometheus-stack', ADDON_CHARTS.prometheusStack.version],
+      ['traefik', ADDON_CHARTS.traefik.version],
+      ['cert-manager', ADDON_CHARTS.certManager.version],
+      ['oci://public.ecr.aws/karpenter/karpenter', ADDON_CHARTS.karpenter.version],
     ]);
-    // dev runs the constructs' own Prometheus: no operator on kind.
-    expect(addonReleases({ cluster: 'kind' }).map((r) => r.id)).toEqual(['keda', 'argocd', 'metricsServer']);
+    // dev runs the constructs' own Prometheus: no operator on kind, and no node autoscaler.
+    expect(addonReleases({ cluster: 'kind' }).map((r) => r.id)).toEqual([
+      'keda',
+      'argocd',
+      'metricsServer',
+      'traefik',
+      'certManager',
+    ]);
+    // An OCI chart has no repository.
+    expect(addonReleases({ cluster: 'eks' }).find((r) => r.id === 'karpenter')!.repo).toBeUndefined();
   });
   it('applies overrides and refuses ranges', () => {
     expect(addonReleases({ cluster: 'eks', chartVersions: { argocd: '9.4.17' } })[1]!.version).toBe('9.4.17');

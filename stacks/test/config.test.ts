@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ADDON_CHARTS } from '../src/addon-charts.js';
 import {
   CONFIG_KEYS,
+  ENVIRONMENT_DEFAULTS,
   parseStackConfig,
   StackConfigError,
   type EksStackConfig,
@@ -32,7 +33,7 @@ describe('parseStackConfig', () => {
       environment: 'dev',
       clusterName: 'jobplane-dev',
       kubernetesVersion: '1.34',
-      kind: { nodeImage: 'kindest/node:v1.34.0', workers: 1 },
+      kind: { nodeImage: 'kindest/node:v1.34.0', workers: 1, httpPort: 80, httpsPort: 443 },
       tags: { project: 'jobplane', environment: 'dev', 'managed-by': 'pulumi' },
       apiClient: 'default',
     });
@@ -41,22 +42,98 @@ describe('parseStackConfig', () => {
       argocd: ADDON_CHARTS.argocd.version,
       metricsServer: ADDON_CHARTS.metricsServer.version,
       prometheusStack: ADDON_CHARTS.prometheusStack.version,
+      traefik: ADDON_CHARTS.traefik.version,
+      certManager: ADDON_CHARTS.certManager.version,
+      karpenter: ADDON_CHARTS.karpenter.version,
     });
   });
 
-  it('derives prod defaults from the environment: 3 AZs, NAT per AZ, Multi-AZ, deletion protection', () => {
-    const cfg = parseStackConfig(eks, 'prod') as EksStackConfig;
-    expect(cfg.eks).toMatchObject({
+  it('derives prod defaults from the environment table: 3 AZs, NAT per AZ, Multi-AZ, deletion protection', () => {
+    const cfg = parseStackConfig(
+      { ...eks, apiPublicAccessCidrs: '203.0.113.0/24' },
+      'prod',
+    ) as EksStackConfig;
+    expect(cfg.eks).toEqual({
       region: 'eu-west-1',
+      vpcCidr: '10.0.0.0/16',
       azCount: 3,
       singleNatGateway: false,
+      apiPublicAccess: true,
+      apiPublicAccessCidrs: ['203.0.113.0/24'],
       deletionProtection: true,
-      nodes: { min: 3, max: 6, desired: 3, instanceTypes: ['t3.large'] },
-      redis: { enabled: true, replicas: 2 },
-      postgres: { enabled: true, multiAz: true, backupRetentionDays: 14, version: '17' },
-      irsa: { namespace: 'jobplane', serviceAccount: 'jobplane-api' },
-      apiPublicAccessCidrs: ['0.0.0.0/0'],
+      nodes: { min: 3, max: 6, desired: 3, instanceTypes: ['m6i.xlarge'] },
+      karpenter: {
+        cpuLimit: 128,
+        memoryGiLimit: 512,
+        capacityTypes: ['on-demand'],
+        minInstanceCpu: 4,
+        interruptionQueue: true,
+      },
+      redis: { enabled: true, nodeType: 'cache.t4g.small', replicas: 2 },
+      postgres: {
+        enabled: true,
+        instanceClass: 'db.t4g.small',
+        storageGb: 20,
+        multiAz: true,
+        backupRetentionDays: 14,
+        version: '17',
+      },
+      ecrRepository: 'jobplane',
     });
+    expect(cfg.eks.karpenter).toMatchObject({
+      cpuLimit: ENVIRONMENT_DEFAULTS.prod.karpenterCpuLimit,
+      memoryGiLimit: ENVIRONMENT_DEFAULTS.prod.karpenterMemoryGiLimit,
+    });
+  });
+
+  it('requires explicit API endpoint CIDRs for prod, and refuses 0.0.0.0/0 there', () => {
+    expect(problems(eks, 'prod')).toEqual([
+      "jobplane:apiPublicAccessCidrs is required when jobplane:environment is 'prod': list the CIDRs allowed " +
+        'to reach the public EKS API endpoint (office, VPN, CI egress), or set jobplane:apiPublicAccess to ' +
+        'false for a private endpoint only',
+    ]);
+    expect(problems({ ...eks, apiPublicAccessCidrs: '203.0.113.0/24,0.0.0.0/0' }, 'prod')).toEqual([
+      "jobplane:apiPublicAccessCidrs item ('0.0.0.0/0') opens the EKS API endpoint to the internet, which is " +
+        "refused when jobplane:environment is 'prod'",
+    ]);
+    // A private endpoint needs no CIDRs, and gets none.
+    const priv = parseStackConfig({ ...eks, apiPublicAccess: 'false' }, 'prod') as EksStackConfig;
+    expect(priv.eks).toMatchObject({ apiPublicAccess: false, apiPublicAccessCidrs: [] });
+    // staging keeps the open default (documented), narrowed by config when wanted.
+    expect((parseStackConfig(eks, 'staging') as EksStackConfig).eks.apiPublicAccessCidrs).toEqual([
+      '0.0.0.0/0',
+    ]);
+  });
+
+  it('reads the Karpenter and ingress keys', () => {
+    const cfg = parseStackConfig(
+      {
+        ...eks,
+        karpenterCpuLimit: '32',
+        karpenterMemoryGiLimit: '128',
+        karpenterCapacityTypes: '["on-demand"]',
+        karpenterInterruptionQueue: 'false',
+        acmeEmail: 'ops@example.com',
+      },
+      'staging',
+    ) as EksStackConfig;
+    expect(cfg.eks.karpenter).toEqual({
+      cpuLimit: 32,
+      memoryGiLimit: 128,
+      capacityTypes: ['on-demand'],
+      minInstanceCpu: 4,
+      interruptionQueue: false,
+    });
+    expect(cfg.acmeEmail).toBe('ops@example.com');
+    expect(problems({ ...eks, karpenterCapacityTypes: 'spot,reserved', acmeEmail: 'ops' })).toEqual(
+      expect.arrayContaining([
+        "jobplane:karpenterCapacityTypes item ('reserved') must be one of on-demand, spot",
+        "jobplane:acmeEmail ('ops') is not an e-mail address",
+      ]),
+    );
+    expect(problems({ cluster: 'kind', kindHttpPort: '70000' }, 'dev')).toContain(
+      'jobplane:kindHttpPort (70000) must be between 1 and 65535',
+    );
   });
 
   it('derives staging defaults: 2 AZs, one NAT gateway, no deletion protection', () => {
@@ -126,12 +203,12 @@ describe('parseStackConfig', () => {
   });
 
   it('rejects chart version ranges and unknown add-ons', () => {
-    const p = problems({ cluster: 'kind', chartVersions: '{"keda":"^2.17.0","traefik":"1.0.0"}' });
+    const p = problems({ cluster: 'kind', chartVersions: '{"keda":"^2.17.0","nginx":"1.0.0"}' });
     expect(p).toContain(
       "jobplane:chartVersions.keda ('^2.17.0') must be an exact version such as '1.2.3', not a range",
     );
     expect(p).toContain(
-      'jobplane:chartVersions.traefik is not an add-on (one of keda, argocd, metricsServer, prometheusStack)',
+      'jobplane:chartVersions.nginx is not an add-on (one of keda, argocd, metricsServer, prometheusStack, traefik, certManager, karpenter)',
     );
     expect(problems({ cluster: 'kind', chartVersions: 'keda=2' })).toContain(
       "jobplane:chartVersions ('keda=2') must be a map of add-on to version",

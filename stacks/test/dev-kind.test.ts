@@ -3,11 +3,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ADDON_CHARTS } from '../src/addon-charts.js';
 import { KIND_CREATE_SCRIPT, KIND_DELETE_SCRIPT } from '../src/kind-cluster.js';
 import { DEV_DATA_STORES } from '../src/program.js';
+import { INGRESS } from '../src/ingress.js';
 import {
   assertBootstrap,
+  assertIngress,
   assertPinnedReleases,
+  assertPlatformNamespaces,
   assertPlatformSecrets,
   assertSecretsCoverCharts,
+  release,
   secretData,
 } from './policy.js';
 import { runProgram, stackFileConfig, type ProgramRun } from './mocks.js';
@@ -61,10 +65,33 @@ describe('dev stack (kind)', () => {
 
   it('installs the add-ons with pinned versions; metrics-server accepts kind kubelet certificates', () => {
     const releases = assertPinnedReleases(run, 'kind');
-    expect(releases.map((r) => r.inputs.chart).sort()).toEqual(['argo-cd', 'keda', 'metrics-server']);
     const ms = releases.find((r) => r.inputs.chart === 'metrics-server')!;
     expect(ms.inputs.version).toBe(ADDON_CHARTS.metricsServer.version);
     expect(ms.inputs.values.args).toEqual(['--kubelet-insecure-tls']);
+  });
+
+  it('installs Traefik on node ports the kind cluster maps to 127.0.0.1:80/443, cert-manager and a self-signed issuer', () => {
+    assertIngress(run, 'selfSigned');
+    const traefik = release(run, 'traefik');
+    expect(traefik.inputs.values.service).toEqual({ type: 'NodePort' });
+    const nodePorts = {
+      http: traefik.inputs.values.ports.web.nodePort as number,
+      https: traefik.inputs.values.ports.websecure.nodePort as number,
+    };
+    expect(nodePorts).toEqual(INGRESS.nodePorts);
+    const [cmd] = run.ofType('command:local:Command');
+    const [controlPlane, ...workers] = parse(cmd!.inputs.environment.KIND_CONFIG).nodes;
+    expect(controlPlane.extraPortMappings).toEqual([
+      { containerPort: nodePorts.http, hostPort: 80, listenAddress: '127.0.0.1', protocol: 'TCP' },
+      { containerPort: nodePorts.https, hostPort: 443, listenAddress: '127.0.0.1', protocol: 'TCP' },
+    ]);
+    for (const w of workers) expect(w.extraPortMappings).toBeUndefined();
+    // No autoscaler on kind.
+    expect(run.ofType('kubernetes:karpenter.sh/v1:NodePool')).toEqual([]);
+  });
+
+  it('owns the platform Namespaces', () => {
+    assertPlatformNamespaces(run, '1.34');
   });
 
   it('bootstraps Argo CD with the synthesized AppProject and root Application', () => {

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runProgram, type ProgramRun } from './mocks.js';
+import { assertPlatformNamespaces } from './policy.js';
 
 let run: ProgramRun;
 beforeAll(async () => {
@@ -12,8 +13,6 @@ beforeAll(async () => {
     postgres: 'false',
     nodeInstanceTypes: 't4g.large',
     apiPublicAccessCidrs: '["203.0.113.0/24"]',
-    irsaNamespace: 'jobplane-jobs',
-    irsaServiceAccount: 'runner',
   });
 });
 
@@ -22,23 +21,25 @@ describe('EKS stack without managed data stores', () => {
     expect(run.resources.filter((r) => /^aws:(elasticache|rds)\//.test(r.type))).toEqual([]);
   });
 
-  it('writes no platform Secrets: the operator provides them (docs/stacks.md)', () => {
+  it('writes no platform Secrets: the operator provides them (docs/stacks.md), but still owns the Namespaces', () => {
     expect(
       run.ofType('kubernetes:core/v1:Secret').filter((s) => s.inputs.metadata.namespace !== 'argocd'),
     ).toEqual([]);
     expect(run.ofType('jobplane:platform:PlatformSecrets')).toEqual([]);
+    assertPlatformNamespaces(run, '1.34');
   });
 
-  it('uses the ARM AMI for Graviton nodes and the configured API access CIDRs', () => {
+  it('uses the ARM AMI and an arm64 Karpenter NodePool for Graviton nodes, and the configured API access CIDRs', () => {
     expect(run.ofType('aws:eks/nodeGroup:NodeGroup')[0]!.inputs.amiType).toBe('AL2023_ARM_64_STANDARD');
+    const [pool] = run.ofType('kubernetes:karpenter.sh/v1:NodePool');
+    expect(pool!.inputs.spec.template.spec.requirements).toContainEqual({
+      key: 'kubernetes.io/arch',
+      operator: 'In',
+      values: ['arm64'],
+    });
     expect(run.ofType('aws:eks/cluster:Cluster')[0]!.inputs.vpcConfig.publicAccessCidrs).toEqual([
       '203.0.113.0/24',
     ]);
-  });
-
-  it('scopes IRSA to the configured service account', () => {
-    const irsa = run.ofType('aws:iam/role:Role').find((r) => r.name === 'jp-sandbox-irsa')!;
-    expect(irsa.inputs.assumeRolePolicy).toContain('"system:serviceaccount:jobplane-jobs:runner"');
   });
 
   it('names children after the component (second instances do not collide)', () => {

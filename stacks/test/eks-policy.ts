@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- resource inputs arrive from the engine as untyped JSON */
 /**
  * The EKS stack policy suite, run once per EKS stack file (staging, prod) under mocks.
  */
@@ -7,12 +8,15 @@ import { parseStackConfig, type EksStackConfig } from '../src/config.js';
 import { ACCOUNT, REGION, runProgram, stackFileConfig, type ProgramRun } from './mocks.js';
 import {
   assertBootstrap,
+  assertIngress,
   assertOnlyFromSecurityGroup,
+  assertPlatformNamespaces,
   assertPinnedReleases,
   assertPlatformSecrets,
   assertSecretsCoverCharts,
   assertTagged,
   privateSubnetIds,
+  release,
   secretData,
 } from './policy.js';
 
@@ -104,17 +108,22 @@ export function describeEksStack(stack: 'staging' | 'prod'): void {
       expect(cluster.inputs.accessConfig.authenticationMode).toBe('API');
     });
 
-    it('scopes the IRSA role trust to exactly one namespace/service account', () => {
+    it('wires the Karpenter controller IRSA role to the ServiceAccount the Karpenter release creates', () => {
       const oidc = one('aws:iam/openIdConnectProvider:OpenIdConnectProvider');
-      const issuer = one('aws:eks/cluster:Cluster').state.identities[0].oidcs[0].issuer as string;
+      const cluster = one('aws:eks/cluster:Cluster');
+      const issuer = cluster.state.identities[0].oidcs[0].issuer as string;
       expect(oidc.inputs.url).toBe(issuer);
       expect(oidc.inputs.clientIdLists).toEqual(['sts.amazonaws.com']);
-      const irsa = run.ofType('aws:iam/role:Role').find((r) => r.name.endsWith('-irsa'))!;
-      const policy = JSON.parse(irsa.inputs.assumeRolePolicy);
-      expect(policy.Statement).toHaveLength(1);
-      const [st] = policy.Statement;
-      expect(st.Effect).toBe('Allow');
-      expect(st.Action).toBe('sts:AssumeRoleWithWebIdentity');
+      // Exactly one role is assumable through the OIDC provider: Karpenter's controller.
+      const irsaRoles = run
+        .ofType('aws:iam/role:Role')
+        .filter((r) => String(r.inputs.assumeRolePolicy).includes('AssumeRoleWithWebIdentity'));
+      expect(irsaRoles).toHaveLength(1);
+      const irsa = irsaRoles[0]!;
+      const trust = JSON.parse(irsa.inputs.assumeRolePolicy);
+      expect(trust.Statement).toHaveLength(1);
+      const [st] = trust.Statement;
+      expect(st).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRoleWithWebIdentity' });
       expect(st.Principal).toEqual({ Federated: oidc.state.arn });
       expect(st.Principal.Federated).toMatch(
         new RegExp(`^arn:aws:iam::${ACCOUNT}:oidc-provider/oidc\\.eks\\.`),
@@ -122,14 +131,146 @@ export function describeEksStack(stack: 'staging' | 'prod'): void {
       const host = issuer.replace('https://', '');
       expect(st.Condition).toEqual({
         StringEquals: {
-          [`${host}:sub`]: `system:serviceaccount:${cfg.eks.irsa.namespace}:${cfg.eks.irsa.serviceAccount}`,
+          [`${host}:sub`]: 'system:serviceaccount:kube-system:karpenter',
           [`${host}:aud`]: 'sts.amazonaws.com',
         },
       });
-      expect(JSON.stringify(policy)).not.toContain('*');
-      // No policy is attached to the IRSA role by default (least privilege).
-      const attachments = run.ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment');
-      expect(attachments.filter((a) => a.inputs.role === irsa.state.name)).toEqual([]);
+      expect(JSON.stringify(trust)).not.toContain('*');
+      // The Karpenter release annotates its ServiceAccount with exactly this role.
+      const karpenter = release(run, 'oci://public.ecr.aws/karpenter/karpenter');
+      expect(karpenter.inputs).toMatchObject({ name: 'karpenter', namespace: 'kube-system' });
+      expect(karpenter.inputs.values.serviceAccount.annotations).toEqual({
+        'eks.amazonaws.com/role-arn': irsa.state.arn,
+      });
+      expect(karpenter.inputs.values.settings.clusterName).toBe(cfg.clusterName);
+      // No role for the API (nothing in charts-out calls AWS): no trust names the jobplane namespaces.
+      for (const r of run.ofType('aws:iam/role:Role')) {
+        expect(String(r.inputs.assumeRolePolicy)).not.toMatch(/system:serviceaccount:jobplane/);
+      }
+    });
+
+    it("scopes the Karpenter controller's inline policy to this cluster, its node role and queue", () => {
+      const irsa = run
+        .ofType('aws:iam/role:Role')
+        .find((r) => String(r.inputs.assumeRolePolicy).includes('AssumeRoleWithWebIdentity'))!;
+      const policies = run.ofType('aws:iam/rolePolicy:RolePolicy');
+      expect(policies).toHaveLength(1);
+      expect(policies[0]!.inputs.role).toBe(irsa.state.name);
+      const doc = JSON.parse(policies[0]!.inputs.policy) as { Statement: Record<string, any>[] };
+      const bySid = Object.fromEntries(doc.Statement.map((st) => [st.Sid, st]));
+      const cluster = one('aws:eks/cluster:Cluster');
+      expect(bySid.AllowAPIServerEndpointDiscovery!.Resource).toBe(cluster.state.arn);
+      const nodeRole = run.named(`${cfg.clusterName}-karpenter-node-role`);
+      expect(bySid.AllowPassingInstanceRole!.Resource).toBe(nodeRole.state.arn);
+      for (const st of doc.Statement) {
+        expect(st.Effect).toBe('Allow');
+        for (const action of [st.Action].flat()) expect(action, st.Sid).not.toMatch(/\*/);
+      }
+      // Launch and terminate only what is tagged as this cluster's.
+      for (const sid of ['AllowScopedEC2InstanceActionsWithTags', 'AllowScopedDeletion']) {
+        expect(JSON.stringify(bySid[sid]!.Condition)).toContain(`kubernetes.io/cluster/${cfg.clusterName}`);
+      }
+      const queue = one('aws:sqs/queue:Queue');
+      expect(bySid.AllowInterruptionQueueActions!.Resource).toBe(queue.state.arn);
+      // Instance profiles: only in this account, only those Karpenter 1.x tags for an EC2NodeClass.
+      for (const sid of ['AllowScopedInstanceProfileCreationActions', 'AllowScopedInstanceProfileActions']) {
+        expect(bySid[sid]!.Resource).toBe(`arn:aws:iam::${ACCOUNT}:instance-profile/*`);
+        expect(JSON.stringify(bySid[sid]!.Condition)).toContain('karpenter.k8s.aws/ec2nodeclass');
+      }
+      // Karpenter tags its instances with eks:eks-cluster-name after launch.
+      expect(
+        bySid.AllowScopedResourceTagging!.Condition['ForAllValues:StringEquals']['aws:TagKeys'],
+      ).toContain('eks:eks-cluster-name');
+    });
+
+    it('lets Karpenter nodes join through an EC2_LINUX access entry, and feeds its interruption queue', () => {
+      const nodeRole = run.named(`${cfg.clusterName}-karpenter-node-role`);
+      const entry = one('aws:eks/accessEntry:AccessEntry');
+      expect(entry.inputs).toMatchObject({
+        clusterName: cfg.clusterName,
+        principalArn: nodeRole.state.arn,
+        type: 'EC2_LINUX',
+      });
+      const queue = one('aws:sqs/queue:Queue');
+      expect(queue.inputs.sqsManagedSseEnabled).toBe(true);
+      const rules = run.ofType('aws:cloudwatch/eventRule:EventRule');
+      expect(rules.map((r) => JSON.parse(r.inputs.eventPattern)['detail-type'][0]).sort()).toEqual([
+        'AWS Health Event',
+        'EC2 Instance Rebalance Recommendation',
+        'EC2 Instance State-change Notification',
+        'EC2 Spot Instance Interruption Warning',
+      ]);
+      const targets = run.ofType('aws:cloudwatch/eventTarget:EventTarget');
+      expect(targets.map((t) => t.inputs.rule).sort()).toEqual(rules.map((r) => r.state.name).sort());
+      for (const t of targets) expect(t.inputs.arn).toBe(queue.state.arn);
+      const karpenter = release(run, 'oci://public.ecr.aws/karpenter/karpenter');
+      expect(karpenter.inputs.values.settings.interruptionQueue).toBe(queue.inputs.name);
+    });
+
+    it('installs a Karpenter NodePool sized for the platform, on private subnets and the cluster security group', () => {
+      const nodeRole = run.named(`${cfg.clusterName}-karpenter-node-role`);
+      const [nodeClass, ...moreClasses] = run.ofType('kubernetes:karpenter.k8s.aws/v1:EC2NodeClass');
+      expect(moreClasses).toEqual([]);
+      expect(nodeClass!.inputs.spec.role).toBe(nodeRole.state.name);
+      const privateIds = privateSubnetIds(run);
+      const subnetTerms = nodeClass!.inputs.spec.subnetSelectorTerms as { id: string }[];
+      expect(subnetTerms).toHaveLength(cfg.eks.azCount);
+      for (const t of subnetTerms) expect(privateIds.has(t.id), t.id).toBe(true);
+      expect(nodeClass!.inputs.spec.securityGroupSelectorTerms).toEqual([{ id: clusterSg() }]);
+      expect(nodeClass!.inputs.spec.metadataOptions).toMatchObject({
+        httpTokens: 'required',
+        httpPutResponseHopLimit: 1,
+      });
+      const [pool, ...morePools] = run.ofType('kubernetes:karpenter.sh/v1:NodePool');
+      expect(morePools).toEqual([]);
+      expect(pool!.inputs.spec.template.spec.nodeClassRef).toEqual({
+        group: 'karpenter.k8s.aws',
+        kind: 'EC2NodeClass',
+        name: nodeClass!.inputs.metadata.name,
+      });
+      expect(pool!.inputs.spec.limits).toEqual({
+        cpu: String(cfg.eks.karpenter.cpuLimit),
+        memory: `${cfg.eks.karpenter.memoryGiLimit}Gi`,
+      });
+      const req = (key: string, operator: string) =>
+        (
+          pool!.inputs.spec.template.spec.requirements as {
+            key: string;
+            operator: string;
+            values: string[];
+          }[]
+        ).find((r) => r.key === key && r.operator === operator)?.values;
+      // Prod isolated Jobs request 2 CPU: the pool launches nothing below 4 vCPUs.
+      expect(Number(req('karpenter.k8s.aws/instance-cpu', 'Gt')![0])).toBeGreaterThanOrEqual(3);
+      expect(req('karpenter.sh/capacity-type', 'In')).toEqual(cfg.eks.karpenter.capacityTypes);
+      // Same architecture as the add-on nodes (the image is built for it).
+      const ng = one('aws:eks/nodeGroup:NodeGroup');
+      expect(req('kubernetes.io/arch', 'In')).toEqual([
+        ng.inputs.amiType.includes('ARM') ? 'arm64' : 'amd64',
+      ]);
+      expect(pool!.inputs.spec.disruption.consolidationPolicy).toBe('WhenEmptyOrUnderutilized');
+    });
+
+    it(`restricts the public EKS API endpoint to the configured CIDRs${stack === 'prod' ? ', never 0.0.0.0/0' : ''}`, () => {
+      const { vpcConfig } = one('aws:eks/cluster:Cluster').inputs;
+      expect(vpcConfig.endpointPrivateAccess).toBe(true);
+      expect(vpcConfig.endpointPublicAccess).toBe(true);
+      expect(vpcConfig.publicAccessCidrs).toEqual(cfg.eks.apiPublicAccessCidrs);
+      expect(vpcConfig.publicAccessCidrs.length).toBeGreaterThan(0);
+      if (stack === 'prod') expect(vpcConfig.publicAccessCidrs).not.toContain('0.0.0.0/0');
+    });
+
+    it('installs Traefik behind a Network Load Balancer, cert-manager and a self-signed issuer (no ACME e-mail set)', () => {
+      assertIngress(run, 'selfSigned');
+      const traefik = release(run, 'traefik');
+      expect(traefik.inputs.values.service).toEqual({
+        type: 'LoadBalancer',
+        annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' },
+      });
+    });
+
+    it('owns the platform Namespaces, with the Pod Security Standard of the cluster version', () => {
+      assertPlatformNamespaces(run, cfg.kubernetesVersion);
     });
 
     it('creates an ECR repository with scan on push, immutable tags and KMS encryption', () => {
@@ -236,7 +377,7 @@ export function describeEksStack(stack: 'staging' | 'prod'): void {
         'json',
       ]);
       expect(run.outputs.clusterName).toBe(cfg.clusterName);
-      expect(run.outputs.irsaRoleArn).toMatch(/^arn:aws:iam::\d{12}:role\//);
+      expect(run.outputs.oidcProviderArn).toMatch(/^arn:aws:iam::\d{12}:oidc-provider\//);
     });
   });
 }

@@ -40,8 +40,8 @@ describe('compiled entry point', () => {
       'argocdUrlHint',
       'clusterName',
       'ecrRepositoryUrl',
-      'irsaRoleArn',
       'kubeconfig',
+      'oidcProviderArn',
       'rootApplication',
     ]);
     expect(run.outputs.clusterName).toBe('jobplane-dev');

@@ -164,6 +164,25 @@ function respond(
         },
       };
     }
+    case 'aws:iam/rolePolicy:RolePolicy':
+      return { id: `${inputs.role}:${name}`, extra: {} };
+    case 'aws:eks/accessEntry:AccessEntry':
+      return {
+        id: `${inputs.clusterName}:${inputs.principalArn}`,
+        extra: { accessEntryArn: arn('eks', `access-entry/${inputs.clusterName}/${hex(name, 12)}`) },
+      };
+    case 'aws:sqs/queue:Queue':
+      return {
+        id: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${inputs.name}`,
+        extra: {
+          arn: arn('sqs', inputs.name),
+          url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${inputs.name}`,
+        },
+      };
+    case 'aws:cloudwatch/eventRule:EventRule': {
+      const ruleName = `${name}-${hex(name, 7)}`;
+      return { id: ruleName, extra: { name: ruleName, arn: arn('events', `rule/${ruleName}`) } };
+    }
     case 'random:index/randomPassword:RandomPassword': {
       let result = '';
       while (result.length < inputs.length) result += hex(`${name}${result.length}`, 64);

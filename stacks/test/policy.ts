@@ -11,19 +11,50 @@ import { EXACT_SEMVER } from '../src/addon-charts.js';
 import { GIT_REPO_URL, PLATFORM_NAMESPACES } from '../src/config.js';
 import type { ProgramRun, RecordedResource } from './mocks.js';
 
-/** Every Helm release names an exact chart version (no range) and a chart repository. */
+/** Every Helm release names an exact chart version (no range) and an https repository or an OCI chart. */
 export function assertPinnedReleases(run: ProgramRun, cluster: 'kind' | 'eks'): RecordedResource[] {
   const releases = run.ofType('kubernetes:helm.sh/v3:Release');
+  const everywhere = ['argo-cd', 'cert-manager', 'keda', 'metrics-server', 'traefik'];
   expect(releases.map((r) => r.inputs.chart).sort()).toEqual(
     cluster === 'kind'
-      ? ['argo-cd', 'keda', 'metrics-server']
-      : ['argo-cd', 'keda', 'kube-prometheus-stack', 'metrics-server'],
+      ? everywhere
+      : [...everywhere, 'kube-prometheus-stack', 'oci://public.ecr.aws/karpenter/karpenter'].sort(),
   );
   for (const r of releases) {
     expect(r.inputs.version, r.name).toMatch(EXACT_SEMVER);
-    expect(r.inputs.repositoryOpts.repo, r.name).toMatch(/^https:\/\//);
+    if (String(r.inputs.chart).startsWith('oci://')) expect(r.inputs.repositoryOpts, r.name).toBeUndefined();
+    else expect(r.inputs.repositoryOpts.repo, r.name).toMatch(/^https:\/\//);
   }
   return releases;
+}
+
+/** The one Helm release of a chart. */
+export function release(run: ProgramRun, chart: string): RecordedResource {
+  const found = run.ofType('kubernetes:helm.sh/v3:Release').filter((r) => r.inputs.chart === chart);
+  expect(found, chart).toHaveLength(1);
+  return found[0]!;
+}
+
+/**
+ * Ingress on every cluster: Traefik serves the `traefik` class, cert-manager installs its CRDs, and
+ * the `jobplane` ClusterIssuer is created after the cert-manager release.
+ */
+export function assertIngress(run: ProgramRun, issuer: 'selfSigned' | 'acme'): void {
+  const traefik = release(run, 'traefik');
+  expect(traefik.inputs).toMatchObject({ name: 'traefik', namespace: 'traefik', createNamespace: true });
+  expect(traefik.inputs.values.ingressClass).toEqual({
+    enabled: true,
+    isDefaultClass: false,
+    name: 'traefik',
+  });
+  expect(traefik.inputs.values.providers.kubernetesIngress.enabled).toBe(true);
+  const cm = release(run, 'cert-manager');
+  expect(cm.inputs).toMatchObject({ name: 'cert-manager', namespace: 'cert-manager' });
+  expect(cm.inputs.values.crds).toEqual({ enabled: true, keep: true });
+  const [ci, ...more] = run.ofType('kubernetes:cert-manager.io/v1:ClusterIssuer');
+  expect(more).toEqual([]);
+  expect(ci!.inputs.metadata.name).toBe('jobplane');
+  expect(Object.keys(ci!.inputs.spec)).toEqual([issuer]);
 }
 
 /** The AppProject and the root Application are applied, pointing at this repository's argocd/apps. */
@@ -69,13 +100,35 @@ export function secretData(run: ProgramRun, namespace: string, name: string): Re
   return found[0]!.inputs.stringData as Record<string, string>;
 }
 
-/** Platform namespaces exist with the restricted Pod Security Standard; API keys stay out of the Jobs namespace. */
-export function assertPlatformSecrets(run: ProgramRun, inClusterStores: boolean): void {
+/**
+ * Pulumi owns the platform Namespaces (restricted Pod Security Standard, pinned to the cluster
+ * version) and marks them, like its Secrets, as never to be pruned or deleted by Argo CD.
+ */
+export function assertPlatformNamespaces(run: ProgramRun, kubernetesVersion: string): void {
   const namespaces = run.ofType('kubernetes:core/v1:Namespace');
   expect(namespaces.map((n) => n.inputs.metadata.name).sort()).toEqual([...PLATFORM_NAMESPACES].sort());
   for (const ns of namespaces) {
-    expect(ns.inputs.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    for (const mode of ['enforce', 'audit', 'warn']) {
+      expect(ns.inputs.metadata.labels[`pod-security.kubernetes.io/${mode}`]).toBe('restricted');
+      expect(ns.inputs.metadata.labels[`pod-security.kubernetes.io/${mode}-version`]).toBe(
+        `v${kubernetesVersion}`,
+      );
+    }
+    expect(ns.inputs.metadata.annotations['argocd.argoproj.io/sync-options']).toBe(
+      'Prune=false,Delete=false',
+    );
   }
+  for (const s of run
+    .ofType('kubernetes:core/v1:Secret')
+    .filter((x) => x.inputs.metadata.namespace !== 'argocd')) {
+    expect(s.inputs.metadata.annotations['argocd.argoproj.io/sync-options'], s.name).toBe(
+      'Prune=false,Delete=false',
+    );
+  }
+}
+
+/** Platform Secrets: API keys stay out of the Jobs namespace. */
+export function assertPlatformSecrets(run: ProgramRun, inClusterStores: boolean): void {
   const where = run
     .ofType('kubernetes:core/v1:Secret')
     .filter((s) => s.inputs.metadata.namespace !== 'argocd')
@@ -99,6 +152,9 @@ export const NON_TAGGABLE_AWS_TYPES = new Set([
   'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
   'aws:kms/alias:Alias',
   'aws:ecr/lifecyclePolicy:LifecyclePolicy',
+  'aws:iam/rolePolicy:RolePolicy',
+  'aws:sqs/queuePolicy:QueuePolicy',
+  'aws:cloudwatch/eventTarget:EventTarget',
 ]);
 
 /** Every taggable AWS resource carries the project, environment and managed-by tags. */
