@@ -49,10 +49,17 @@ module.exports = {
       to: { path: '^runtime/' },
     },
     {
+      name: 'sdk-stands-alone',
+      comment: 'sdk/ (job SDK and the runtime contract) imports nothing of the other workspaces.',
+      severity: 'error',
+      from: { path: '^sdk/' },
+      to: { path: '^(proto|runtime|infra|stacks|examples)/' },
+    },
+    {
       name: 'proto-stands-alone',
       severity: 'error',
       from: { path: '^proto/' },
-      to: { path: '^(runtime|infra|stacks)/' },
+      to: { path: '^(sdk|runtime|infra|stacks)/' },
     },
     {
       name: 'no-circular',

@@ -10,7 +10,8 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { configSchema, queueSpecs, type QueueName } from '@jobplane/runtime/config';
+import { configSchema } from '@jobplane/sdk/contract';
+import { queueSpecs, type QueueName } from '@jobplane/runtime/config';
 import { PropValidationError, checkDnsLabel, checkGt, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels } from './lib/labels.js';

@@ -48,6 +48,7 @@ describe('consumer example', () => {
     };
     pkg.dependencies['@jobplane/constructs'] = `file:${join(work, filename)}`;
     pkg.dependencies['@jobplane/runtime'] = `file:${join(repo, 'runtime')}`;
+    pkg.dependencies['@jobplane/sdk'] = `file:${join(repo, 'sdk')}`;
     writeFileSync(join(project, 'package.json'), JSON.stringify(pkg, null, 2));
     run(
       'npm',

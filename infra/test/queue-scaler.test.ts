@@ -1,4 +1,5 @@
-import { BACKLOG_STATES, drainContract } from '@jobplane/runtime/config';
+import { BACKLOG_STATES } from '@jobplane/sdk/contract';
+import { drainContract } from '@jobplane/runtime/config';
 import { describe, expect, it } from 'vitest';
 import { QueueScaler, type QueueScalerProps } from '../src/queue-scaler.js';
 import type { AnyJson } from './helpers.js';

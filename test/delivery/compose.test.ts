@@ -7,11 +7,10 @@ import {
   CONFIG_ENV_VARS,
   JOBPLANE_COMMANDS,
   REQUIRED_ENV,
-  drainContract,
   loadConfig,
-  queueSpecs,
   type JobplaneCommand,
-} from '@jobplane/runtime/config';
+} from '@jobplane/sdk/contract';
+import { drainContract, queueSpecs } from '@jobplane/runtime/config';
 import { jobplaneAlertRules, type AlertRuleFile } from '@jobplane/constructs';
 import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';

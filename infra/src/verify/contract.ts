@@ -1,5 +1,5 @@
 /**
- * Contract with the runtime (`@jobplane/runtime/config`, read dynamically so added keys are
+ * Contract with the runtime (`@jobplane/sdk/contract`, read dynamically so added keys are
  * picked up): containers of runtime pods run a real `jobplane` subcommand, set only env vars the
  * config schema accepts, set every env var the subcommand requires, and literal values parse
  * under the schema. KEDA triggers use real scaler types with known metadata keys, and Jobplane
@@ -12,8 +12,8 @@ import {
   METRIC_NAMES,
   REQUIRED_ENV,
   configSchema,
-  queueSpecs,
-} from '@jobplane/runtime/config';
+} from '@jobplane/sdk/contract';
+import { queueSpecs } from '@jobplane/runtime/config';
 import { RUNTIME_POD_LABEL } from '../lib/pod.js';
 import { API_PORT, METRICS_PORT } from '../lib/runtime.js';
 import type { Finding, Manifest } from './types.js';

@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { QUEUE_NAMES, type QueueName } from './job-types.js';
+import { QUEUE_NAME_PATTERN, type CatalogShape } from './names.js';
 import { webhookSourcesSchema } from './webhooks.js';
 
 /**
  * The runtime's configuration: one schema, validated at boot by every `jobplane` subcommand.
  * Only environment variables listed here are read; `@jobplane/constructs` checks that the env vars
  * it sets on every container are exactly keys of this schema.
+ *
+ * The schema does not know the job-type catalog (a team brings its own): queue and job-type names
+ * are checked for their form here, and against the loaded catalog by `checkConfigAgainstCatalog`.
  */
 
 /** `jobplane` subcommands; the container image's entrypoint is `jobplane`, these are its arguments. */
@@ -55,18 +58,25 @@ const apiKeys = z.string().transform((raw, ctx) => {
   return map;
 });
 
+const queueName = z.string().regex(QUEUE_NAME_PATTERN, {
+  message: `must be a queue name (${QUEUE_NAME_PATTERN.source})`,
+});
+
 const queueList = z.string().transform((raw, ctx) => {
   const names = raw
     .split(',')
     .map((q) => q.trim())
     .filter(Boolean);
   for (const n of names) {
-    if (!(QUEUE_NAMES as readonly string[]).includes(n)) {
-      ctx.addIssue({ code: 'custom', message: `unknown queue '${n}' (known: ${QUEUE_NAMES.join(', ')})` });
+    if (!QUEUE_NAME_PATTERN.test(n)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `queue '${n.slice(0, 64)}' must be a queue name (${QUEUE_NAME_PATTERN.source})`,
+      });
       return z.NEVER;
     }
   }
-  return names as QueueName[];
+  return names;
 });
 
 /** Every environment variable the runtime reads, with its default. */
@@ -92,6 +102,11 @@ export const configSchema = z.object({
   /** Port of the worker/relay metrics and health server. */
   METRICS_PORT: port.default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * The job-type catalog module: an ES module specifier or file path whose default export (or
+   * export `catalog`) is a `Catalog` of `@jobplane/sdk`. `--catalog <module>` overrides it.
+   */
+  JOBPLANE_CATALOG: z.string().min(1).optional(),
   /** `client:key` pairs; callers send `Authorization: Bearer <key>`. */
   JOBPLANE_API_KEYS: apiKeys.optional(),
   /** Key for admin routes (queue dashboard). Unset disables them. */
@@ -127,7 +142,7 @@ export const configSchema = z.object({
   /** Maximum request body in bytes. */
   BODY_LIMIT_BYTES: positiveInt.default(1048576),
   /** Queue `jobplane run-one` takes exactly one job from (isolated mode). */
-  RUN_ONE_QUEUE: z.enum(QUEUE_NAMES).optional(),
+  RUN_ONE_QUEUE: queueName.optional(),
   /** How long `run-one` waits for a job before exiting with code 3. */
   RUN_ONE_WAIT_SECONDS: positiveInt.default(30),
 });
@@ -157,11 +172,13 @@ export class ConfigError extends Error {
 
 /**
  * Validates `env` for `command`. Unknown `JOBPLANE_*` variables are refused (typos must not be
- * silently ignored); other unrelated variables (PATH, HOME…) are ignored.
+ * silently ignored); other unrelated variables (PATH, HOME…) are ignored. With `catalog`, queue and
+ * job-type names are also checked against it (see {@link checkConfigAgainstCatalog}).
  */
 export function loadConfig(
   env: Record<string, string | undefined>,
   command: JobplaneCommand,
+  catalog?: CatalogShape,
 ): JobplaneConfig {
   const problems: string[] = [];
   const known = new Set<string>(CONFIG_ENV_VARS);
@@ -189,8 +206,78 @@ export function loadConfig(
       problems.push(`${key}${shown}: ${issue.message}`);
     }
   }
+  if (catalog !== undefined) {
+    // Each key on its own, so catalog problems are listed next to the others.
+    const shape = configSchema.shape;
+    const parsed = <K extends 'WORKER_QUEUES' | 'RUN_ONE_QUEUE' | 'JOBPLANE_WEBHOOKS'>(key: K) => {
+      const r = shape[key].safeParse(input[key]);
+      return r.success ? (r.data as z.output<(typeof shape)[K]>) : undefined;
+    };
+    problems.push(
+      ...catalogProblems(
+        {
+          workerQueues: parsed('WORKER_QUEUES'),
+          runOneQueue: parsed('RUN_ONE_QUEUE'),
+          webhooks: parsed('JOBPLANE_WEBHOOKS'),
+        },
+        catalog,
+      ),
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return partial.data as JobplaneConfig;
+}
+
+interface CatalogFields {
+  readonly workerQueues?: readonly string[] | undefined;
+  readonly runOneQueue?: string | undefined;
+  readonly webhooks?: Readonly<Record<string, { readonly jobType: string }>> | undefined;
+}
+
+/** Problems of the config values that name queues and job types, against `catalog`. */
+function catalogProblems(values: CatalogFields, catalog: CatalogShape): string[] {
+  const problems: string[] = [];
+  const modeOf = new Map<string, string>();
+  for (const t of catalog.jobTypes) modeOf.set(t.queue, t.mode);
+  const queuesOf = (mode: string) =>
+    [...modeOf]
+      .filter(([, m]) => m === mode)
+      .map(([q]) => q)
+      .join(', ') || 'none';
+  for (const q of values.workerQueues ?? []) {
+    if (modeOf.get(q) !== 'pooled')
+      problems.push(`WORKER_QUEUES: unknown queue '${q}' (pooled queues: ${queuesOf('pooled')})`);
+  }
+  const runOne = values.runOneQueue;
+  if (runOne !== undefined && modeOf.get(runOne) !== 'isolated') {
+    problems.push(`RUN_ONE_QUEUE: unknown queue '${runOne}' (isolated queues: ${queuesOf('isolated')})`);
+  }
+  const submittable = catalog.jobTypes.filter((t) => t.submittable).map((t) => t.type);
+  for (const [name, source] of Object.entries(values.webhooks ?? {})) {
+    if (!submittable.includes(source.jobType)) {
+      problems.push(
+        `JOBPLANE_WEBHOOKS: source '${name}': 'jobType' ('${source.jobType}') must be a submittable job type (${submittable.join(', ')})`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Checks the parts of a loaded config that name queues and job types against the catalog the
+ * process runs: `WORKER_QUEUES` must be pooled queues, `RUN_ONE_QUEUE` an isolated queue, and every
+ * webhook source's `jobType` a submittable job type. Throws a {@link ConfigError} listing every problem.
+ */
+export function checkConfigAgainstCatalog(config: JobplaneConfig, catalog: CatalogShape): void {
+  const problems = catalogProblems(
+    {
+      workerQueues: config.WORKER_QUEUES,
+      runOneQueue: config.RUN_ONE_QUEUE,
+      webhooks: config.JOBPLANE_WEBHOOKS,
+    },
+    catalog,
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 function redact(key: string, value: string): string {

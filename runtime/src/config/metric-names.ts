@@ -1,0 +1,10 @@
+/** Metric names live in `@jobplane/sdk/contract` (shared with the constructs and dashboards). */
+export {
+  METRIC_NAMES,
+  QUEUE_STATES,
+  BACKLOG_STATES,
+  JOB_OUTCOMES,
+  type MetricName,
+  type QueueState,
+  type JobOutcome,
+} from '@jobplane/sdk/contract';
