@@ -35,11 +35,12 @@ module.exports = {
       to: { path: '^runtime/src/adapters/' },
     },
     {
-      name: 'infra-sees-only-runtime-config',
-      comment: 'infra/ may import only the public config schema of @jobplane/runtime.',
+      name: 'infra-never-imports-runtime',
+      comment:
+        'the construct library knows the runtime only through @jobplane/sdk/contract and a catalog passed in; the examples catalog is used by infra/deploy only.',
       severity: 'error',
-      from: { path: '^infra/' },
-      to: { path: '^runtime/', pathNot: ['^runtime/(src|dist)/config/'] },
+      from: { path: '^infra/src/' },
+      to: { path: '^(runtime|examples)/' },
     },
     {
       name: 'stacks-sees-only-constructs',
