@@ -12,7 +12,6 @@ import { webhookPlugin } from '../adapters/http/edge/webhooks.plugin.js';
 import { BullmqQueueStats, postgresOldestWaiting } from '../adapters/metrics/bullmq-queue-stats.js';
 import { PromMetrics } from '../adapters/metrics/prom-metrics.js';
 import { createHandleWebhook } from '../application/handle-webhook.use-case.js';
-import { QUEUE_NAMES } from '../config/job-types.js';
 import type { JobplaneCommand } from '../config/schema.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import type { Core } from './context.js';
@@ -34,7 +33,8 @@ const global = (plugin: Plugin): Plugin => fp(plugin);
 
 /** Replaces the core's no-op metrics with prom-client, reading queue depth at scrape time. */
 export function withEdgeMetrics(core: Core, command: JobplaneCommand): Core {
-  const queues = command === 'worker' ? workerQueues(core.config.WORKER_QUEUES) : [...QUEUE_NAMES];
+  const allQueues = core.catalog.queues().map((q) => q.name);
+  const queues = command === 'worker' ? workerQueues(core.catalog, core.config.WORKER_QUEUES) : allQueues;
   const metrics = new PromMetrics({
     defaultLabels: { process: command },
     logger: core.logger,
@@ -77,7 +77,9 @@ export function edgeApiPlugins(
         async (app) => {
           // Loaded only when enabled: Bull Board is the heaviest edge dependency to import.
           const { adminPlugin } = await import('../adapters/http/edge/admin.plugin.js');
-          await app.register(adminPlugin({ adminKey, queues: QUEUE_NAMES.map((q) => core.queue.queue(q)) }));
+          await app.register(
+            adminPlugin({ adminKey, queues: core.catalog.queues().map((q) => core.queue.queue(q.name)) }),
+          );
         },
       ]
     : [];

@@ -6,7 +6,7 @@ import {
   nextBarPositions,
   simpleReturns,
   strategyReturns,
-} from '../../../../src/handlers/backtest/strategy.js';
+} from '../../src/backtest/strategy.js';
 
 /*
  * Hand-computed case used below: prices [10, 11, 12, 11, 10, 11, 12, 13], fast 1, slow 2.

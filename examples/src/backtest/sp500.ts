@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 
 /**
  * The bundled S&P 500 monthly series (Robert Shiller's data, packaged by datasets/s-and-p-500,
- * PDDL-1.0; see data/README.md of this package). Resolved relative to this module: the same
- * relative path holds from src/handlers/backtest/, from dist/handlers/backtest/ and from an
- * installed package, because `data/` ships next to `dist/`.
+ * PDDL-1.0; see examples/data/README.md). Resolved relative to this module: the same relative
+ * path holds from src/backtest/, from dist/backtest/ and from an installed package, because
+ * `data/` ships next to `dist/`.
  */
-export const SP500_CSV_URL = new URL('../../../data/sp500-monthly.csv', import.meta.url);
+export const SP500_CSV_URL = new URL('../../data/sp500-monthly.csv', import.meta.url);
 
 export interface MonthlyPrice {
   /** `YYYY-MM`. */

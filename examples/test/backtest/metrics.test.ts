@@ -1,11 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  equityCurve,
-  maxDrawdown,
-  sharpeRatio,
-  totalReturn,
-} from '../../../../src/handlers/backtest/metrics.js';
+import { equityCurve, maxDrawdown, sharpeRatio, totalReturn } from '../../src/backtest/metrics.js';
 
 describe('totalReturn', () => {
   it('compounds', () => {

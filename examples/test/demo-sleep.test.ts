@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  demoSleepDeadLetters,
-  demoSleepFails,
-  demoSleepHandler,
-  SimulatedFailureError,
-} from '../../../src/handlers/demo-sleep.handler.js';
-import { createHandlerRegistry } from '../../../src/handlers/index.js';
-import { fakeContext } from './fake-context.js';
+import demoSleepImpl, { SimulatedFailureError } from '../src/demo-sleep/handler.js';
+import { demoSleepDeadLetters, demoSleepFails } from '../src/demo-sleep/payload.js';
+import { catalog, demoSleep } from '../src/catalog.js';
+import { fakeContext, testHandler } from './fake-context.js';
+
+const demoSleepHandler = testHandler(demoSleep, demoSleepImpl);
 
 describe('demo.sleep payload', () => {
   it('applies the failureRate default', () => {
@@ -126,11 +124,10 @@ describe('demo.sleep run', () => {
   });
 });
 
-describe('createHandlerRegistry', () => {
-  it('finds demo.sleep by type', () => {
-    const registry = createHandlerRegistry();
-    expect(registry.get('demo.sleep')).toBe(demoSleepHandler);
-    expect(registry.types()).toContain('demo.sleep');
-    expect(registry.get('no.such.type')).toBeUndefined();
+describe('catalog', () => {
+  it('finds demo.sleep by type and loads its handler lazily', async () => {
+    expect(catalog.get('demo.sleep')).toBe(demoSleep);
+    expect(((await demoSleep.load()) as { default: unknown }).default).toBe(demoSleepImpl);
+    expect(catalog.get('no.such.type')).toBeUndefined();
   });
 });

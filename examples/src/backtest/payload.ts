@@ -193,3 +193,14 @@ export const parameterResultSchema = z.object({
 });
 
 export const chunkResultSchema = z.object({ results: z.array(parameterResultSchema) });
+export type ChunkResult = z.output<typeof chunkResultSchema>;
+
+/** The result of `backtest.sweep` and `backtest.full`. */
+export const sweepSummarySchema = z.object({
+  best: parameterResultSchema,
+  top: z.array(parameterResultSchema),
+  evaluated: z.int(),
+  periodsPerYear: z.number(),
+  series: z.record(z.string(), z.unknown()),
+  buyAndHold: z.record(z.string(), z.number()),
+});

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { parseSp500Csv } from '../../../src/handlers/backtest/sp500.js';
-import { checkPayload, fieldName, showValue } from '../../../src/handlers/payload.js';
+import { checkPayload, fieldName, showValue } from '../src/index.js';
 
 describe('checkPayload problems', () => {
   const schema = z.strictObject({
@@ -59,19 +58,5 @@ describe('checkPayload problems', () => {
     expect(showValue(null)).toBe('null');
     expect(showValue(Number.NaN)).toBe('NaN');
     expect(showValue('y'.repeat(100))).toHaveLength(40);
-  });
-});
-
-describe('parseSp500Csv', () => {
-  it('reads the Date and SP500 columns', () => {
-    expect(parseSp500Csv('Date,SP500,Dividend\n1871-01-01,4.44,0.26\n1871-02-01,4.5,0.26\n')).toEqual([
-      { month: '1871-01', price: 4.44 },
-      { month: '1871-02', price: 4.5 },
-    ]);
-  });
-
-  it('rejects a missing column or a bad row, naming the line', () => {
-    expect(() => parseSp500Csv('Date,Price\n')).toThrow('header must have Date and SP500');
-    expect(() => parseSp500Csv('Date,SP500\n1871-01-01,0\n')).toThrow("line 2 ('1871-01-01,0')");
   });
 });

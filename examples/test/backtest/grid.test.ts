@@ -1,12 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  chunk,
-  countParameterSets,
-  expandRange,
-  parameterSets,
-  rangeSize,
-} from '../../../../src/handlers/backtest/grid.js';
+import { chunk, countParameterSets, expandRange, parameterSets, rangeSize } from '../../src/backtest/grid.js';
 
 describe('parameter grid', () => {
   it('expands a range by step, inclusive of `to` when reached', () => {

@@ -4,8 +4,7 @@
  * `aggregate`.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { HandlerContext } from '../../ports/job-handler.port.js';
-import { UnrecoverableJobError } from '../../ports/job-handler.port.js';
+import { UnrecoverableJobError, type JobContext } from '@jobplane/sdk';
 import type { ParameterSet } from './grid.js';
 import { prefixSums } from './indicators.js';
 import { maxDrawdown, sharpeRatio, totalReturn } from './metrics.js';
@@ -110,7 +109,7 @@ export async function evaluateAll(
   prices: Float64Array,
   params: readonly ParameterSet[],
   periodsPerYear: number,
-  ctx: HandlerContext,
+  ctx: Pick<JobContext, 'signal' | 'progress'>,
 ): Promise<ParameterResult[]> {
   const prefix = prefixSums(prices);
   const results: ParameterResult[] = [];

@@ -5,9 +5,9 @@ import {
   evaluateParameterSet,
   resolveSeries,
   summarize,
-} from '../../../../src/handlers/backtest/evaluate.js';
-import type { ParameterResult } from '../../../../src/handlers/backtest/evaluate.js';
-import { UnrecoverableJobError } from '../../../../src/ports/job-handler.port.js';
+} from '../../src/backtest/evaluate.js';
+import type { ParameterResult } from '../../src/backtest/evaluate.js';
+import { UnrecoverableJobError } from '@jobplane/sdk';
 
 // Hand-computed in strategy.test.ts / metrics.test.ts: fast 1, slow 2 on these prices gives
 // returns [0, 0, −1/12, −1/11, 0, 0, 1/12], total −14/144, drawdown 1/6, 2 trades.

@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { JOB_TYPES } from '../../../src/config/job-types.js';
-import { backtestChunkHandler } from '../../../src/handlers/backtest-chunk.handler.js';
-import { backtestFullHandler } from '../../../src/handlers/backtest-full.handler.js';
-import { backtestSweepHandler, sweepChildren } from '../../../src/handlers/backtest-sweep.handler.js';
-import { parameterSets } from '../../../src/handlers/backtest/grid.js';
-import { SP500_CSV_URL } from '../../../src/handlers/backtest/sp500.js';
-import { createHandlerRegistry } from '../../../src/handlers/index.js';
-import type { ChildOutcome } from '../../../src/ports/job-handler.port.js';
-import { isFanOut, UnrecoverableJobError } from '../../../src/ports/job-handler.port.js';
-import { fakeContext, finished } from './fake-context.js';
+import { isFanOut, UnrecoverableJobError, type ChildOutcome } from '@jobplane/sdk';
+import chunkImpl from '../../src/backtest/chunk.handler.js';
+import fullImpl from '../../src/backtest/full.handler.js';
+import sweepImpl, { sweepChildren } from '../../src/backtest/sweep.handler.js';
+import { parameterSets } from '../../src/backtest/grid.js';
+import { SP500_CSV_URL } from '../../src/backtest/sp500.js';
+import { catalog } from '../../src/catalog.js';
+import { backtestChunk, backtestFull, backtestSweep } from '../../src/job-types.js';
+import { fakeContext, finished, testHandler } from '../fake-context.js';
+
+const backtestSweepHandler = testHandler(backtestSweep, sweepImpl);
+const backtestChunkHandler = testHandler(backtestChunk, chunkImpl);
+const backtestFullHandler = testHandler(backtestFull, fullImpl);
 
 function parsed<P>(check: { ok: true; value: P } | { ok: false; problems: string[] }): P {
   if (!check.ok) throw new Error(check.problems.join('; '));
@@ -260,17 +263,29 @@ describe('backtest.chunk', () => {
   });
 });
 
-describe('handler registry and packaging', () => {
-  it('has a handler for every job type, registered under its own type', () => {
-    const registry = createHandlerRegistry();
-    expect([...registry.types()].sort()).toEqual([...JOB_TYPES].sort());
-    for (const type of JOB_TYPES) expect(registry.get(type)?.type).toBe(type);
+describe('catalog and packaging', () => {
+  it('lazily loads a handler for every job type', async () => {
+    expect(catalog.jobTypes.map((d) => d.type)).toEqual([
+      'demo.sleep',
+      'backtest.sweep',
+      'backtest.chunk',
+      'backtest.full',
+    ]);
+    for (const def of catalog.jobTypes) {
+      const loaded = (await def.load()) as { default: { run: unknown } };
+      expect(typeof loaded.default.run).toBe('function');
+    }
+    expect(catalog.queues().map((q) => [q.name, q.mode, q.maxJobSeconds])).toEqual([
+      ['default', 'pooled', 120],
+      ['backtest', 'pooled', 120],
+      ['backtest-full', 'isolated', 900],
+    ]);
   });
 
   it('ships the S&P 500 data next to dist/ in the npm package', () => {
     const csv = fileURLToPath(SP500_CSV_URL);
-    expect(csv.replaceAll('\\', '/')).toMatch(/runtime\/data\/sp500-monthly\.csv$/);
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    expect(csv.replaceAll('\\', '/')).toMatch(/examples\/data\/sp500-monthly\.csv$/);
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
       files: string[];
     };
     expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'data']));

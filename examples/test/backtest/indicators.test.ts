@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { prefixSums, sma } from '../../../../src/handlers/backtest/indicators.js';
+import { prefixSums, sma } from '../../src/backtest/indicators.js';
 
 describe('prefixSums', () => {
   it('starts at 0 and accumulates', () => {

@@ -1,16 +1,9 @@
-import type { ChildOutcome, JobHandler } from '../ports/job-handler.port.js';
-import { fanOut, UnrecoverableJobError } from '../ports/job-handler.port.js';
-import { resolveSeries, summarize } from './backtest/evaluate.js';
-import type { ParameterResult, SweepSummary } from './backtest/evaluate.js';
-import { chunk, parameterSets } from './backtest/grid.js';
-import {
-  backtestSweepProblems,
-  backtestSweepPayloadSchema,
-  chunkResultSchema,
-  gridProblems,
-} from './backtest/payload.js';
-import type { BacktestChunkPayload, BacktestSweepPayload } from './backtest/payload.js';
-import { checkPayload } from './payload.js';
+import { fanOut, UnrecoverableJobError, type JobHandlerObject } from '@jobplane/sdk';
+import { resolveSeries, summarize } from './evaluate.js';
+import type { ParameterResult, SweepSummary } from './evaluate.js';
+import { chunk, parameterSets } from './grid.js';
+import { chunkResultSchema, gridProblems } from './payload.js';
+import type { BacktestChunkPayload, BacktestSweepPayload } from './payload.js';
 
 /** The child payloads of a sweep: the series reference plus one slice of the grid each. */
 export function sweepChildren(payload: BacktestSweepPayload): BacktestChunkPayload[] {
@@ -27,9 +20,7 @@ export function sweepChildren(payload: BacktestSweepPayload): BacktestChunkPaylo
  * children (`chunkSize` parameter sets each); `aggregate` picks the best Sharpe ratio.
  * Any child that did not succeed fails the sweep: a partial ranking could silently miss the best.
  */
-export const backtestSweepHandler: JobHandler<BacktestSweepPayload, SweepSummary> = {
-  type: 'backtest.sweep',
-  parsePayload: (input) => checkPayload(backtestSweepPayloadSchema, input, backtestSweepProblems),
+const backtestSweepHandler: JobHandlerObject<BacktestSweepPayload, SweepSummary> = {
   async run(payload, ctx) {
     // Resolve now so a bad series (e.g. too few S&P 500 months) fails the parent, not 400 children.
     const series = resolveSeries(payload);
@@ -39,7 +30,7 @@ export const backtestSweepHandler: JobHandler<BacktestSweepPayload, SweepSummary
     ctx.logger.info({ children: children.length, bars: series.prices.length }, 'fanning out backtest sweep');
     return fanOut(children.map((child) => ({ type: 'backtest.chunk', payload: { ...child } })));
   },
-  async aggregate(payload, children: readonly ChildOutcome[]) {
+  async aggregate(payload, children) {
     const failed = children.filter((c) => c.state !== 'succeeded');
     if (failed.length > 0) {
       const sample = failed
@@ -64,3 +55,5 @@ export const backtestSweepHandler: JobHandler<BacktestSweepPayload, SweepSummary
     return summarize(results, resolveSeries(payload), payload.periodsPerYear, payload.top);
   },
 };
+
+export default backtestSweepHandler;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { randomWalk } from '../../../../src/handlers/backtest/random-walk.js';
-import { hash32, mulberry32, uniformFrom } from '../../../../src/handlers/random.js';
+import { randomWalk } from '../../src/backtest/random-walk.js';
+import { hash32, mulberry32, uniformFrom } from '../../src/random.js';
 
 const base = { seed: 42, length: 200, start: 100, drift: 0, volatility: 0.02 };
 
