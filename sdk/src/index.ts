@@ -61,6 +61,13 @@ export type {
   JobHandlerObject,
   JobLogger,
 } from './handler.js';
-export { checkPayload, describeIssue, fieldName, showValue, validatePayload } from './payload.js';
+export {
+  checkPayload,
+  describeIssue,
+  fieldName,
+  payloadJsonSchema,
+  showValue,
+  validatePayload,
+} from './payload.js';
 export type { PayloadCheck } from './payload.js';
 export { loadCatalog, resolveCatalogSpecifier } from './load.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { toJSONSchema, type z } from 'zod';
 
 /** Result of payload validation: either the typed payload or plain-English problems. */
 export type PayloadCheck<P> = { ok: true; value: P } | { ok: false; problems: string[] };
@@ -106,4 +106,21 @@ export function validatePayload<P>(
   input: unknown,
 ): PayloadCheck<P> {
   return checkPayload(def.payload, input, def.checks) as PayloadCheck<P>;
+}
+
+/**
+ * The JSON Schema of what a client submits for a job type (the payload before defaults), for
+ * documentation (the API's OpenAPI document) and tools. `target` defaults to OpenAPI 3.0.
+ * Refinements (`checks`, zod `.refine`) are not representable and are left out.
+ */
+export function payloadJsonSchema(
+  def: { readonly payload: z.ZodType },
+  target: 'openapi-3.0' | 'draft-2020-12' | 'draft-07' = 'openapi-3.0',
+): Record<string, unknown> {
+  const schema = toJSONSchema(def.payload, { target, io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  delete schema.$schema;
+  return schema;
 }

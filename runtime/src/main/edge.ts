@@ -8,6 +8,7 @@ import { createAuthenticator } from '../adapters/http/auth.js';
 import { metricsPlugin } from '../adapters/http/edge/metrics.plugin.js';
 import { ssePlugin } from '../adapters/http/edge/sse.plugin.js';
 import { openApiPlugin } from '../adapters/http/edge/openapi.plugin.js';
+import { submitRequestDoc } from '../adapters/http/edge/catalog-openapi.js';
 import { webhookPlugin } from '../adapters/http/edge/webhooks.plugin.js';
 import { BullmqQueueStats, postgresOldestWaiting } from '../adapters/metrics/bullmq-queue-stats.js';
 import { PromMetrics } from '../adapters/metrics/prom-metrics.js';
@@ -85,7 +86,9 @@ export function edgeApiPlugins(
     : [];
   // Pre-plugins are wrapped with fastify-plugin so their hooks apply to the whole app.
   const openapi = global(async (app) => {
-    await app.register(openApiPlugin({ version: API_VERSION }));
+    await app.register(
+      openApiPlugin({ version: API_VERSION, submitRequest: submitRequestDoc(core.catalog) }),
+    );
   });
   const limits = global(async (app) => {
     // Its own fail-fast connection: a Redis outage must not hang requests (the limiter fails open).
