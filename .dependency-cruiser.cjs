@@ -35,11 +35,12 @@ module.exports = {
       to: { path: '^runtime/src/adapters/' },
     },
     {
-      name: 'infra-sees-only-runtime-config',
-      comment: 'infra/ may import only the public config schema of @jobplane/runtime.',
+      name: 'infra-never-imports-runtime',
+      comment:
+        'the construct library knows the runtime only through @jobplane/sdk/contract and a catalog passed in; the examples catalog is used by infra/deploy only.',
       severity: 'error',
-      from: { path: '^infra/' },
-      to: { path: '^runtime/', pathNot: ['^runtime/(src|dist)/config/'] },
+      from: { path: '^infra/src/' },
+      to: { path: '^(runtime|examples)/' },
     },
     {
       name: 'stacks-sees-only-constructs',
@@ -49,10 +50,17 @@ module.exports = {
       to: { path: '^runtime/' },
     },
     {
+      name: 'sdk-stands-alone',
+      comment: 'sdk/ (job SDK and the runtime contract) imports nothing of the other workspaces.',
+      severity: 'error',
+      from: { path: '^sdk/' },
+      to: { path: '^(proto|runtime|infra|stacks|examples)/' },
+    },
+    {
       name: 'proto-stands-alone',
       severity: 'error',
       from: { path: '^proto/' },
-      to: { path: '^(runtime|infra|stacks)/' },
+      to: { path: '^(sdk|runtime|infra|stacks)/' },
     },
     {
       name: 'no-circular',

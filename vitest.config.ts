@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: 'proto', include: ['proto/test/**/*.test.ts'] } },
+      { test: { name: 'sdk', include: ['sdk/test/**/*.test.ts'] } },
+      { test: { name: 'examples', include: ['examples/test/**/*.test.ts'] } },
       { test: { name: 'runtime-unit', include: ['runtime/test/unit/**/*.test.ts'] } },
       {
         test: {
@@ -42,10 +44,18 @@ export default defineConfig({
     ],
     coverage: {
       provider: 'v8',
-      include: ['runtime/src/**/*.ts', 'infra/src/**/*.ts', 'stacks/src/**/*.ts'],
+      include: [
+        'sdk/src/**/*.ts',
+        'examples/src/**/*.ts',
+        'runtime/src/**/*.ts',
+        'infra/src/**/*.ts',
+        'stacks/src/**/*.ts',
+      ],
       exclude: ['**/*.d.ts', '**/dist/**'],
       reporter: ['text-summary', 'json-summary'],
       thresholds: {
+        'sdk/src/**': { lines: 80 },
+        'examples/src/**': { lines: 80 },
         'runtime/src/**': { lines: 80 },
         'infra/src/**': { lines: 80 },
         'stacks/src/**': { lines: 80 },

@@ -20,7 +20,7 @@ node_modules/.bin/tsx scripts/generate-dashboards.ts --check
 node_modules/.bin/tsx scripts/generate-prometheus-rules.ts --check
 
 # charts-out/ and argocd/: synthesize into a temp dir with the committed image tags and compare.
-(unset JOBPLANE_IMAGE_TAG; node infra/dist/synth/main.js --out "$tmp/synth" >/dev/null) || {
+(unset JOBPLANE_IMAGE_TAG; node_modules/.bin/tsx infra/deploy/synth.ts --out "$tmp/synth" >/dev/null) || {
   echo "drift: synth failed (run 'npx tsc -b' first); see 'npm run synth'" >&2
   exit 1
 }

@@ -14,6 +14,8 @@ export METRICS_PORT="${METRICS_PORT:-9464}"
 export LOG_LEVEL="${LOG_LEVEL:-info}"
 DEV_API_KEY="${DEV_API_KEY:-dev-local-key-0123456789abcdef}"
 export JOBPLANE_API_KEYS="${JOBPLANE_API_KEYS:-dev:${DEV_API_KEY}}"
+# The job types: the example package (demo.sleep, backtest.*); point it at your own catalog module.
+export JOBPLANE_CATALOG="${JOBPLANE_CATALOG:-@jobplane/examples}"
 
 npx tsc -b
 node runtime/dist/main/cli.js migrate

@@ -1,6 +1,6 @@
 /**
  * Grafana dashboards as code: writes deploy/grafana/dashboards/*.json (provisioned by the
- * docker compose Grafana). Every query is built from `METRIC_NAMES` of `@jobplane/runtime/config`,
+ * docker compose Grafana). Every query is built from `METRIC_NAMES` of `@jobplane/sdk/contract`,
  * so a renamed metric breaks the build here, not a dashboard at 3 a.m.; test/delivery checks the
  * written files against this generator and every PromQL metric name against the runtime's list.
  *
@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BACKLOG_STATES, METRIC_NAMES, QUEUE_STATES } from '@jobplane/runtime/config';
+import { BACKLOG_STATES, METRIC_NAMES, QUEUE_STATES } from '@jobplane/sdk/contract';
 import * as prettier from 'prettier';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

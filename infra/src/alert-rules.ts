@@ -4,7 +4,7 @@
  * the docker-compose Prometheus. Checked and unit-tested with `promtool` in infra/test.
  * @see https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/
  */
-import { BACKLOG_STATES, METRIC_NAMES } from '@jobplane/runtime/config';
+import { BACKLOG_STATES, METRIC_NAMES } from '@jobplane/sdk/contract';
 import { checkInt, PropValidationError } from './lib/errors.js';
 
 export interface AlertRule {

@@ -6,7 +6,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { JobplaneCommand } from '@jobplane/runtime/config';
+import type { JobplaneCommand } from '@jobplane/sdk/contract';
 import { checkDnsLabel, checkGte, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels } from './lib/labels.js';

@@ -1,5 +1,5 @@
 /**
- * IsolatedJobTemplate: a KEDA ScaledJob for an isolated queue — one Kubernetes Job (one pod) per
+ * IsolatedJobTemplate: a KEDA ScaledJob for an isolated queue of a catalog — one Kubernetes Job (one pod) per
  * queued job, each running `jobplane run-one` with `RUN_ONE_QUEUE=<queue>`. Jobs are bounded
  * (activeDeadlineSeconds, small backoffLimit, ttlSecondsAfterFinished) and land in the jobs
  * namespace, whose ServiceAccount has no RBAC bindings.
@@ -10,8 +10,10 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { configSchema, queueSpecs, type QueueName } from '@jobplane/runtime/config';
-import { PropValidationError, checkDnsLabel, checkGt, checkInt } from './lib/errors.js';
+import { configSchema } from '@jobplane/sdk/contract';
+import { DRAIN_MARGIN_SECONDS, drainContract, type Catalog, type DrainContract } from '@jobplane/sdk';
+import { checkCatalog, checkQueue } from './lib/catalog.js';
+import { checkDnsLabel, checkGt, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels } from './lib/labels.js';
 import { backlogQuery } from './lib/metrics.js';
@@ -26,8 +28,10 @@ const RUN_ONE_WAIT_SECONDS: number = configSchema.shape.RUN_ONE_WAIT_SECONDS.par
 
 export interface IsolatedJobTemplateProps {
   readonly image: ImageRef;
-  /** An isolated queue of the job-type catalog. */
-  readonly queue: QueueName;
+  /** The job-type catalog the image runs (`defineCatalog` of `@jobplane/sdk`). */
+  readonly catalog: Catalog;
+  /** An isolated queue of `catalog`. */
+  readonly queue: string;
   /** Prometheus base URL KEDA queries. */
   readonly prometheusAddress: string;
   /** @default 'jobplane-jobs' */
@@ -60,15 +64,19 @@ export class IsolatedJobTemplate extends Construct {
   readonly name: string;
   readonly namespace: string;
   readonly query: string;
+  readonly queue: string;
+  /** Drain budget of the queue: `run-one` gets `drainSeconds` to finish its job on SIGTERM. */
+  readonly drain: DrainContract;
+  /** `terminationGracePeriodSeconds` of the Job's pod: drain budget + margin. */
+  readonly terminationGracePeriodSeconds: number;
 
   constructor(scope: Construct, id: string, props: IsolatedJobTemplateProps) {
     super(scope, id);
-    const spec = queueSpecs().find((q) => q.name === props.queue);
-    if (!spec)
-      throw new PropValidationError(`'queue' ('${props.queue}') is not a queue of the job-type catalog`);
-    if (spec.mode !== 'isolated') {
-      throw new PropValidationError(`'queue' ('${props.queue}') is ${spec.mode}: use WorkerPool for it`);
-    }
+    const catalog = checkCatalog('catalog', props.catalog);
+    const spec = checkQueue('queue', catalog, props.queue, 'isolated');
+    this.queue = props.queue;
+    this.drain = drainContract(catalog, props.queue);
+    this.terminationGracePeriodSeconds = this.drain.drainSeconds + DRAIN_MARGIN_SECONDS;
     this.name = checkDnsLabel('name', props.name ?? `jobplane-run-${props.queue}`);
     this.namespace = checkDnsLabel('namespace', props.namespace ?? 'jobplane-jobs');
     const maxReplicas = checkInt('maxReplicas', props.maxReplicas ?? 10, 1);
@@ -98,7 +106,7 @@ export class IsolatedJobTemplate extends Construct {
         ['DATABASE_URL', secrets.database],
         ['REDIS_URL', secrets.redis],
       ],
-      { RUN_ONE_QUEUE: props.queue, DRAIN_TIMEOUT_SECONDS: spec.maxJobSeconds },
+      { RUN_ONE_QUEUE: props.queue, DRAIN_TIMEOUT_SECONDS: this.drain.drainSeconds },
       props.extraEnv,
     );
 
@@ -129,7 +137,7 @@ export class IsolatedJobTemplate extends Construct {
             labels: { ...labels, 'jobplane.dev/queue': props.queue },
             serviceAccountName: sa.name,
             restartPolicy: 'Never',
-            terminationGracePeriodSeconds: spec.maxJobSeconds + 15,
+            terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
             containers: [
               container({
                 name: 'run-one',

@@ -2,13 +2,16 @@
  * JobPlatform: the whole platform from one typed environment config — namespaces (restricted PSS,
  * quota on the Jobs namespace), NetworkPolicies, data stores (in-cluster or external), Prometheus
  * (in-cluster or operator), migrations, api, relay, one WorkerPool + QueueScaler per pooled queue
- * and one IsolatedJobTemplate per isolated queue of the runtime's job-type catalog.
+ * and one IsolatedJobTemplate per isolated queue of the team's job-type catalog (`catalog`), each
+ * with the drain contract of its queue. `environment.workers` / `environment.isolated` size the
+ * catalog's queues by name.
  */
 import { Construct } from 'constructs';
-import { queueSpecs, type QueueName } from '@jobplane/runtime/config';
+import type { Catalog, ExecutionMode } from '@jobplane/sdk';
 import type { EnvironmentConfig, WorkerPoolSizing } from './environments/environment.js';
 import { IsolatedJobTemplate } from './isolated-job-template.js';
 import { JobApi } from './job-api.js';
+import { checkCatalog, checkQueue } from './lib/catalog.js';
 import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import type { ImageRef } from './lib/image.js';
 import { Migrations } from './migrations.js';
@@ -24,10 +27,21 @@ import { WorkerPool } from './worker-pool.js';
 export interface ExtraWorkerPool extends WorkerPoolSizing {
   /** Distinct name, e.g. `jobplane-worker-default-b`. */
   readonly name: string;
-  readonly queue: QueueName;
+  /** A pooled queue of the catalog. */
+  readonly queue: string;
 }
 
 export interface JobPlatformProps {
+  /**
+   * The job types the image runs (`defineCatalog` of `@jobplane/sdk`, usually the default export
+   * of the team's catalog module). Only its data is read: no handler code is loaded.
+   */
+  readonly catalog: Catalog;
+  /**
+   * Where the catalog module is inside the image (`JOBPLANE_CATALOG` of every runtime container),
+   * when the image does not set it itself. @default the image's own `JOBPLANE_CATALOG`
+   */
+  readonly catalogModule?: string;
   readonly environment: EnvironmentConfig;
   /** Image tag (git SHA or release), never `latest`. */
   readonly imageTag: string;
@@ -48,8 +62,27 @@ export class JobPlatform extends Construct {
 
   constructor(scope: Construct, id: string, props: JobPlatformProps) {
     super(scope, id);
+    const catalog = checkCatalog('catalog', props.catalog);
     const env = props.environment;
     checkDnsLabel('environment.name', env.name);
+    const sizing = (prop: 'workers' | 'isolated', mode: ExecutionMode) => {
+      const entries = env[prop] ?? {};
+      const queues = catalog
+        .queues()
+        .filter((q) => q.mode === mode)
+        .map((q) => q.name);
+      for (const name of Object.keys(entries)) {
+        if (!queues.includes(name)) {
+          const actual = catalog.queue(name);
+          throw new PropValidationError(
+            `'environment.${prop}.${name}' sizes ${actual ? `the ${actual.mode} queue '${name}'` : `'${name}', which is not a queue`} of catalog '${catalog.name}'; ${prop} sizes its ${mode} queues (${queues.join(', ') || 'none'})`,
+          );
+        }
+      }
+      return entries;
+    };
+    const workerSizing = sizing('workers', 'pooled');
+    const isolatedSizing = sizing('isolated', 'isolated');
     const platform = checkDnsLabel('environment.namespaces.platform', env.namespaces?.platform ?? 'jobplane');
     const jobs = checkDnsLabel('environment.namespaces.jobs', env.namespaces?.jobs ?? 'jobplane-jobs');
     if (platform === jobs)
@@ -63,6 +96,13 @@ export class JobPlatform extends Construct {
       ...(props.imageDigest ? { digest: props.imageDigest } : {}),
     };
     const extraEnv: Record<string, string> = { LOG_LEVEL: env.logLevel ?? 'info' };
+    if (props.catalogModule !== undefined) {
+      if (typeof props.catalogModule !== 'string' || props.catalogModule.trim() === '')
+        throw new PropValidationError(
+          `'catalogModule' (${JSON.stringify(props.catalogModule)}) must be a non-empty module specifier or path`,
+        );
+      extraEnv['JOBPLANE_CATALOG'] = props.catalogModule;
+    }
 
     new PlatformNamespace(this, 'PlatformNamespace', { name: platform });
     new PlatformNamespace(this, 'JobsNamespace', { name: jobs, quota: env.jobsQuota });
@@ -133,10 +173,11 @@ export class JobPlatform extends Construct {
 
     const pools: WorkerPool[] = [];
     const isolated: IsolatedJobTemplate[] = [];
-    const addPool = (cid: string, queue: QueueName, sizing: WorkerPoolSizing, name?: string) =>
+    const addPool = (cid: string, queue: string, sizing: WorkerPoolSizing, name?: string) =>
       pools.push(
         new WorkerPool(this, cid, {
           image,
+          catalog,
           queue,
           namespace: platform,
           ...(name ? { name } : {}),
@@ -151,14 +192,15 @@ export class JobPlatform extends Construct {
           },
         }),
       );
-    for (const spec of queueSpecs()) {
+    for (const spec of catalog.queues()) {
       if (spec.mode === 'pooled') {
-        addPool(`Worker-${spec.name}`, spec.name, env.workers[spec.name] ?? {});
+        addPool(`Worker-${spec.name}`, spec.name, workerSizing[spec.name] ?? {});
       } else {
-        const sizing = env.isolated[spec.name] ?? {};
+        const sizing = isolatedSizing[spec.name] ?? {};
         isolated.push(
           new IsolatedJobTemplate(this, `Isolated-${spec.name}`, {
             image,
+            catalog,
             queue: spec.name,
             namespace: jobs,
             prometheusAddress,
@@ -177,6 +219,7 @@ export class JobPlatform extends Construct {
         );
       }
       names.add(extra.name);
+      checkQueue(`extraWorkerPools[${i}].queue`, catalog, extra.queue, 'pooled');
       addPool(`ExtraWorker-${extra.name}`, extra.queue, extra, extra.name);
     }
     this.workerPools = pools;

@@ -6,14 +6,15 @@
  *
  * Scale-in cannot kill in-flight jobs: active jobs are part of the metric, so the pool reaches
  * zero only when nothing is active; the cooldown and HPA scale-down window are at least one drain
- * (runtime drain contract); removed pods drain on SIGTERM within a grace period longer than the
+ * (the queue's drain contract, from the catalog); removed pods drain on SIGTERM within a grace period longer than the
  * drain budget (see WorkerPool).
  * @see https://keda.sh/docs/latest/scalers/prometheus/
  * @see https://keda.sh/docs/latest/reference/scaledobject-spec/
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { drainContract, type QueueName } from '@jobplane/runtime/config';
+import { drainContract, type Catalog } from '@jobplane/sdk';
+import { checkCatalog, checkQueue } from './lib/catalog.js';
 import { PropValidationError, checkDnsLabel, checkGte, checkInt } from './lib/errors.js';
 import { objectLabels } from './lib/labels.js';
 import { backlogQuery } from './lib/metrics.js';
@@ -33,14 +34,17 @@ export interface QueueScalerOptions {
   readonly targetBacklogPerReplica?: number;
   /** Seconds between metric polls. @default 15 */
   readonly pollingIntervalSeconds?: number;
-  /** Cooldown before scaling to zero and HPA scale-down window. @default drainContract(queue).scaleDownStabilizationSeconds */
+  /** Cooldown before scaling to zero and HPA scale-down window. @default drainContract(catalog, queue).scaleDownStabilizationSeconds */
   readonly cooldownSeconds?: number;
 }
 
 export interface QueueScalerProps extends QueueScalerOptions {
   /** The Deployment to scale. */
   readonly target: { readonly kind: 'Deployment'; readonly name: string; readonly namespace: string };
-  readonly queue: QueueName;
+  /** The job-type catalog the scaled workers run. */
+  readonly catalog: Catalog;
+  /** A pooled queue of `catalog`. */
+  readonly queue: string;
 }
 
 export class QueueScaler extends Construct {
@@ -50,7 +54,9 @@ export class QueueScaler extends Construct {
 
   constructor(scope: Construct, id: string, props: QueueScalerProps) {
     super(scope, id);
-    const drain = drainContract(props.queue);
+    const catalog = checkCatalog('catalog', props.catalog);
+    checkQueue('queue', catalog, props.queue, 'pooled');
+    const drain = drainContract(catalog, props.queue);
     const scaleToZero = props.scaleToZero ?? false;
     const minReplicas = checkInt('minReplicas', props.minReplicas ?? (scaleToZero ? 0 : 1), 0);
     const maxReplicas = checkInt('maxReplicas', props.maxReplicas ?? 10, 1);

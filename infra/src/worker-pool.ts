@@ -1,14 +1,16 @@
 /**
- * WorkerPool: a Deployment of `jobplane worker` consuming one pooled queue. Its termination grace
- * period, preStop delay and in-app drain budget (`DRAIN_TIMEOUT_SECONDS`) all come from the
- * runtime's drain contract for that queue, so scale-in and rollouts let in-flight jobs finish.
+ * WorkerPool: a Deployment of `jobplane worker` consuming one pooled queue of a catalog. Its
+ * termination grace period, preStop delay and in-app drain budget (`DRAIN_TIMEOUT_SECONDS`) all
+ * come from the drain contract of that queue (`drainContract(catalog, queue)` of `@jobplane/sdk`,
+ * derived from its job types' timeouts), so scale-in and rollouts let in-flight jobs finish.
  * With `scaling`, a {@link QueueScaler} (KEDA) owns the replica count.
  * @see https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/
  */
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { drainContract, queueSpecs, type DrainContract, type QueueName } from '@jobplane/runtime/config';
-import { PropValidationError, checkDnsLabel, checkInt } from './lib/errors.js';
+import { drainContract, type Catalog, type DrainContract, type QueueSpec } from '@jobplane/sdk';
+import { checkCatalog, checkQueue } from './lib/catalog.js';
+import { checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
 import { metricsService, podDisruptionBudget, rollingDeployment } from './lib/objects.js';
@@ -21,15 +23,17 @@ import { PlatformServiceAccount } from './service-account.js';
 export interface WorkerPoolProps {
   /** Image of the runtime. Never `latest`. */
   readonly image: ImageRef;
-  /** A pooled queue of the runtime's job-type catalog. */
-  readonly queue: QueueName;
+  /** The job-type catalog the image runs (`defineCatalog` of `@jobplane/sdk`). */
+  readonly catalog: Catalog;
+  /** A pooled queue of `catalog`. */
+  readonly queue: string;
   /** @default 'jobplane' */
   readonly namespace?: string;
   /** @default `jobplane-worker-<queue>` */
   readonly name?: string;
   /** Fixed replica count; ignored when `scaling` is set. @default 1 */
   readonly replicas?: number;
-  /** Jobs processed concurrently per pod (`WORKER_CONCURRENCY`). @default 10 */
+  /** Jobs processed concurrently per pod (`WORKER_CONCURRENCY`). @default the queue's `concurrency` in the catalog, else 10 */
   readonly concurrency?: number;
   /** KEDA scaling on the queue's real backlog. @default fixed `replicas` */
   readonly scaling?: QueueScalerOptions;
@@ -46,7 +50,9 @@ export class WorkerPool extends Construct {
   readonly resource: ApiObject;
   readonly name: string;
   readonly namespace: string;
-  readonly queue: QueueName;
+  readonly queue: string;
+  /** The queue as the catalog declares it. */
+  readonly spec: QueueSpec;
   readonly concurrency: number;
   readonly drain: DrainContract;
   readonly selector: Record<string, string>;
@@ -54,20 +60,14 @@ export class WorkerPool extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkerPoolProps) {
     super(scope, id);
-    const spec = queueSpecs().find((q) => q.name === props.queue);
-    if (!spec)
-      throw new PropValidationError(`'queue' ('${props.queue}') is not a queue of the job-type catalog`);
-    if (spec.mode !== 'pooled') {
-      throw new PropValidationError(
-        `'queue' ('${props.queue}') is ${spec.mode}: use IsolatedJobTemplate for it`,
-      );
-    }
+    const catalog = checkCatalog('catalog', props.catalog);
+    this.spec = checkQueue('queue', catalog, props.queue, 'pooled');
     this.queue = props.queue;
     this.name = checkDnsLabel('name', props.name ?? `jobplane-worker-${props.queue}`);
     this.namespace = checkDnsLabel('namespace', props.namespace ?? 'jobplane');
     const replicas = checkInt('replicas', props.replicas ?? 1, 1);
-    this.concurrency = checkInt('concurrency', props.concurrency ?? 10, 1, 1000);
-    this.drain = drainContract(props.queue);
+    this.concurrency = checkInt('concurrency', props.concurrency ?? this.spec.concurrency ?? 10, 1, 1000);
+    this.drain = drainContract(catalog, props.queue);
     const secrets = { ...DEFAULT_RUNTIME_SECRETS, ...props.secrets };
     const resources = props.resources ?? { cpu: '250m', memory: '512Mi' };
     const image = imageString('image', props.image);
@@ -127,6 +127,7 @@ export class WorkerPool extends Construct {
       this.scaler = new QueueScaler(this, 'Scaler', {
         ...props.scaling,
         target: { kind: 'Deployment', name: this.name, namespace: this.namespace },
+        catalog,
         queue: props.queue,
         targetBacklogPerReplica: props.scaling.targetBacklogPerReplica ?? this.concurrency,
       });

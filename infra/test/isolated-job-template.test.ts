@@ -1,10 +1,14 @@
-import { queueSpecs } from '@jobplane/runtime/config';
 import { describe, expect, it } from 'vitest';
 import { IsolatedJobTemplate } from '../src/isolated-job-template.js';
 import type { AnyJson } from './helpers.js';
-import { IMAGE, envOf, find, podSpec, synth } from './helpers.js';
+import { IMAGE, TEST_CATALOG, envOf, find, podSpec, synth } from './helpers.js';
 
-const base = { image: IMAGE, queue: 'backtest-full' as const, prometheusAddress: 'http://prom:9090' };
+const base = {
+  image: IMAGE,
+  catalog: TEST_CATALOG,
+  queue: 'backtest-full',
+  prometheusAddress: 'http://prom:9090',
+};
 
 describe('IsolatedJobTemplate', () => {
   const defaults = synth((s) => new IsolatedJobTemplate(s, 'iso', base));
@@ -17,7 +21,8 @@ describe('IsolatedJobTemplate', () => {
     const sj = find(defaults, 'ScaledJob', 'jobplane-run-backtest-full');
     expect(sj.metadata.namespace).toBe('jobplane-jobs');
     const spec = sj['spec'] as AnyJson;
-    const maxJob = queueSpecs().find((q) => q.name === 'backtest-full')!.maxJobSeconds;
+    const maxJob = TEST_CATALOG.queue('backtest-full')!.maxJobSeconds;
+    expect(maxJob).toBe(900);
     expect(spec.jobTargetRef).toMatchObject({
       parallelism: 1,
       completions: 1,
@@ -32,6 +37,9 @@ describe('IsolatedJobTemplate', () => {
     const c = pod.containers[0];
     expect(c.args).toEqual(['run-one']);
     expect(envOf(c)['RUN_ONE_QUEUE']).toBe('backtest-full');
+    // Drain budget of the queue: its longest job; the pod's grace period adds the margin.
+    expect(envOf(c)['DRAIN_TIMEOUT_SECONDS']).toBe('900');
+    expect(pod.terminationGracePeriodSeconds).toBe(900 + 15);
     expect(spec.triggers[0].metadata.query).toContain('queue="backtest-full"');
     expect(sj.metadata.annotations?.['argocd.argoproj.io/sync-options']).toBe(
       'SkipDryRunOnMissingResource=true,ServerSideApply=true',
@@ -67,7 +75,14 @@ describe('IsolatedJobTemplate', () => {
   });
 
   it.each([
-    [{ queue: 'default' }, `'queue' ('default') is pooled: use WorkerPool for it`],
+    [
+      { queue: 'default' },
+      `'queue' ('default') is pooled in catalog 'construct-tests', not isolated (isolated queues: backtest-full)`,
+    ],
+    [
+      { queue: 'nope' },
+      `'queue' ('nope') is not a queue of catalog 'construct-tests' (isolated queues: backtest-full)`,
+    ],
     [{ activeDeadlineSeconds: 100 }, `'activeDeadlineSeconds' (100) must be > 'maxJobSeconds' (900)`],
     [{ backoffLimit: 9 }, `'backoffLimit' (9) must be an integer in [0, 6]`],
     [{ maxReplicas: 0 }, `'maxReplicas' (0) must be an integer ≥ 1`],

@@ -1,24 +1,32 @@
-import { drainContract, queueSpecs } from '@jobplane/runtime/config';
+import { defineCatalog, drainContract } from '@jobplane/sdk';
 import { describe, expect, it } from 'vitest';
-import { devEnvironment, prodEnvironment, stagingEnvironment } from '../src/environments/index.js';
+import { DEPLOYMENT } from '../deploy/synth.js';
+import type { EnvironmentConfig } from '../src/environments/index.js';
 import { JobPlatform } from '../src/job-platform.js';
 import { synthesizeEnvironment } from '../src/synth/synthesize.js';
 import { verifyManifests } from '../src/verify/index.js';
-import { type AnyJson, find, podSpec, synth } from './helpers.js';
+import { type AnyJson, find, podSpec, synth, testJobType } from './helpers.js';
+
+const { catalog } = DEPLOYMENT;
+const envNamed = (name: string): EnvironmentConfig => DEPLOYMENT.environments.find((e) => e.name === name)!;
+const devEnvironment = envNamed('dev');
+const stagingEnvironment = envNamed('staging');
+const prodEnvironment = envNamed('prod');
 
 describe('JobPlatform', () => {
-  const dev = synthesizeEnvironment(devEnvironment, 'sha1');
+  const dev = synthesizeEnvironment(catalog, devEnvironment, 'sha1');
 
   it('matches the dev snapshot', () => {
     expect(dev).toMatchSnapshot();
   });
 
-  it('derives one WorkerPool per pooled queue and one ScaledJob per isolated queue from the runtime catalog', () => {
-    for (const q of queueSpecs()) {
+  it('derives one WorkerPool per pooled queue and one ScaledJob per isolated queue from the catalog', () => {
+    expect(catalog.queues().length).toBeGreaterThan(1);
+    for (const q of catalog.queues()) {
       if (q.mode === 'pooled') {
         const dep = find(dev, 'Deployment', `jobplane-worker-${q.name}`);
         expect(podSpec(dep).terminationGracePeriodSeconds).toBe(
-          drainContract(q.name).terminationGracePeriodSeconds,
+          drainContract(catalog, q.name).terminationGracePeriodSeconds,
         );
         expect(find(dev, 'ScaledObject', `jobplane-worker-${q.name}`)).toBeDefined();
       } else {
@@ -50,7 +58,7 @@ describe('JobPlatform', () => {
 
   it('staging/prod: external stores, operator monitoring, Sync-hook migrations, ECR image', () => {
     for (const env of [stagingEnvironment, prodEnvironment]) {
-      const objs = synthesizeEnvironment(env, 'sha2');
+      const objs = synthesizeEnvironment(catalog, env, 'sha2');
       expect(objs.some((o) => o.kind === 'StatefulSet')).toBe(false);
       expect(find(objs, 'Job', 'jobplane-migrate').metadata.annotations?.['argocd.argoproj.io/hook']).toBe(
         'Sync',
@@ -68,11 +76,11 @@ describe('JobPlatform', () => {
     ['staging', stagingEnvironment],
     ['prod', prodEnvironment],
   ])('%s passes the verifier with zero findings', async (_name, env) => {
-    expect(await verifyManifests(synthesizeEnvironment(env, 'abc'))).toEqual([]);
+    expect(await verifyManifests(synthesizeEnvironment(catalog, env, 'abc'), { catalog })).toEqual([]);
   });
 
   it('accepts extra worker pools (benchmarks) that still verify', async () => {
-    const objs = synthesizeEnvironment(devEnvironment, 'abc', {
+    const objs = synthesizeEnvironment(catalog, devEnvironment, 'abc', {
       extraWorkerPools: [
         { name: 'jobplane-worker-default-b', queue: 'default', concurrency: 50, maxReplicas: 4 },
         { name: 'jobplane-worker-default-c', queue: 'default' },
@@ -82,12 +90,12 @@ describe('JobPlatform', () => {
     expect((find(objs, 'ScaledObject', 'jobplane-worker-default-b')['spec'] as AnyJson).maxReplicaCount).toBe(
       4,
     );
-    expect(await verifyManifests(objs)).toEqual([]);
+    expect(await verifyManifests(objs, { catalog })).toEqual([]);
   });
 
   it.each([
     [
-      { extraWorkerPools: [{ name: 'jobplane-worker-default', queue: 'default' as const }] },
+      { extraWorkerPools: [{ name: 'jobplane-worker-default', queue: 'default' }] },
       `'extraWorkerPools[0].name' ('jobplane-worker-default') is already used by another worker pool`,
     ],
     [
@@ -99,9 +107,73 @@ describe('JobPlatform', () => {
       { environment: { ...devEnvironment, relay: { replicas: 3 } } },
       `'replicas' (3) must be an integer in [1, 2]`,
     ],
+    [
+      { extraWorkerPools: [{ name: 'pool-x', queue: 'backtest-full' }] },
+      `'extraWorkerPools[0].queue' ('backtest-full') is isolated in catalog 'examples', not pooled`,
+    ],
+    [
+      { environment: { ...devEnvironment, workers: { ...devEnvironment.workers, defualt: {} } } },
+      `'environment.workers.defualt' sizes 'defualt', which is not a queue of catalog 'examples'; workers sizes its pooled queues (default, backtest)`,
+    ],
+    [
+      { environment: { ...devEnvironment, isolated: { default: { maxReplicas: 2 } } } },
+      `'environment.isolated.default' sizes the pooled queue 'default' of catalog 'examples'; isolated sizes its isolated queues (backtest-full)`,
+    ],
+    [
+      { catalog: undefined },
+      `'catalog' (undefined) must be a catalog made by defineCatalog of @jobplane/sdk`,
+    ],
+    [{ catalogModule: ' ' }, `'catalogModule' (" ") must be a non-empty module specifier or path`],
   ])('rejects %#', (props, message) => {
     expect(() =>
-      synth((s) => new JobPlatform(s, 'p', { environment: devEnvironment, imageTag: 'abc', ...props })),
+      synth(
+        (s) =>
+          new JobPlatform(s, 'p', {
+            catalog,
+            environment: devEnvironment,
+            imageTag: 'abc',
+            ...(props as object),
+          }),
+      ),
     ).toThrow(message);
+  });
+
+  it("runs a team's own catalog: its queues become pools and ScaledJobs with their own drain budgets", async () => {
+    const own = defineCatalog({
+      name: 'acme',
+      jobTypes: [
+        testJobType('media.thumbnail', 'media', 45, 'pooled', 4),
+        testJobType('media.transcode', 'transcode', 1800, 'isolated'),
+      ],
+    });
+    const env: EnvironmentConfig = {
+      ...devEnvironment,
+      workers: { media: { maxReplicas: 3 } },
+      isolated: { transcode: { maxReplicas: 5 } },
+    };
+    const objs = synthesizeEnvironment(own, env, 'abc', { catalogModule: '/app/catalog.js' });
+    const pool = podSpec(find(objs, 'Deployment', 'jobplane-worker-media'));
+    expect(pool.terminationGracePeriodSeconds).toBe(5 + 45 + 15);
+    const poolEnv = Object.fromEntries(pool.containers[0].env.map((e: AnyJson) => [e.name, e.value]));
+    expect(poolEnv).toMatchObject({
+      WORKER_QUEUES: 'media',
+      WORKER_CONCURRENCY: '4',
+      DRAIN_TIMEOUT_SECONDS: '45',
+      JOBPLANE_CATALOG: '/app/catalog.js',
+    });
+    expect((find(objs, 'ScaledObject', 'jobplane-worker-media')['spec'] as AnyJson).maxReplicaCount).toBe(3);
+    const sj = find(objs, 'ScaledJob', 'jobplane-run-transcode');
+    expect((sj['spec'] as AnyJson).maxReplicaCount).toBe(5);
+    expect(podSpec(sj).terminationGracePeriodSeconds).toBe(1800 + 15);
+    expect(objs.some((o) => o.metadata.name.includes('backtest'))).toBe(false);
+    expect(await verifyManifests(objs, { catalog: own })).toEqual([]);
+    // The same objects checked against another catalog: its queues are not the workers' queues.
+    const findings = await verifyManifests(objs, { catalog });
+    expect(findings.map((f) => f.message)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(`WORKER_QUEUES 'media' is not a pooled queue of catalog 'examples'`),
+        expect.stringContaining(`RUN_ONE_QUEUE 'transcode' is not an isolated queue of catalog 'examples'`),
+      ]),
+    );
   });
 });

@@ -1,11 +1,13 @@
-import { BACKLOG_STATES, drainContract } from '@jobplane/runtime/config';
+import { drainContract } from '@jobplane/sdk';
+import { BACKLOG_STATES } from '@jobplane/sdk/contract';
 import { describe, expect, it } from 'vitest';
 import { QueueScaler, type QueueScalerProps } from '../src/queue-scaler.js';
 import type { AnyJson } from './helpers.js';
-import { find, synth } from './helpers.js';
+import { TEST_CATALOG, find, synth } from './helpers.js';
 
 const base: QueueScalerProps = {
   target: { kind: 'Deployment', name: 'jobplane-worker-default', namespace: 'jobplane' },
+  catalog: TEST_CATALOG,
   queue: 'default',
   prometheusAddress: 'http://jobplane-prometheus.jobplane.svc:9090',
 };
@@ -32,7 +34,7 @@ describe('QueueScaler', () => {
 
   it('defaults: 1..10 replicas, cooldown and scale-down window from the drain contract, fallback', () => {
     const s = spec();
-    const drain = drainContract('default');
+    const drain = drainContract(TEST_CATALOG, 'default');
     expect(s.minReplicaCount).toBe(1);
     expect(s.maxReplicaCount).toBe(10);
     expect(s.cooldownPeriod).toBe(drain.scaleDownStabilizationSeconds);

@@ -4,8 +4,12 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { DEPLOYMENT } from '../deploy/synth.js';
 import { main, resolveImageTags } from '../src/synth/main.js';
 import { synthesizeAll } from '../src/synth/synthesize.js';
+
+const { catalog, environments } = DEPLOYMENT;
+const envNames = environments.map((e) => e.name);
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const tags = { dev: 'aaa', staging: 'bbb', prod: 'ccc' };
@@ -21,14 +25,14 @@ function listFiles(dir: string): string[] {
 
 describe('synthesizeAll', () => {
   it('is byte-identical on re-run', () => {
-    const a = synthesizeAll(tags);
-    const b = synthesizeAll(tags);
+    const a = synthesizeAll(catalog, tags, environments);
+    const b = synthesizeAll(catalog, tags, environments);
     expect([...a.files.keys()]).toEqual([...b.files.keys()]);
     for (const [file, content] of a.files) expect(b.files.get(file)).toBe(content);
   });
 
   it('writes one parseable object per charts-out file, with stable names, sorted', () => {
-    const { files } = synthesizeAll(tags);
+    const { files } = synthesizeAll(catalog, tags, environments);
     const names = [...files.keys()];
     expect(names).toEqual([...names].sort());
     for (const [file, content] of files) {
@@ -45,16 +49,18 @@ describe('synthesizeAll', () => {
   });
 
   it('fails clearly without a tag for an environment', () => {
-    expect(() => synthesizeAll({ dev: 'x' })).toThrow("no image tag for environment 'staging'");
+    expect(() => synthesizeAll(catalog, { dev: 'x' }, environments)).toThrow(
+      "no image tag for environment 'staging'",
+    );
   });
 });
 
 describe('synth main', () => {
   it('reads infra/image-tags.json (git SHAs) and honours JOBPLANE_IMAGE_TAG', () => {
-    const committed = resolveImageTags(join(repo, 'infra/image-tags.json'), undefined);
+    const committed = resolveImageTags(join(repo, 'infra/image-tags.json'), undefined, envNames);
     expect(Object.keys(committed).sort()).toEqual(['dev', 'prod', 'staging']);
     for (const t of Object.values(committed)) expect(t).toMatch(/^[0-9a-f]{40}$/);
-    expect(resolveImageTags(join(repo, 'infra/image-tags.json'), 'local-1')).toEqual({
+    expect(resolveImageTags(join(repo, 'infra/image-tags.json'), 'local-1', envNames)).toEqual({
       dev: 'local-1',
       staging: 'local-1',
       prod: 'local-1',
@@ -65,7 +71,7 @@ describe('synth main', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
       const out = join(tmp, 'repo');
-      expect(await main(['--out', out], {})).toBe(0);
+      expect(await main(['--out', out], {}, DEPLOYMENT)).toBe(0);
       const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
       expect(printed).toMatch(/^dev: \d+ objects, image tag [0-9a-f]{40}$/m);
       expect(printed).toContain('ScaledObject jobplane-worker-default      1..2, cooldown 300s');
@@ -77,7 +83,7 @@ describe('synth main', () => {
           expect(readFileSync(join(out, dir, f), 'utf8')).toBe(readFileSync(join(repo, dir, f), 'utf8'));
       }
       // A second run replaces stale files and stays identical.
-      expect(await main(['--out', out], { JOBPLANE_IMAGE_TAG: 'override-7' })).toBe(0);
+      expect(await main(['--out', out], { JOBPLANE_IMAGE_TAG: 'override-7' }, DEPLOYMENT)).toBe(0);
       expect(
         readFileSync(join(out, 'charts-out/prod/jobplane.deployment.jobplane-api.yaml'), 'utf8'),
       ).toContain(':override-7');

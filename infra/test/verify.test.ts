@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { generate } from '../scripts/gen-schema-fields.js';
-import { devEnvironment, stagingEnvironment } from '../src/environments/index.js';
+import { DEPLOYMENT } from '../deploy/synth.js';
 import { synthesizeEnvironment } from '../src/synth/synthesize.js';
 import { type Finding, type Manifest, unknownFields, verifyManifests } from '../src/verify/index.js';
+import { checkSchemas } from '../src/verify/schema.js';
 import fields from '../src/verify/schema-fields.json' with { type: 'json' };
 import { type AnyJson, find, podSpec } from './helpers.js';
 
-const base = synthesizeEnvironment(devEnvironment, 'abc');
+const { catalog } = DEPLOYMENT;
+const envNamed = (name: string) => DEPLOYMENT.environments.find((e) => e.name === name)!;
+const base = synthesizeEnvironment(catalog, envNamed('dev'), 'abc');
 
 /** Verifies a copy of dev after `plant` mutates it. */
 async function planted(plant: (objects: Manifest[]) => void): Promise<Finding[]> {
   const objects = structuredClone(base);
   plant(objects);
-  return verifyManifests(objects);
+  return verifyManifests(objects, { catalog });
 }
 const rules = (f: Finding[]) => [...new Set(f.map((x) => x.rule))].sort();
 const api = (objects: Manifest[]) => find(objects, 'Deployment', 'jobplane-api');
@@ -20,7 +23,7 @@ const apiContainer = (objects: Manifest[]): AnyJson => podSpec(api(objects)).con
 
 describe('verifyManifests: planted defects', () => {
   it('a clean environment has no findings', async () => {
-    expect(await verifyManifests(base)).toEqual([]);
+    expect(await verifyManifests(base, { catalog })).toEqual([]);
   });
 
   it('catches a wrong Service selector', async () => {
@@ -192,7 +195,36 @@ describe('verifyManifests: planted defects', () => {
   });
 
   it('verifies staging with operator objects', async () => {
-    expect(await verifyManifests(synthesizeEnvironment(stagingEnvironment, 'abc'))).toEqual([]);
+    expect(
+      await verifyManifests(synthesizeEnvironment(catalog, envNamed('staging'), 'abc'), { catalog }),
+    ).toEqual([]);
+  });
+});
+
+describe('schema packages', () => {
+  it('reports a schema package that cannot be loaded once, by name, with the kinds it would check', async () => {
+    const missing = (pkg: string) => (specifier: string) =>
+      specifier === pkg || specifier.startsWith(`${pkg}/`)
+        ? Promise.reject(
+            Object.assign(new Error(`Cannot find package '${pkg}' imported from /app/verify/schema.js`), {
+              code: 'ERR_MODULE_NOT_FOUND',
+            }),
+          )
+        : import(specifier);
+    const f = await checkSchemas(base, missing('@kubernetes-models/keda'));
+    expect(f).toEqual([
+      {
+        rule: 'V1',
+        object: '@kubernetes-models/keda',
+        message: expect.stringMatching(
+          /^schema package '@kubernetes-models\/keda' cannot be loaded, so keda\.sh\/v1alpha1\/ScaledJob, keda\.sh\/v1alpha1\/ScaledObject cannot be validated: install it/,
+        ),
+      },
+    ]);
+    const core = await checkSchemas(base, missing('kubernetes-models'));
+    expect(core).toHaveLength(1);
+    expect(core[0]!.message).toContain("schema package 'kubernetes-models' cannot be loaded");
+    expect(await checkSchemas(base)).toEqual([]);
   });
 });
 

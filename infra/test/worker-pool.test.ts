@@ -1,17 +1,19 @@
-import { drainContract } from '@jobplane/runtime/config';
+import { defineCatalog, drainContract } from '@jobplane/sdk';
 import { describe, expect, it } from 'vitest';
 import { WorkerPool } from '../src/worker-pool.js';
-import { IMAGE, envOf, find, podSpec, synth, type AnyJson } from './helpers.js';
+import { IMAGE, TEST_CATALOG, envOf, find, podSpec, synth, testJobType, type AnyJson } from './helpers.js';
+
+const catalog = TEST_CATALOG;
 
 describe('WorkerPool', () => {
-  const defaults = synth((s) => new WorkerPool(s, 'w', { image: IMAGE, queue: 'default' }));
+  const defaults = synth((s) => new WorkerPool(s, 'w', { image: IMAGE, catalog, queue: 'default' }));
 
   it('matches the snapshot', () => {
     expect(defaults).toMatchSnapshot();
   });
 
   it('derives grace period, preStop and DRAIN_TIMEOUT_SECONDS from the drain contract', () => {
-    const drain = drainContract('default');
+    const drain = drainContract(catalog, 'default');
     const spec = podSpec(find(defaults, 'Deployment', 'jobplane-worker-default'));
     expect(spec.terminationGracePeriodSeconds).toBe(drain.terminationGracePeriodSeconds);
     expect(spec.terminationGracePeriodSeconds).toBeGreaterThan(drain.drainSeconds + 10);
@@ -41,6 +43,7 @@ describe('WorkerPool', () => {
       (s) =>
         new WorkerPool(s, 'w', {
           image: IMAGE,
+          catalog,
           queue: 'backtest',
           concurrency: 4,
           replicas: 3,
@@ -53,11 +56,34 @@ describe('WorkerPool', () => {
     expect(so.triggers[0].metadata.threshold).toBe('4');
   });
 
+  it("takes the queue's concurrency and drain budget from the catalog's job types", () => {
+    const own = defineCatalog({
+      name: 'acme',
+      jobTypes: [
+        testJobType('media.thumbnail', 'media', 45, 'pooled', 3),
+        testJobType('media.probe', 'media', 200),
+      ],
+    });
+    const objs = synth((s) => new WorkerPool(s, 'w', { image: IMAGE, catalog: own, queue: 'media' }));
+    const spec = podSpec(find(objs, 'Deployment', 'jobplane-worker-media'));
+    const env = envOf(spec.containers[0]);
+    expect(env['WORKER_CONCURRENCY']).toBe('3');
+    expect(env['DRAIN_TIMEOUT_SECONDS']).toBe('200');
+    expect(spec.terminationGracePeriodSeconds).toBe(5 + 200 + 15);
+    expect(drainContract(own, 'media').terminationGracePeriodSeconds).toBe(220);
+    // An explicit concurrency wins over the catalog's.
+    const sized = synth(
+      (s) => new WorkerPool(s, 'w', { image: IMAGE, catalog: own, queue: 'media', concurrency: 8 }),
+    );
+    expect(envOf(podSpec(find(sized, 'Deployment')).containers[0])['WORKER_CONCURRENCY']).toBe('8');
+  });
+
   it('honours name, namespace, resources and extraEnv', () => {
     const objs = synth(
       (s) =>
         new WorkerPool(s, 'w', {
           image: IMAGE,
+          catalog,
           queue: 'default',
           name: 'pool-b',
           namespace: 'ns',
@@ -72,8 +98,18 @@ describe('WorkerPool', () => {
   });
 
   it.each([
-    [{ queue: 'backtest-full' }, `'queue' ('backtest-full') is isolated: use IsolatedJobTemplate for it`],
-    [{ queue: 'nope' }, `'queue' ('nope') is not a queue of the job-type catalog`],
+    [
+      { queue: 'backtest-full' },
+      `'queue' ('backtest-full') is isolated in catalog 'construct-tests', not pooled (pooled queues: default, backtest)`,
+    ],
+    [
+      { queue: 'nope' },
+      `'queue' ('nope') is not a queue of catalog 'construct-tests' (pooled queues: default, backtest)`,
+    ],
+    [
+      { catalog: { name: 'fake', queues: () => [] } },
+      `'catalog' (object) must be a catalog made by defineCatalog of @jobplane/sdk`,
+    ],
     [{ concurrency: 0 }, `'concurrency' (0) must be an integer in [1, 1000]`],
     [{ replicas: -1 }, `'replicas' (-1) must be an integer ≥ 1`],
     [
@@ -82,7 +118,7 @@ describe('WorkerPool', () => {
     ],
   ])('rejects %j', (props, message) => {
     expect(() =>
-      synth((s) => new WorkerPool(s, 'w', { image: IMAGE, queue: 'default', ...(props as object) })),
+      synth((s) => new WorkerPool(s, 'w', { image: IMAGE, catalog, queue: 'default', ...(props as object) })),
     ).toThrow(message);
   });
 });

@@ -7,11 +7,11 @@ import {
   CONFIG_ENV_VARS,
   JOBPLANE_COMMANDS,
   REQUIRED_ENV,
-  drainContract,
   loadConfig,
-  queueSpecs,
   type JobplaneCommand,
-} from '@jobplane/runtime/config';
+} from '@jobplane/sdk/contract';
+import catalog from '@jobplane/examples';
+import { drainContract } from '@jobplane/sdk';
 import { jobplaneAlertRules, type AlertRuleFile } from '@jobplane/constructs';
 import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';
@@ -196,11 +196,13 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives the worker the drain contract of the pooled queues, and Docker a longer stop grace period', () => {
-    const pooled = queueSpecs().filter((q) => q.mode === 'pooled');
-    const drain = Math.max(...pooled.map((q) => drainContract(q.name).drainSeconds));
+    const pooled = catalog.queues().filter((q) => q.mode === 'pooled');
+    const drain = Math.max(...pooled.map((q) => drainContract(catalog, q.name).drainSeconds));
     const worker = compose.services.worker as Service;
     expect(Number(worker.environment?.DRAIN_TIMEOUT_SECONDS)).toBe(drain);
-    const grace = Math.max(...pooled.map((q) => drainContract(q.name).terminationGracePeriodSeconds));
+    const grace = Math.max(
+      ...pooled.map((q) => drainContract(catalog, q.name).terminationGracePeriodSeconds),
+    );
     expect(seconds(worker.stop_grace_period ?? '10s')).toBe(grace);
   });
 

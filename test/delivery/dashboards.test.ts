@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { JOB_OUTCOMES, METRIC_NAMES, QUEUE_STATES } from '@jobplane/runtime/config';
+import { JOB_OUTCOMES, METRIC_NAMES, QUEUE_STATES } from '@jobplane/sdk/contract';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DASHBOARD_DIR, DATASOURCE_UID, renderDashboards } from '../../scripts/generate-dashboards.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_ENV_VARS, METRIC_NAMES } from '@jobplane/runtime/config';
+import { CONFIG_ENV_VARS, METRIC_NAMES } from '@jobplane/sdk/contract';
 import { jobplaneAlertRules } from '@jobplane/constructs';
 import { JobState } from '@jobplane/proto';
 import { describe, expect, it } from 'vitest';

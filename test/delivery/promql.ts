@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { METRIC_NAMES } from '@jobplane/runtime/config';
+import { METRIC_NAMES } from '@jobplane/sdk/contract';
 import type * as PromClient from 'prom-client';
 import { ROOT } from './support.js';
 

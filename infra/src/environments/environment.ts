@@ -1,8 +1,8 @@
 /**
  * The typed environment config: everything that differs between dev, staging and prod is data in
- * one of these objects, never an `if (prod)` in a construct.
+ * one of these objects, never an `if (prod)` in a construct. The job types and queues come from
+ * the catalog passed to `JobPlatform`; `workers`/`isolated` size its queues by name.
  */
-import type { QueueName } from '@jobplane/runtime/config';
 import type { JobApiAutoscaling } from '../job-api.js';
 import type { ResourceSpec } from '../lib/resources.js';
 import type { NamespaceQuota } from '../platform-namespace.js';
@@ -10,7 +10,7 @@ import type { ExternalEndpoint } from '../redis.js';
 
 /** Scaling and sizing of the worker pool of one pooled queue. */
 export interface WorkerPoolSizing {
-  /** @default 10 */
+  /** @default the queue's `concurrency` in the catalog, else 10 */
   readonly concurrency?: number;
   /** @default 1 */
   readonly minReplicas?: number;
@@ -60,10 +60,16 @@ export interface EnvironmentConfig {
   };
   /** 1 or 2 relay replicas. */
   readonly relay: { readonly replicas: number };
-  /** Per pooled queue; queues not listed get the defaults. */
-  readonly workers: Partial<Record<QueueName, WorkerPoolSizing>>;
-  /** Per isolated queue; queues not listed get the defaults. */
-  readonly isolated: Partial<Record<QueueName, IsolatedQueueSizing>>;
+  /**
+   * Sizing per pooled queue of the catalog, keyed by queue name; queues not listed get the
+   * defaults. A key that is not a pooled queue of the catalog is refused. @default {}
+   */
+  readonly workers?: Readonly<Record<string, WorkerPoolSizing>>;
+  /**
+   * Sizing per isolated queue of the catalog, keyed by queue name; queues not listed get the
+   * defaults. A key that is not an isolated queue of the catalog is refused. @default {}
+   */
+  readonly isolated?: Readonly<Record<string, IsolatedQueueSizing>>;
   readonly dataStores: DataStoresConfig;
   readonly monitoring: MonitoringConfig;
   /** Quota of the isolated-Jobs namespace. */

@@ -10,11 +10,6 @@ export const prodEnvironment: EnvironmentConfig = {
     resources: { cpu: '250m', memory: '512Mi' },
   },
   relay: { replicas: 2 },
-  workers: {
-    default: { concurrency: 20, minReplicas: 2, maxReplicas: 30, resources: { cpu: '500m', memory: '1Gi' } },
-    backtest: { concurrency: 8, minReplicas: 1, maxReplicas: 20, resources: { cpu: '1', memory: '1Gi' } },
-  },
-  isolated: { 'backtest-full': { maxReplicas: 20, resources: { cpu: '2', memory: '2Gi' } } },
   dataStores: {
     mode: 'external',
     redis: { cidrs: ['10.30.0.0/16'] },

@@ -6,11 +6,6 @@ export const stagingEnvironment: EnvironmentConfig = {
   imageRepository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/jobplane',
   api: { replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: 4 } },
   relay: { replicas: 2 },
-  workers: {
-    default: { concurrency: 10, minReplicas: 1, maxReplicas: 6 },
-    backtest: { concurrency: 4, minReplicas: 0, maxReplicas: 6, scaleToZero: true },
-  },
-  isolated: { 'backtest-full': { maxReplicas: 4 } },
   dataStores: {
     mode: 'external',
     redis: { cidrs: ['10.20.0.0/16'] },

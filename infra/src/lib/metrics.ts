@@ -1,7 +1,7 @@
 /**
  * PromQL built from the runtime's metric names, so a rename breaks the build, not the scaler.
  */
-import { BACKLOG_STATES, METRIC_NAMES } from '@jobplane/runtime/config';
+import { BACKLOG_STATES, METRIC_NAMES } from '@jobplane/sdk/contract';
 
 /**
  * The real backlog of one queue: waiting + prioritized + active (not only BullMQ's `wait` list).

@@ -1,6 +1,6 @@
 /**
- * What the constructs know about the `jobplane` image, all derived from `@jobplane/runtime/config`
- * (the only runtime module infra may import): subcommands, env-var names, ports, the drain contract.
+ * What the constructs know about the `jobplane` image, all derived from `@jobplane/sdk/contract`
+ * (the runtime contract, no dependency on the runtime itself): subcommands, env-var names, ports, the drain contract.
  */
 import {
   CONFIG_ENV_VARS,
@@ -8,7 +8,7 @@ import {
   REQUIRED_ENV,
   configSchema,
   type JobplaneCommand,
-} from '@jobplane/runtime/config';
+} from '@jobplane/sdk/contract';
 import { PropValidationError } from './errors.js';
 import { literalEnv, secretEnv, type EnvVar, type SecretKeyRef } from './pod.js';
 

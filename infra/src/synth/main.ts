@@ -1,6 +1,8 @@
 /**
- * `npm run synth`: synthesizes charts-out/<env>/ and argocd/ into the repository (or `--out <dir>`,
- * used by the drift check), verifies every object, and prints a one-screen summary per environment.
+ * The synth command behind `npm run synth` (entry: infra/deploy/synth.ts, which passes this
+ * repository's deployment: the examples catalog and the per-queue sizing of each environment):
+ * synthesizes charts-out/<env>/ and argocd/ into the repository (or `--out <dir>`, used by the
+ * drift check), verifies every object, and prints a one-screen summary per environment.
  *
  * Image tags come from infra/image-tags.json (rewritten by the release workflow); set
  * JOBPLANE_IMAGE_TAG to override every environment's tag for local use.
@@ -9,17 +11,30 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENVIRONMENTS } from '../environments/index.js';
+import type { Catalog } from '@jobplane/sdk';
+import { GITOPS, type EnvironmentConfig, type GitOpsConfig } from '../environments/index.js';
 import { formatFindings, verifyGitOps, verifyManifests } from '../verify/index.js';
 import { type ImageTags, type K8sObject, synthesizeAll } from './synthesize.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
+/** What one repository deploys: its catalog, its environments (with queue sizing) and GitOps settings. */
+export interface Deployment {
+  readonly catalog: Catalog;
+  readonly environments: readonly EnvironmentConfig[];
+  /** @default GITOPS */
+  readonly gitops?: GitOpsConfig;
+}
+
 /** Tags from infra/image-tags.json, overridden by JOBPLANE_IMAGE_TAG when set. */
-export function resolveImageTags(file: string, override: string | undefined): ImageTags {
+export function resolveImageTags(
+  file: string,
+  override: string | undefined,
+  environments: readonly string[],
+): ImageTags {
   const tags = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
   if (!override) return tags;
-  return Object.fromEntries(ENVIRONMENTS.map((e) => [e.name, override]));
+  return Object.fromEntries(environments.map((e) => [e, override]));
 }
 
 function summary(env: string, objects: readonly K8sObject[], tag: string): string {
@@ -51,17 +66,26 @@ function summary(env: string, objects: readonly K8sObject[], tag: string): strin
   return lines.join('\n');
 }
 
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  deployment: Deployment,
+): Promise<number> {
   const started = performance.now();
   const outIdx = argv.indexOf('--out');
   const outDir = outIdx >= 0 && argv[outIdx + 1] ? resolve(argv[outIdx + 1]!) : repoRoot;
-  const tags = resolveImageTags(join(repoRoot, 'infra', 'image-tags.json'), env['JOBPLANE_IMAGE_TAG']);
-  const out = synthesizeAll(tags);
+  const { catalog, environments } = deployment;
+  const tags = resolveImageTags(
+    join(repoRoot, 'infra', 'image-tags.json'),
+    env['JOBPLANE_IMAGE_TAG'],
+    environments.map((e) => e.name),
+  );
+  const out = synthesizeAll(catalog, tags, environments, deployment.gitops ?? GITOPS);
   const synthMs = performance.now() - started;
 
   let failed = false;
   for (const [name, objects] of out.environments) {
-    const findings = await verifyManifests(objects);
+    const findings = await verifyManifests(objects, { catalog });
     console.log(summary(name, objects, tags[name]!));
     if (findings.length > 0) {
       failed = true;
@@ -94,14 +118,4 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     `synth: ${out.files.size} files in ${Math.round(synthMs)} ms, total ${Math.round(performance.now() - started)} ms`,
   );
   return 0;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  main(process.argv.slice(2), process.env).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(`synth: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
-    },
-  );
 }

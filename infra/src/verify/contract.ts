@@ -1,8 +1,9 @@
 /**
- * Contract with the runtime (`@jobplane/runtime/config`, read dynamically so added keys are
+ * Contract with the runtime (`@jobplane/sdk/contract`, read dynamically so added keys are
  * picked up): containers of runtime pods run a real `jobplane` subcommand, set only env vars the
  * config schema accepts, set every env var the subcommand requires, and literal values parse
- * under the schema. KEDA triggers use real scaler types with known metadata keys, and Jobplane
+ * under the schema; with the catalog, workers consume its pooled queues and `run-one` its isolated
+ * ones. KEDA triggers use real scaler types with known metadata keys, and Jobplane
  * scalers count the real backlog.
  */
 import {
@@ -12,8 +13,8 @@ import {
   METRIC_NAMES,
   REQUIRED_ENV,
   configSchema,
-  queueSpecs,
-} from '@jobplane/runtime/config';
+} from '@jobplane/sdk/contract';
+import type { Catalog } from '@jobplane/sdk';
 import { RUNTIME_POD_LABEL } from '../lib/pod.js';
 import { API_PORT, METRICS_PORT } from '../lib/runtime.js';
 import type { Finding, Manifest } from './types.js';
@@ -106,13 +107,13 @@ const PROMETHEUS_SCALER_KEYS = new Set([
   'authModes',
 ]);
 
-export function checkContract(objects: readonly Manifest[]): Finding[] {
+export function checkContract(objects: readonly Manifest[], catalog?: Catalog): Finding[] {
   const findings: Finding[] = [];
   const add = (rule: string, o: Manifest, message: string) =>
     findings.push({ rule, object: ref(o), message });
   const known = new Set<string>(CONFIG_ENV_VARS);
   const commands = new Set<string>(JOBPLANE_COMMANDS);
-  const specs = queueSpecs();
+  const modeOf = (q: string | undefined) => (q === undefined ? undefined : catalog?.queue(q)?.mode);
   const shape = configSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
 
   for (const o of objects) {
@@ -152,16 +153,24 @@ export function checkContract(objects: readonly Manifest[]): Finding[] {
           if (!names.has(req)) add('C-env', o, `${at}: 'jobplane ${cmd}' requires env ${req}`);
         }
         const value = (n: string) => env.find((e) => e['name'] === n)?.['value'] as string | undefined;
-        if (cmd === 'worker') {
+        if (cmd === 'worker' && catalog) {
           for (const q of (value('WORKER_QUEUES') ?? '').split(',').filter(Boolean)) {
-            if (specs.find((s) => s.name === q)?.mode !== 'pooled')
-              add('C-queue', o, `${at}: WORKER_QUEUES '${q}' is not a pooled queue`);
+            if (modeOf(q) !== 'pooled')
+              add(
+                'C-queue',
+                o,
+                `${at}: WORKER_QUEUES '${q}' is not a pooled queue of catalog '${catalog.name}'`,
+              );
           }
         }
-        if (cmd === 'run-one') {
+        if (cmd === 'run-one' && catalog) {
           const q = value('RUN_ONE_QUEUE');
-          if (specs.find((s) => s.name === q)?.mode !== 'isolated')
-            add('C-queue', o, `${at}: RUN_ONE_QUEUE '${String(q)}' is not an isolated queue`);
+          if (modeOf(q) !== 'isolated')
+            add(
+              'C-queue',
+              o,
+              `${at}: RUN_ONE_QUEUE '${String(q)}' is not an isolated queue of catalog '${catalog.name}'`,
+            );
         }
         if (['api', 'worker', 'relay'].includes(cmd)) {
           const expected =

@@ -4,6 +4,7 @@
  * (RELIABILITY-CHECKLIST section 5), the runtime contract and the Argo CD rules.
  * Schema checks need the devDependencies kubernetes-models and @kubernetes-models/*.
  */
+import type { Catalog } from '@jobplane/sdk';
 import { checkContract } from './contract.js';
 import { checkGitOps } from './gitops.js';
 import { checkReferences, type ExternalRefs } from './references.js';
@@ -30,6 +31,8 @@ export const EXTERNAL_SECRETS: readonly string[] = [
 export interface VerifyOptions {
   /** Objects referenced but not synthesized. @default { secrets: EXTERNAL_SECRETS } */
   readonly external?: ExternalRefs;
+  /** The catalog the objects were synthesized for: worker and run-one queues are checked against it. @default queue names checked for their form only */
+  readonly catalog?: Catalog;
 }
 
 /** Every finding for one set of objects (one environment, or the Argo CD objects). Empty = pass. */
@@ -42,7 +45,7 @@ export async function verifyManifests(
     ...(await checkSchemas(objects)),
     ...checkReferences(objects, external),
     ...checkSecurity(objects),
-    ...checkContract(objects),
+    ...checkContract(objects, options.catalog),
     ...checkGitOps(objects),
   ];
 }

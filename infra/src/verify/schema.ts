@@ -2,7 +2,9 @@
  * V1: every object validates against the upstream schema of its kind (kubernetes-models and
  * @kubernetes-models/{keda,argo-cd,prometheus-operator}), plus a strict check that rejects fields
  * the kind's type does not declare (the upstream validators let unknown fields through).
- * The model packages are loaded lazily, so importing the construct library does not need them.
+ * The model packages are dependencies of `@jobplane/constructs`, loaded lazily on the first check;
+ * when one cannot be loaded (pruned or not installed) the verifier reports that package by name,
+ * once, instead of a "no schema" finding per object.
  */
 import type { Finding, Manifest } from './types.js';
 import { ref } from './types.js';
@@ -33,15 +35,37 @@ interface ModelClass {
   new (data: unknown): { validate(): void };
 }
 
-async function loadModel(apiVersion: string, kind: string): Promise<ModelClass | undefined> {
+/** The npm package a model module belongs to (`@scope/name` or `name`). */
+export function packageOf(module: string): string {
+  const parts = module.split('/');
+  return module.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+}
+
+/** Importer of model modules; a test can replace it to simulate a missing package. */
+export type ModuleImporter = (specifier: string) => Promise<unknown>;
+const importModule: ModuleImporter = (specifier) => import(specifier);
+
+type Loaded = { readonly model?: ModelClass; readonly missingPackage?: string };
+
+async function loadModel(apiVersion: string, kind: string, load: ModuleImporter): Promise<Loaded> {
   const mod = modelModule(apiVersion);
-  if (!mod) return undefined;
+  if (!mod) return {};
+  let m: Record<string, unknown>;
   try {
-    const m = (await import(mod)) as Record<string, unknown>;
-    return typeof m[kind] === 'function' ? (m[kind] as ModelClass) : undefined;
-  } catch {
-    return undefined;
+    m = (await load(mod)) as Record<string, unknown>;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const pkg = packageOf(mod);
+    // The package itself is absent (not a module of an installed package that does not exist).
+    if (
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      String((err as Error).message).includes(`'${pkg}`)
+    ) {
+      return { missingPackage: pkg };
+    }
+    return {};
   }
+  return typeof m[kind] === 'function' ? { model: m[kind] as ModelClass } : {};
 }
 
 function strict(node: Node, value: unknown, path: string, out: string[]): void {
@@ -74,11 +98,20 @@ export function unknownFields(o: Manifest): string[] {
   return out;
 }
 
-export async function checkSchemas(objects: readonly Manifest[]): Promise<Finding[]> {
+export async function checkSchemas(
+  objects: readonly Manifest[],
+  load: ModuleImporter = importModule,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
+  const missing = new Map<string, Set<string>>();
   for (const o of objects) {
     const key = `${o.apiVersion}/${o.kind}`;
-    const Model = await loadModel(o.apiVersion, o.kind);
+    const { model: Model, missingPackage } = await loadModel(o.apiVersion, o.kind, load);
+    if (missingPackage !== undefined) {
+      const kinds = missing.get(missingPackage) ?? new Set<string>();
+      missing.set(missingPackage, kinds.add(key));
+      continue;
+    }
     if (!Model || FIELDS.kinds[key] === undefined) {
       findings.push({
         rule: 'V1',
@@ -103,6 +136,13 @@ export async function checkSchemas(objects: readonly Manifest[]): Promise<Findin
         message: `unknown field '${path}' (not in the ${o.kind} schema)`,
       });
     }
+  }
+  for (const [pkg, kinds] of missing) {
+    findings.push({
+      rule: 'V1',
+      object: pkg,
+      message: `schema package '${pkg}' cannot be loaded, so ${[...kinds].sort().join(', ')} cannot be validated: install it (it is a dependency of @jobplane/constructs)`,
+    });
   }
   return findings;
 }

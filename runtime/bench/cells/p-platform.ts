@@ -20,6 +20,8 @@ import type { Child } from '../lib/proc.js';
 import { timingQuery, timingRows, WORKER_CONCURRENCY } from './b3-pipeline.js';
 
 export const CLI_PATH = fileURLToPath(new URL('../../dist/main/cli.js', import.meta.url));
+/** The platform runs the example catalog (demo.sleep), as the default image does. */
+export const CATALOG_PATH = fileURLToPath(new URL('../../../examples/dist/catalog.js', import.meta.url));
 const run = promisify(execFile);
 
 const TERMINAL = "('succeeded', 'dead_lettered', 'cancelled')";
@@ -42,6 +44,7 @@ function baseEnv(env: BenchEnv, schema: string, apiKey: string): NodeJS.ProcessE
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     JOBPLANE_API_KEYS: `bench:${apiKey}`,
+    JOBPLANE_CATALOG: CATALOG_PATH,
     // The benchmark is one client sending far above a production per-client limit.
     RATE_LIMIT_PER_MINUTE: '100000000',
     WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),

@@ -11,7 +11,7 @@ import { TSX_NODE_ARGS } from '../lib/proc.js';
 const run = promisify(execFile);
 const PROBE = fileURLToPath(new URL('../servers/synth-probe.ts', import.meta.url));
 const INFRA_DIST = fileURLToPath(new URL('../../../infra/dist/index.js', import.meta.url));
-const SYNTH_MAIN = fileURLToPath(new URL('../../../infra/dist/synth/main.js', import.meta.url));
+const SYNTH_ENTRY = fileURLToPath(new URL('../../../infra/deploy/synth.ts', import.meta.url));
 
 export function synthCell(quick = false): Cell {
   const notMeasured = existsSync(INFRA_DIST)
@@ -24,7 +24,7 @@ export function synthCell(quick = false): Cell {
     method:
       '`synthesizeAll` of @jobplane/constructs for every environment (cold, first call in a new process), plus ' +
       'schema verification of them, the dev environment with 1, 10 and 50 extra worker pools (`extraWorkerPools`, warm, median of 3); ' +
-      'and the whole synth command (`node infra/dist/synth/main.js --out <temp dir>`: synth + verify + write)',
+      'and the whole synth command (`tsx infra/deploy/synth.ts --out <temp dir>`: synth + verify + write)',
     ...(notMeasured ? { notMeasured } : {}),
     metrics: {
       synthCommandMs: { unit: 'ms (synth + verify + write)', better: 'lower' },
@@ -41,7 +41,7 @@ export function synthCell(quick = false): Cell {
       const out = mkdtempSync(path.join(os.tmpdir(), 'jobplane-synth-'));
       const t0 = performance.now();
       try {
-        await run(process.execPath, [SYNTH_MAIN, '--out', out], { maxBuffer: 16 << 20 });
+        await run(process.execPath, [...TSX_NODE_ARGS, SYNTH_ENTRY, '--out', out], { maxBuffer: 16 << 20 });
       } finally {
         rmSync(out, { recursive: true, force: true });
       }

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { JobError } from '../domain/job.entity.js';
-import { decideAfterFailure, type RandomSource, type RetryPolicy } from '../domain/retry-policy.js';
+import {
+  decideAfterFailure,
+  policyForBackoff,
+  unknownTypeDelayMs,
+  DEFAULT_UNKNOWN_TYPE_BUDGET,
+  type RandomSource,
+  type RetryPolicy,
+  type UnknownTypeBudget,
+} from '../domain/retry-policy.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { JobCatalog } from '../ports/job-catalog.port.js';
 import {
@@ -51,6 +59,8 @@ export interface ProcessJobDeps {
   readonly writeRetry?: WriteRetry;
   /** Waits between write retries (tests pass a fake). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** How long a job of a type this worker's catalog does not know is put back (rolling deploys). */
+  readonly unknownTypeBudget?: UnknownTypeBudget;
 }
 
 /**
@@ -192,7 +202,6 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
       if (started.tookOver) log.warn({ attempt }, 'took over a job whose previous attempt lost its lock');
     }
     const attemptLog = log.child({ attempt });
-    const handler = deps.handlers.get(job.type);
     const info = deps.catalog(job.type);
     const startedAt = deps.clock.now().getTime();
     const seconds = () => (deps.clock.now().getTime() - startedAt) / 1000;
@@ -202,7 +211,13 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
       // An attempt interrupted by a worker shutdown is re-queued whatever the budget: it did not fail.
       const decision = shutdown
         ? { action: 'retry' as const, delayMs: 0 }
-        : decideAfterFailure(attempt, job.maxAttempts, error.retryable, deps.retryPolicy, deps.random);
+        : decideAfterFailure(
+            attempt,
+            job.maxAttempts,
+            error.retryable,
+            info?.backoff ? policyForBackoff(info.backoff) : deps.retryPolicy,
+            deps.random,
+          );
       if (decision.action === 'retry') {
         const runAt = new Date(deps.clock.now().getTime() + decision.delayMs);
         const written = await write('failure', attemptLog, () =>
@@ -237,7 +252,41 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
       });
     };
 
-    if (!handler || !info) {
+    if (!info) {
+      // Rolling deploy: the API (or a newer worker's fan-out) knows this type, this worker does not.
+      // Put the job back with a delay so a worker that knows it takes it; dead-letter past the budget.
+      const budget = deps.unknownTypeBudget ?? DEFAULT_UNKNOWN_TYPE_BUDGET;
+      const deferrals = await deps.store.unknownTypeDeferrals(job.id);
+      const error: JobError = {
+        code: 'WORKER.UNKNOWN_TYPE',
+        message: `job type '${job.type}' is not in this worker's catalog`,
+        retryable: true,
+      };
+      if (deferrals >= budget.maxDeferrals) {
+        return fail({
+          ...error,
+          message: `${error.message} (put back ${deferrals} times; no worker that knows it took it)`,
+          retryable: false,
+        });
+      }
+      const delayMs = unknownTypeDelayMs(deferrals + 1, budget);
+      const runAt = new Date(deps.clock.now().getTime() + delayMs);
+      const written = await deps.store.deferUnknownType(job.id, token, error, runAt, delivery.kind === 'run');
+      if (!written) return { action: 'ack', reason: 'fenced' };
+      attemptLog.warn({ type: job.type, deferral: deferrals + 1, delayMs }, 'unknown job type; put back');
+      return { action: 'retry', delayMs, reason: error.code };
+    }
+    let handler: JobHandler | undefined;
+    try {
+      handler = await deps.handlers.get(job.type);
+    } catch (err) {
+      return fail({
+        code: 'HANDLER.LOAD_FAILED',
+        message: (err instanceof Error ? err.message : String(err)).slice(0, 1000),
+        retryable: true,
+      });
+    }
+    if (!handler) {
       return fail({
         code: 'JOB.UNKNOWN_TYPE',
         message: `no handler for job type '${job.type}'`,
@@ -260,6 +309,7 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
     let lastProgressAt = deps.clock.now().getTime();
     const ctx: HandlerContext = {
       jobId: job.id,
+      type: job.type,
       executionKey: job.id,
       attempt,
       maxAttempts: job.maxAttempts,
@@ -322,7 +372,7 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
     }
 
     if (isFanOut(output)) {
-      const unknown = output.children.find((c) => !deps.catalog(c.type) || !deps.handlers.get(c.type));
+      const unknown = output.children.find((c) => !deps.catalog(c.type));
       if (unknown) {
         return fail({
           code: 'JOB.FAN_OUT_INVALID',

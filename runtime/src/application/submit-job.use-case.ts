@@ -4,7 +4,6 @@ import { idempotencyKeyProblem, type Job } from '../domain/job.entity.js';
 import type { BacklogGauge } from '../ports/backlog.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { JobCatalog } from '../ports/job-catalog.port.js';
-import type { HandlerRegistry } from '../ports/job-handler.port.js';
 import type { JobStore } from '../ports/job-store.port.js';
 import type { Metrics } from '../ports/metrics.port.js';
 
@@ -31,8 +30,9 @@ export const MAX_ATTEMPTS_LIMIT = 100;
 
 export interface SubmitJobDeps {
   readonly store: JobStore;
-  readonly handlers: HandlerRegistry;
   readonly catalog: JobCatalog;
+  /** Listed in the JOB.UNKNOWN_TYPE message. */
+  readonly submittableTypes: readonly string[];
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly newId?: () => string;
@@ -81,14 +81,10 @@ export function createSubmitJob(deps: SubmitJobDeps): SubmitJob {
     const keyProblem = idempotencyKeyProblem(key);
     if (keyProblem) throw new DomainError('IDEMPOTENCY.KEY_INVALID', `Idempotency-Key ${keyProblem}`);
     const info = deps.catalog(cmd.type);
-    const handler = deps.handlers.get(cmd.type);
-    if (!info || !handler || !info.submittable) {
+    if (!info || !info.submittable) {
       throw new DomainError(
         'JOB.UNKNOWN_TYPE',
-        `job type '${cmd.type}' is not submittable (known: ${deps.handlers
-          .types()
-          .filter((t) => deps.catalog(t)?.submittable)
-          .join(', ')})`,
+        `job type '${cmd.type}' is not submittable (known: ${deps.submittableTypes.join(', ')})`,
       );
     }
     if (
@@ -105,7 +101,8 @@ export function createSubmitJob(deps: SubmitJobDeps): SubmitJob {
         `'maxAttempts' (${cmd.maxAttempts}) must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT} (0 = default)`,
       );
     }
-    const parsed = handler.parsePayload(cmd.payload);
+    // The catalog's schemas validate the payload: the API never loads handler code.
+    const parsed = info.parsePayload(cmd.payload);
     if (!parsed.ok) {
       throw new DomainError(
         'JOB.PAYLOAD_INVALID',

@@ -1,9 +1,8 @@
 /**
- * Public configuration contract of `@jobplane/runtime` (`@jobplane/runtime/config`): the env-var
- * schema, the CLI subcommands, the job-type catalog with its drain contract, and metric names.
- * This is the only module of the runtime that `@jobplane/constructs` may import.
+ * The runtime's configuration: the env-var schema, the CLI subcommands, metric names and webhook
+ * sources. All of it is the contract of `@jobplane/sdk/contract`, re-exported for the runtime's
+ * own imports; tools and the constructs import `@jobplane/sdk/contract` directly.
  */
 export * from './schema.js';
-export * from './job-types.js';
 export * from './metric-names.js';
 export * from './webhooks.js';

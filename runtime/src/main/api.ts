@@ -7,8 +7,8 @@ import { createJobControls } from '../application/control-job.use-case.js';
 import { createJobQueries } from '../application/query-jobs.use-case.js';
 import { createSubmitJob } from '../application/submit-job.use-case.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
-import { QUEUE_NAMES } from '../config/job-types.js';
-import { catalog, type Core } from './context.js';
+import type { Core } from './context.js';
+import { submittableTypes } from './catalog.js';
 import { edgeApiPlugins } from './edge.js';
 import { listenDualProtocol } from '../adapters/http/edge/dual-protocol-listener.js';
 import { startRelayLoop, type RelayLoop } from './relay-loop.js';
@@ -18,8 +18,8 @@ export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: 
   const submitJob = withStorablePayload(
     createSubmitJob({
       store: core.store,
-      handlers: core.handlers,
-      catalog,
+      catalog: core.jobCatalog,
+      submittableTypes: submittableTypes(core.catalog),
       metrics: core.metrics,
       clock: SYSTEM_CLOCK,
       ...(backlog ? { backlog, maxDepth: core.config.QUEUE_MAX_DEPTH } : {}),
@@ -52,7 +52,10 @@ export interface RunningApi {
 
 /** `jobplane api`: the HTTP API, plus the relay when RELAY_IN_PROCESS=true. */
 export async function runApi(core: Core): Promise<RunningApi> {
-  const backlog = new CachedBacklog(core.queue, QUEUE_NAMES);
+  const backlog = new CachedBacklog(
+    core.queue,
+    core.catalog.queues().map((q) => q.name),
+  );
   await backlog.refresh().catch((err: unknown) => core.logger.warn({ err }, 'queue depth unknown at start'));
   backlog.start();
   const app = await buildApp({ ...apiDeps(core, [], backlog), ...edgeApiPlugins(core) });

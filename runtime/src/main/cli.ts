@@ -3,7 +3,15 @@
  * `jobplane <migrate|api|worker|relay|run-one>`: the one entry point of the container image.
  * Reads the environment once (config schema), builds the adapters, runs the command.
  */
-import { ConfigError, JOBPLANE_COMMANDS, loadConfig, type JobplaneCommand } from '../config/schema.js';
+import { CatalogLoadError, JobTypeDefinitionError } from '@jobplane/sdk';
+import {
+  checkConfigAgainstCatalog,
+  ConfigError,
+  JOBPLANE_COMMANDS,
+  loadConfig,
+  type JobplaneCommand,
+} from '../config/schema.js';
+import { catalogSpecifier, loadRuntimeCatalog, parseArgs, type Catalog } from './catalog.js';
 import { buildCore, onShutdownSignal } from './context.js';
 import { runApi } from './api.js';
 import { runMigrate } from './migrate.js';
@@ -13,7 +21,7 @@ import { startHealthServer } from '../adapters/http/health-server.js';
 import { redisPolicyProblem } from '../adapters/bullmq/redis.js';
 import { withEdgeMetrics } from './edge.js';
 
-const USAGE = `usage: jobplane <command>
+const USAGE = `usage: jobplane <command> [--catalog <module>]
 
 commands:
   migrate   apply database migrations to DATABASE_SCHEMA (idempotent) and exit
@@ -24,9 +32,19 @@ commands:
               0 succeeded (or nothing left to do), 1 failed and will be retried,
               2 bad configuration, 3 no job within RUN_ONE_WAIT_SECONDS, 4 dead-lettered
 
-Configuration comes from environment variables only; see docs/runtime.md.`;
+--catalog <module>  the job-type catalog (api, worker, relay, run-one): a module path or package
+                    whose default export is defineCatalog(...) of @jobplane/sdk; default
+                    JOBPLANE_CATALOG. Handlers are imported by workers only, on first use.
 
-async function main(argv: string[]): Promise<number> {
+Other configuration comes from environment variables; see docs/runtime.md.`;
+
+async function main(args: string[]): Promise<number> {
+  const parsedArgs = parseArgs(args);
+  if (parsedArgs.problem) {
+    process.stderr.write(`jobplane: ${parsedArgs.problem}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const argv = parsedArgs.rest;
   const cmd = argv[0];
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(`${USAGE}\n`);
@@ -51,7 +69,22 @@ async function main(argv: string[]): Promise<number> {
     await runMigrate(config);
     return 0;
   }
-  const core = withEdgeMetrics(buildCore(config, command), command);
+  let catalog: Catalog;
+  try {
+    catalog = await loadRuntimeCatalog(catalogSpecifier(parsedArgs.catalog, config.JOBPLANE_CATALOG));
+    checkConfigAgainstCatalog(config, catalog);
+  } catch (err) {
+    if (
+      err instanceof CatalogLoadError ||
+      err instanceof JobTypeDefinitionError ||
+      err instanceof ConfigError
+    ) {
+      process.stderr.write(`jobplane ${command}: ${err.message}\n`);
+      return RUN_ONE_EXIT.badConfig;
+    }
+    throw err;
+  }
+  const core = withEdgeMetrics(buildCore(config, command, { catalog }), command);
   const log = core.logger;
   try {
     // A Redis that may evict keys silently loses queued jobs: refuse to start on one.
@@ -85,7 +118,11 @@ async function main(argv: string[]): Promise<number> {
         isAccepting: () => accepting,
       });
       log.info(
-        { pollMs: config.RELAY_POLL_MS, reconcileSeconds: config.RECONCILE_INTERVAL_SECONDS },
+        {
+          pollMs: config.RELAY_POLL_MS,
+          reconcileSeconds: config.RECONCILE_INTERVAL_SECONDS,
+          catalog: catalog.name,
+        },
         'relay started',
       );
       const sig = await onShutdownSignal();

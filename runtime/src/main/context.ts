@@ -8,17 +8,12 @@ import { createLogger } from '../adapters/logging/pino-logger.js';
 import { postgresHealthCheck } from '../adapters/postgres/health.js';
 import { createPgPool } from '../adapters/postgres/pg-pool.js';
 import { PostgresJobStore } from '../adapters/postgres/postgres-job-store.js';
-import { JOB_TYPE_CATALOG, type JobType } from '../config/job-types.js';
 import type { JobplaneCommand, JobplaneConfig } from '../config/schema.js';
-import { createHandlerRegistry } from '../handlers/index.js';
 import type { HealthCheck } from '../ports/health.port.js';
 import type { JobCatalog } from '../ports/job-catalog.port.js';
 import type { HandlerRegistry } from '../ports/job-handler.port.js';
 import { NOOP_METRICS, type Metrics } from '../ports/metrics.port.js';
-
-/** Job-type catalog lookup for the use cases (config data → port). */
-export const catalog: JobCatalog = (type) =>
-  Object.hasOwn(JOB_TYPE_CATALOG, type) ? JOB_TYPE_CATALOG[type as JobType] : undefined;
+import { jobCatalogOf, lazyHandlerRegistry, type Catalog } from './catalog.js';
 
 /** Adapters shared by the api, worker, relay and run-one processes. */
 export interface Core {
@@ -29,6 +24,11 @@ export interface Core {
   readonly redis: Redis;
   readonly queue: BullMqJobQueue;
   readonly cancelBus: RedisCancelBus;
+  /** The job-type catalog this process runs (`--catalog` / JOBPLANE_CATALOG). */
+  readonly catalog: Catalog;
+  /** The catalog as the use cases see it (payload validation, no handler code). */
+  readonly jobCatalog: JobCatalog;
+  /** Handlers, imported from the catalog on first use. */
   readonly handlers: HandlerRegistry;
   readonly metrics: Metrics;
   readonly health: HealthCheck[];
@@ -37,16 +37,13 @@ export interface Core {
 }
 
 export interface CoreOverrides {
+  readonly catalog: Catalog;
   readonly metrics?: Metrics;
   readonly handlers?: HandlerRegistry;
   readonly logger?: PinoLogger;
 }
 
-export function buildCore(
-  config: JobplaneConfig,
-  command: JobplaneCommand,
-  overrides: CoreOverrides = {},
-): Core {
+export function buildCore(config: JobplaneConfig, command: JobplaneCommand, overrides: CoreOverrides): Core {
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL, { command });
   const pgOpts = {
     connectionString: config.DATABASE_URL,
@@ -70,7 +67,9 @@ export function buildCore(
     redis,
     queue,
     cancelBus: new RedisCancelBus(redis, config.REDIS_URL, config.QUEUE_PREFIX),
-    handlers: overrides.handlers ?? createHandlerRegistry(),
+    catalog: overrides.catalog,
+    jobCatalog: jobCatalogOf(overrides.catalog),
+    handlers: overrides.handlers ?? lazyHandlerRegistry(overrides.catalog),
     metrics: overrides.metrics ?? NOOP_METRICS,
     health: [postgresHealthCheck(pool), redisHealthCheck(redis)],
     workerId: `${hostname()}:${process.pid}`,

@@ -9,10 +9,11 @@ import { FailureCounter } from '../adapters/http/failure-counter.js';
 import { metricsPlugin } from '../adapters/http/edge/metrics.plugin.js';
 import { ssePlugin } from '../adapters/http/edge/sse.plugin.js';
 import { openApiPlugin } from '../adapters/http/edge/openapi.plugin.js';
+import { submitRequestDoc } from '../adapters/http/edge/catalog-openapi.js';
 import { webhookPlugin } from '../adapters/http/edge/webhooks.plugin.js';
 import { BullmqQueueStats, postgresOldestWaiting } from '../adapters/metrics/bullmq-queue-stats.js';
 import { PromMetrics } from '../adapters/metrics/prom-metrics.js';
-import { QUEUE_NAMES } from '../config/job-types.js';
+import { createHandleWebhook } from '../application/handle-webhook.use-case.js';
 import type { JobplaneCommand } from '../config/schema.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import type { Core } from './context.js';
@@ -34,7 +35,8 @@ const global = (plugin: Plugin): Plugin => fp(plugin);
 
 /** Replaces the core's no-op metrics with prom-client, reading queue depth at scrape time. */
 export function withEdgeMetrics(core: Core, command: JobplaneCommand): Core {
-  const queues = command === 'worker' ? workerQueues(core.config.WORKER_QUEUES) : [...QUEUE_NAMES];
+  const allQueues = core.catalog.queues().map((q) => q.name);
+  const queues = command === 'worker' ? workerQueues(core.catalog, core.config.WORKER_QUEUES) : allQueues;
   const metrics = new PromMetrics({
     defaultLabels: { process: command },
     logger: core.logger,
@@ -104,13 +106,15 @@ export function edgeApiPlugins(
         async (app) => {
           // Loaded only when enabled: Bull Board is the heaviest edge dependency to import.
           const { adminPlugin } = await import('../adapters/http/edge/admin.plugin.js');
-          await app.register(adminPlugin({ queues: QUEUE_NAMES.map((q) => core.queue.queue(q)) }));
+          await app.register(adminPlugin({ queues: core.catalog.queues().map((q) => core.queue.queue(q.name)) }));
         },
       ]
     : [];
   // Pre-plugins are wrapped with fastify-plugin so their hooks apply to the whole app.
   const openapi = global(async (app) => {
-    await app.register(openApiPlugin({ version: API_VERSION }));
+    await app.register(
+      openApiPlugin({ version: API_VERSION, submitRequest: submitRequestDoc(core.catalog) }),
+    );
   });
   // Its own fail-fast connection: a Redis outage must not hang requests (the limiter fails open,
   // the failed-authentication counter counts in process).

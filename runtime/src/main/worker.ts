@@ -5,15 +5,15 @@ import { UnrecoverableError } from 'bullmq';
 import { createQueueWorker, settle, toDelivery, RetryLaterError } from '../adapters/bullmq/bullmq-worker.js';
 import { startHealthServer } from '../adapters/http/health-server.js';
 import { createJobProcessor, type JobProcessor } from '../application/process-job.use-case.js';
-import { queueSpecs, type QueueName } from '../config/job-types.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
-import { catalog, type Core } from './context.js';
+import type { Catalog } from './catalog.js';
+import type { Core } from './context.js';
 
 export function createProcessor(core: Core): JobProcessor {
   return createJobProcessor({
     store: core.store,
     handlers: core.handlers,
-    catalog,
+    catalog: core.jobCatalog,
     retryPolicy: { baseDelayMs: core.config.RETRY_BASE_DELAY_MS, maxDelayMs: core.config.RETRY_MAX_DELAY_MS },
     random: Math.random,
     clock: SYSTEM_CLOCK,
@@ -23,11 +23,12 @@ export function createProcessor(core: Core): JobProcessor {
   });
 }
 
-/** Queues a worker consumes: WORKER_QUEUES, or every pooled queue. */
-export function workerQueues(configured: readonly QueueName[] | undefined): QueueName[] {
+/** Queues a worker consumes: WORKER_QUEUES, or every pooled queue of the catalog. */
+export function workerQueues(catalog: Catalog, configured: readonly string[] | undefined): string[] {
   return configured
     ? [...configured]
-    : queueSpecs()
+    : catalog
+        .queues()
         .filter((q) => q.mode === 'pooled')
         .map((q) => q.name);
 }
@@ -47,12 +48,12 @@ export async function runWorker(core: Core): Promise<RunningWorker> {
   const unsubscribe = await core.cancelBus.subscribe((jobId) => {
     if (processor.cancel(jobId)) logger.info({ jobId }, 'cancel signal delivered to the running handler');
   });
-  const workers = workerQueues(config.WORKER_QUEUES).map((queue) =>
+  const workers = workerQueues(core.catalog, config.WORKER_QUEUES).map((queue) =>
     createQueueWorker({
       queue,
       url: config.REDIS_URL,
       prefix: config.QUEUE_PREFIX,
-      concurrency: config.WORKER_CONCURRENCY,
+      concurrency: core.catalog.queue(queue)?.concurrency ?? config.WORKER_CONCURRENCY,
       lockDurationMs: config.LOCK_DURATION_MS,
       stalledIntervalMs: config.STALLED_INTERVAL_MS,
       maxStalledCount: config.MAX_STALLED_COUNT,

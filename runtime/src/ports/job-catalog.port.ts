@@ -1,10 +1,22 @@
-/** What the runtime needs to know about a job type (built from the config's job-type catalog). */
+import type { PayloadCheck } from './job-handler.port.js';
+
+/** Delay between attempts of one job type (absent: the runtime's RETRY_* policy). */
+export interface JobTypeBackoff {
+  readonly type: 'exponential' | 'fixed';
+  readonly delayMs: number;
+  readonly maxDelayMs?: number;
+}
+
+/** What the runtime needs to know about a job type (built from the loaded catalog, see main/catalog.ts). */
 export interface JobTypeInfo {
   readonly mode: 'pooled' | 'isolated';
   readonly queue: string;
   readonly timeoutSeconds: number;
   readonly maxAttempts: number;
   readonly submittable: boolean;
+  readonly backoff?: JobTypeBackoff;
+  /** Validates and normalizes an untrusted payload (schema defaults applied); never loads handler code. */
+  parsePayload(input: unknown): PayloadCheck<unknown>;
 }
 
 export type JobCatalog = (type: string) => JobTypeInfo | undefined;

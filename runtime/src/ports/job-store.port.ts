@@ -102,6 +102,20 @@ export interface JobStore {
   succeed(id: string, token: string, result: Record<string, unknown>): Promise<Job | null>;
   /** Fenced running → failed → queued with a new run_at. */
   failAndRetry(id: string, token: string, error: JobError, runAt: Date): Promise<Job | null>;
+  /**
+   * Fenced: puts a job whose type the worker does not know back (rolling deploys). With `release`
+   * (a run delivery) running → queued with `runAt`, the attempt not counted; without (an aggregate
+   * delivery) the job stays as it is. Either way appends an `unknown_type_deferred` event.
+   */
+  deferUnknownType(
+    id: string,
+    token: string,
+    error: JobError,
+    runAt: Date,
+    release: boolean,
+  ): Promise<boolean>;
+  /** How many times the job was put back for an unknown type. */
+  unknownTypeDeferrals(id: string): Promise<number>;
   /** Fenced running → failed → dead_lettered. */
   failAndDeadLetter(id: string, token: string, error: JobError): Promise<Job | null>;
   /** Unfenced dead-letter of a non-terminal job (the queue gave up on it, e.g. too many stalls). */

@@ -7,10 +7,16 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoSleepDeadLetters } from '../../src/handlers/index.js';
+import { demoSleepDeadLetters } from '@jobplane/examples';
+import { fileURLToPath } from 'node:url';
+import { EXAMPLES_CATALOG_MODULE } from '../examples-catalog.js';
 import { FaultCluster } from '../support/faults/cluster.js';
 import { freePort } from '../support/faults/net.js';
 import { CLI_PATH } from '../support/faults/supervisor.js';
+
+const MIXED_MODES_CATALOG = fileURLToPath(new URL('./fixtures/mixed-modes.catalog.js', import.meta.url));
+/** A module with job types but no catalog export. */
+const NOT_A_CATALOG = fileURLToPath(new URL('../../../examples/dist/job-types.js', import.meta.url));
 
 const run = promisify(execFile);
 
@@ -88,6 +94,40 @@ describe('jobplane CLI', () => {
     expect('code' in bad ? bad.code : 0).toBe(2);
     expect('stderr' in bad ? bad.stderr : '').toContain('DATABASE_URL');
   });
+
+  it('refuses to start without a catalog, or with one that is missing or invalid (exit 2)', async () => {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    };
+    const fail = (args: string[], extra: Record<string, string> = {}) =>
+      run(process.execPath, [CLI_PATH, ...args], { env: { ...env, ...extra } }).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => err,
+      );
+    const none = await fail(['worker']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(
+      'jobplane worker: no job-type catalog: pass --catalog <module> or set JOBPLANE_CATALOG',
+    );
+    const missing = await fail(['relay', '--catalog', './no/such/catalog.js']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("jobplane relay: cannot load catalog module './no/such/catalog.js'");
+    const invalid = await fail(['worker'], { JOBPLANE_CATALOG: MIXED_MODES_CATALOG });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain(
+      "queue 'shared' mixes execution modes (a.pooled: pooled, a.isolated: isolated)",
+    );
+    const notACatalog = await fail(['worker', `--catalog=${NOT_A_CATALOG}`]);
+    expect(notACatalog.code).toBe(2);
+    expect(notACatalog.stderr).toContain('must export a defineCatalog() result');
+    const badQueue = await fail(['worker', '--catalog', EXAMPLES_CATALOG_MODULE], { WORKER_QUEUES: 'media' });
+    expect(badQueue.code).toBe(2);
+    expect(badQueue.stderr).toContain(
+      "WORKER_QUEUES: unknown queue 'media' (pooled queues: default, backtest)",
+    );
+  });
 });
 
 describe('a Redis that may evict keys', () => {
@@ -108,6 +148,7 @@ describe('a Redis that may evict keys', () => {
           DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
           REDIS_URL: `redis://127.0.0.1:${port}`,
           METRICS_PORT: String(await freePort()),
+          JOBPLANE_CATALOG: EXAMPLES_CATALOG_MODULE,
         },
         timeout: 20_000,
       }).catch((err: { code: number; stdout: string }) => err);

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { EXAMPLES_CATALOG_MODULE } from '../examples-catalog.js';
 
 const CLI = fileURLToPath(new URL('../../dist/main/cli.js', import.meta.url));
 const base = {
@@ -13,6 +14,7 @@ const base = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
   REDIS_URL: 'redis://127.0.0.1:6379',
   JOBPLANE_API_KEYS: 'c1:0123456789abcdef0123',
+  JOBPLANE_CATALOG: EXAMPLES_CATALOG_MODULE,
 };
 
 function run(webhooks: unknown) {

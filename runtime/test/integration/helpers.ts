@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
 import { migrate } from '../../src/adapters/postgres/migrate.js';
-import { QUEUE_NAMES } from '../../src/config/job-types.js';
 import { loadConfig, type JobplaneCommand, type JobplaneConfig } from '../../src/config/schema.js';
 import { buildCore, type Core, type CoreOverrides } from '../../src/main/context.js';
 import { SILENT_LOGGER } from '../../src/ports/logger.port.js';
 import { pollUntil } from '../support/wait.js';
+import { examplesCatalog } from '../examples-catalog.js';
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -19,7 +19,7 @@ export interface Isolated {
   readonly prefix: string;
   readonly env: Record<string, string>;
   config(command: JobplaneCommand, extra?: Record<string, string>): JobplaneConfig;
-  core(command: JobplaneCommand, overrides?: CoreOverrides, extra?: Record<string, string>): Core;
+  core(command: JobplaneCommand, overrides?: Partial<CoreOverrides>, extra?: Record<string, string>): Core;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   cleanup(): Promise<void>;
 }
@@ -46,6 +46,7 @@ export async function isolate(name: string): Promise<Isolated> {
     config: (command, extra = {}) => loadConfig({ ...env, ...extra }, command),
     core(command, overrides = {}, extra = {}) {
       const c = buildCore(loadConfig({ ...env, ...extra }, command), command, {
+        catalog: examplesCatalog,
         logger: pino({ level: 'silent' }),
         ...overrides,
       });
@@ -56,8 +57,11 @@ export async function isolate(name: string): Promise<Isolated> {
       return (await pool.query(sql, params)).rows;
     },
     async cleanup() {
-      const cleaner = buildCore(loadConfig(env, 'relay'), 'relay', { logger: pino({ level: 'silent' }) });
-      for (const q of QUEUE_NAMES)
+      const cleaner = buildCore(loadConfig(env, 'relay'), 'relay', {
+        catalog: examplesCatalog,
+        logger: pino({ level: 'silent' }),
+      });
+      for (const { name: q } of examplesCatalog.queues())
         await cleaner.queue
           .queue(q)
           .obliterate({ force: true })

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runApi, type RunningApi } from '../../src/main/api.js';
 import { runWorker, workerQueues, type RunningWorker } from '../../src/main/worker.js';
 import { API_KEY_A, isolate, waitFor, type Isolated } from './helpers.js';
+import { examplesCatalog } from '../examples-catalog.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -76,8 +77,8 @@ describe('composition roots (api with in-process relay + worker)', () => {
   });
 
   it('consumes every pooled queue by default', () => {
-    expect(workerQueues(undefined)).toEqual(['default', 'backtest']);
-    expect(workerQueues(['backtest-full'])).toEqual(['backtest-full']);
+    expect(workerQueues(examplesCatalog, undefined)).toEqual(['default', 'backtest']);
+    expect(workerQueues(examplesCatalog, ['backtest'])).toEqual(['backtest']);
   });
 
   it('drains: readiness fails and the worker closes', async () => {

@@ -5,6 +5,7 @@ import { buildCore, type Core } from '../../src/main/context.js';
 import { withEdgeMetrics } from '../../src/main/edge.js';
 import { startRelayLoop, type RelayLoop } from '../../src/main/relay-loop.js';
 import { runWorker, type RunningWorker } from '../../src/main/worker.js';
+import { examplesCatalog } from '../examples-catalog.js';
 import {
   auth,
   createEdgeEnv,
@@ -35,7 +36,10 @@ describe('metrics move as jobs flow (api + relay + worker, real PostgreSQL and R
     });
     api = await startEdgeApi(env);
     const cfg = loadConfig(env.env, 'worker');
-    workerCore = withEdgeMetrics(buildCore(cfg, 'worker', { logger: pino({ level: 'silent' }) }), 'worker');
+    workerCore = withEdgeMetrics(
+      buildCore(cfg, 'worker', { catalog: examplesCatalog, logger: pino({ level: 'silent' }) }),
+      'worker',
+    );
   });
   afterAll(async () => {
     await worker?.drain();

@@ -57,9 +57,53 @@ describe('OpenAPI document and Swagger UI', () => {
       for (const method of Object.keys(ops).filter((m) => m !== 'head'))
         expect(registered, `${method} ${path}`).toContain(`${method} ${path}`);
     }
-    // Only Swagger UI's own assets are hidden.
-    expect(routes.filter((r) => r.hidden && !r.url.startsWith('/docs'))).toEqual([]);
+    // Hidden: Swagger UI's own assets and Bull Board's internal API and assets, nothing else.
+    const hidden = routes.filter((r) => r.hidden && !r.url.startsWith('/docs'));
+    expect(hidden.length).toBeGreaterThan(0);
+    expect(hidden.filter((r) => !r.url.startsWith('/admin/queues/'))).toEqual([]);
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/admin'))).toEqual(['/admin/queues']);
     expect(doc.paths['/jobprocessing.v1.JobService/SubmitJob']?.post).toBeDefined();
+  });
+
+  it('documents the submit request per job type of the catalog: a union by type with payload schema and example', async () => {
+    const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json() as OpenApiDoc & {
+      components: { schemas: Record<string, { properties: Record<string, unknown>; example?: unknown }> };
+    };
+    const body = (
+      doc.paths['/v1/jobs']?.post as unknown as {
+        requestBody: { content: Record<string, { schema: Record<string, unknown> }> };
+      }
+    ).requestBody.content['application/json']!.schema;
+    const submittable = ['demo.sleep', 'backtest.sweep', 'backtest.full'];
+    expect(body).toEqual({
+      oneOf: submittable.map((t) => ({ $ref: `#/components/schemas/SubmitJobRequest.${t}` })),
+      discriminator: {
+        propertyName: 'type',
+        mapping: Object.fromEntries(
+          submittable.map((t) => [t, `#/components/schemas/SubmitJobRequest.${t}`]),
+        ),
+      },
+    });
+    const sleep = doc.components.schemas['SubmitJobRequest.demo.sleep']!;
+    expect(Object.keys(sleep.properties)).toEqual(['type', 'payload', 'priority', 'runAt', 'maxAttempts']);
+    expect(sleep.properties.type).toEqual({ type: 'string', enum: ['demo.sleep'] });
+    expect(sleep.properties.payload).toMatchObject({
+      type: 'object',
+      properties: { durationMs: { type: 'integer', minimum: 0, maximum: 600000 } },
+      required: ['durationMs'],
+      additionalProperties: false,
+    });
+    expect(sleep.example).toEqual({ type: 'demo.sleep', payload: { durationMs: 500, failureRate: 0 } });
+    // child-only types are not submittable, so not documented
+    expect(doc.components.schemas['SubmitJobRequest.backtest.chunk']).toBeUndefined();
+    // the example really is accepted
+    const r = await api.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { ...auth, 'idempotency-key': newKey() },
+      payload: sleep.example as Record<string, unknown>,
+    });
+    expect(r.statusCode, r.body).toBe(202);
   });
 
   it('describes the JSON API with schemas generated from the proto', async () => {
@@ -77,13 +121,6 @@ describe('OpenAPI document and Swagger UI', () => {
       >;
       parameters: { in: string; name: string; required: boolean }[];
     };
-    expect(Object.keys(submit.requestBody.content['application/json']!.schema.properties)).toEqual([
-      'type',
-      'payload',
-      'priority',
-      'runAt',
-      'maxAttempts',
-    ]);
     const job = submit.responses['2XX']!.content['application/json']!.schema.properties.job.properties;
     expect(job.state?.enum).toContain('JOB_STATE_SUCCEEDED');
     expect(submit.parameters).toContainEqual(

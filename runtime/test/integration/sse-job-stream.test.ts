@@ -6,6 +6,7 @@ import { buildCore, type Core } from '../../src/main/context.js';
 import { withEdgeMetrics } from '../../src/main/edge.js';
 import { startRelayLoop, type RelayLoop } from '../../src/main/relay-loop.js';
 import { runWorker, type RunningWorker } from '../../src/main/worker.js';
+import { examplesCatalog } from '../examples-catalog.js';
 import {
   API_KEY,
   createEdgeEnv,
@@ -84,7 +85,10 @@ describe('GET /v1/jobs/{id}/stream (SSE, real worker)', () => {
     api = await startEdgeApi(env);
     baseUrl = await api.app.listen({ port: 0, host: '127.0.0.1' });
     workerCore = withEdgeMetrics(
-      buildCore(loadConfig(env.env, 'worker'), 'worker', { logger: pino({ level: 'silent' }) }),
+      buildCore(loadConfig(env.env, 'worker'), 'worker', {
+        catalog: examplesCatalog,
+        logger: pino({ level: 'silent' }),
+      }),
       'worker',
     );
   });

@@ -7,8 +7,8 @@ import { createJobProcessor, type JobProcessor } from '../../src/application/pro
 import { createReconciler } from '../../src/application/reconcile.use-case.js';
 import { createSubmitJob } from '../../src/application/submit-job.use-case.js';
 import { createJobControls } from '../../src/application/control-job.use-case.js';
-import { createHandlerRegistry } from '../../src/handlers/index.js';
-import { catalog as realCatalog, type Core } from '../../src/main/context.js';
+import { jobCatalogOf, lazyHandlerRegistry } from '../../src/main/catalog.js';
+import type { Core } from '../../src/main/context.js';
 import { startRelayLoop, type RelayLoop } from '../../src/main/relay-loop.js';
 import { RUN_ONE_EXIT, runOne } from '../../src/main/worker.js';
 import { SYSTEM_CLOCK } from '../../src/ports/clock.port.js';
@@ -17,6 +17,7 @@ import { fanOut, type HandlerRegistry, type JobHandler } from '../../src/ports/j
 import { SILENT_LOGGER } from '../../src/ports/logger.port.js';
 import { NOOP_METRICS } from '../../src/ports/metrics.port.js';
 import { isolate, waitFor, type Isolated } from './helpers.js';
+import { examplesCatalog } from '../examples-catalog.js';
 
 const accept = <P>(input: unknown) => ({ ok: true as const, value: input as P });
 let aggregateCalls = 0;
@@ -76,15 +77,24 @@ const testHandlers: JobHandler[] = [
   },
 ];
 
-const real = createHandlerRegistry();
+const real = lazyHandlerRegistry(examplesCatalog);
+const realCatalog = jobCatalogOf(examplesCatalog);
 const handlers: HandlerRegistry = {
   get: (t) => testHandlers.find((h) => h.type === t) ?? real.get(t),
   types: () => [...real.types(), ...testHandlers.map((h) => h.type)],
 };
 const catalog: JobCatalog = (t) =>
   t.startsWith('test.')
-    ? { mode: 'pooled', queue: 'default', timeoutSeconds: 5, maxAttempts: 2, submittable: true }
+    ? {
+        mode: 'pooled',
+        queue: 'default',
+        timeoutSeconds: 5,
+        maxAttempts: 2,
+        submittable: true,
+        parsePayload: (input) => ({ ok: true, value: input }),
+      }
     : realCatalog(t);
+const submittableTypes = ['demo.sleep', 'test.flaky'];
 
 let iso: Isolated;
 let core: Core;
@@ -93,7 +103,13 @@ let workers: Worker[];
 let relay: RelayLoop;
 
 const submit = (type: string, payload: Record<string, unknown>, maxAttempts = 0) =>
-  createSubmitJob({ store: core.store, handlers, catalog, metrics: NOOP_METRICS, clock: SYSTEM_CLOCK })({
+  createSubmitJob({
+    store: core.store,
+    catalog,
+    submittableTypes,
+    metrics: NOOP_METRICS,
+    clock: SYSTEM_CLOCK,
+  })({
     clientId: 'alice',
     idempotencyKey: randomUUID(),
     requestId: 'req-1',
@@ -260,8 +276,8 @@ describe('fencing in PostgreSQL', () => {
   it('lets a take-over fence out the stale attempt', async () => {
     const { job } = await createSubmitJob({
       store: core.store,
-      handlers,
       catalog,
+      submittableTypes,
       metrics: NOOP_METRICS,
       clock: SYSTEM_CLOCK,
     })({

@@ -15,7 +15,7 @@ import { apiDeps } from '../../src/main/api.js';
 import { buildCore, type Core } from '../../src/main/context.js';
 import { edgeApiPlugins, withEdgeMetrics, type EdgeOverrides } from '../../src/main/edge.js';
 import { CachedBacklog } from '../../src/adapters/bullmq/bullmq-job-queue.js';
-import { QUEUE_NAMES } from '../../src/config/job-types.js';
+import { EXAMPLES_CATALOG_MODULE, examplesCatalog } from '../examples-catalog.js';
 import { SILENT_LOGGER } from '../../src/ports/logger.port.js';
 import { pollUntil } from './wait.js';
 
@@ -43,6 +43,7 @@ export async function createEdgeEnv(extra: Record<string, string> = {}): Promise
     QUEUE_PREFIX: prefix,
     JOBPLANE_API_KEYS: `${CLIENT}:${API_KEY}`,
     LOG_LEVEL: 'silent',
+    JOBPLANE_CATALOG: EXAMPLES_CATALOG_MODULE,
     ...extra,
   };
   await migrate(DATABASE_URL, schema, SILENT_LOGGER);
@@ -78,9 +79,17 @@ export async function startEdgeApi(
   e: EdgeEnv,
   opts: { onRoute?: (route: RouteOptions) => void; edge?: EdgeOverrides; queueCap?: boolean } = {},
 ): Promise<EdgeApi> {
-  const core = withEdgeMetrics(buildCore(e.config, 'api', { logger: pino({ level: 'silent' }) }), 'api');
+  const core = withEdgeMetrics(
+    buildCore(e.config, 'api', { catalog: examplesCatalog, logger: pino({ level: 'silent' }) }),
+    'api',
+  );
   const edge = edgeApiPlugins(core, opts.edge);
-  const backlog = opts.queueCap ? new CachedBacklog(core.queue, QUEUE_NAMES) : undefined;
+  const backlog = opts.queueCap
+    ? new CachedBacklog(
+        core.queue,
+        examplesCatalog.queues().map((q) => q.name),
+      )
+    : undefined;
   await backlog?.refresh();
   const observe = fp(async (app) => {
     if (opts.onRoute) app.addHook('onRoute', opts.onRoute);

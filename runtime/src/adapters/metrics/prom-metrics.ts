@@ -4,7 +4,7 @@ import type { Logger } from '../../ports/logger.port.js';
 import type { JobOutcomeLabel, Metrics } from '../../ports/metrics.port.js';
 import type { QueueStats } from '../../ports/queue-stats.port.js';
 
-/** Job durations: 50 ms … 30 min, wide enough for demo.sleep and backtest.full alike. */
+/** Job durations: 50 ms … 30 min, wide enough for short pooled jobs and long isolated ones alike. */
 export const JOB_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 /** HTTP latency: 5 ms … 10 s. */
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -341,6 +341,41 @@ export class PostgresJobStore implements JobStore {
     return res.rows[0] ? toJob(res.rows[0] as Row) : null;
   }
 
+  async deferUnknownType(
+    id: string,
+    token: string,
+    error: JobError,
+    runAt: Date,
+    release: boolean,
+  ): Promise<boolean> {
+    const details = { ...error, runAt: runAt.toISOString() };
+    const res = release
+      ? await this.pool.query(
+          `WITH upd AS (
+             UPDATE jobs SET state = 'queued', attempts = attempts - 1, attempt_token = NULL, run_at = $3,
+                    update_time = now()
+             WHERE id = $1 AND attempt_token = $2 AND state = 'running' RETURNING *),
+           ev AS (${INSERT_EVENT}
+                  SELECT id, 'running', 'queued', attempts, 'unknown_type_deferred', $4::jsonb FROM upd)
+           SELECT id FROM upd`,
+          [id, token, runAt, details],
+        )
+      : await this.pool.query(
+          `${INSERT_EVENT} SELECT id, state, state, attempts, 'unknown_type_deferred', $3::jsonb
+           FROM jobs WHERE id = $1 AND attempt_token = $2 AND state = 'running' RETURNING job_id`,
+          [id, token, details],
+        );
+    return res.rowCount === 1;
+  }
+
+  async unknownTypeDeferrals(id: string): Promise<number> {
+    const res = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM job_events WHERE job_id = $1 AND reason = 'unknown_type_deferred'`,
+      [id],
+    );
+    return Number(res.rows[0]?.n ?? 0);
+  }
+
   async failAndDeadLetter(id: string, token: string, error: JobError): Promise<Job | null> {
     const res = await this.pool.query(
       `WITH upd AS (

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EXAMPLES_CATALOG_MODULE } from '../../examples-catalog.js';
 import { freePort, httpStatus, waitFor } from './net.js';
 import { PrivateDatabase } from './private-postgres.js';
 import { PrivateRedis } from './private-redis.js';
@@ -71,6 +72,7 @@ export class FaultCluster {
       LOG_LEVEL: 'info',
       JOBPLANE_API_KEYS: `faults:${this.apiKey}`,
       HOST: '127.0.0.1',
+      JOBPLANE_CATALOG: EXAMPLES_CATALOG_MODULE,
     };
     for (const [k, v] of Object.entries(FAULT_TIMINGS)) env[k] = String(v);
     return { ...env, ...this.opts.env };

@@ -3,6 +3,7 @@ import {
   createJobProcessor,
   StoreWriteError,
   type Delivery,
+  type ProcessJobDeps,
 } from '../../../src/application/process-job.use-case.js';
 import type { Job, JobError } from '../../../src/domain/job.entity.js';
 import type { JobState } from '../../../src/domain/job-state.js';
@@ -26,6 +27,8 @@ class FakeStore {
   /** Writes that throw (like a dropped PostgreSQL connection) this many times before working. */
   failing: Partial<Record<'succeed' | 'failAndRetry' | 'reportProgress', number>> = {};
   fanned: ChildSpec[] = [];
+  deferrals = 0;
+  deferredRunAt: Date | null = null;
   constructor(over: Partial<Job> = {}) {
     const now = new Date(0);
     this.job = {
@@ -100,6 +103,20 @@ class FakeStore {
       },
       failAndDeadLetter: async (_id: string, token: string, error: JobError) =>
         this.fenced(token) ? this.set('dead_lettered', { error }) : null,
+      deferUnknownType: async (
+        _id: string,
+        token: string,
+        error: JobError,
+        runAt: Date,
+        release: boolean,
+      ) => {
+        if (!this.fenced(token)) return false;
+        this.deferrals++;
+        this.deferredRunAt = runAt;
+        if (release) this.set('queued', { attempts: this.job.attempts - 1, error });
+        return true;
+      },
+      unknownTypeDeferrals: async () => this.deferrals,
       fanOut: async (_id: string, token: string, children: readonly ChildSpec[]) => {
         if (!this.fenced(token)) return false;
         this.fanned = [...children];
@@ -143,6 +160,9 @@ const handlers: HandlerRegistry = {
       }),
       't.fail': handler('t.fail', async () => {
         throw Object.assign(new Error('nope'), { code: 'T.NOPE' });
+      }),
+      't.fixed': handler('t.fixed', async () => {
+        throw new Error('again');
       }),
       't.fatal': handler('t.fatal', async () => {
         throw new UnrecoverableJobError('never works');
@@ -188,12 +208,14 @@ const catalog: JobCatalog = (t) =>
         timeoutSeconds: t === 't.slow' ? 0.05 : 5,
         maxAttempts: 2,
         submittable: true,
+        ...(t === 't.fixed' ? { backoff: { type: 'fixed' as const, delayMs: 777 } } : {}),
+        parsePayload: (input) => ({ ok: true, value: input }),
       }
     : undefined;
 
 const delivery: Delivery = { jobId: 'j1', kind: 'run', attempt: 0, queue: 'default', requestId: 'r1' };
 
-function processor(store: FakeStore, over: Partial<Parameters<typeof createJobProcessor>[0]> = {}) {
+function processor(store: FakeStore, over: Partial<ProcessJobDeps> = {}) {
   return createJobProcessor({
     store: store.asStore(),
     handlers,
@@ -360,6 +382,53 @@ describe('process-job use case', () => {
       action: 'dead',
       reason: 'JOB.PAYLOAD_INVALID',
     });
+  });
+
+  it('retries with the job type backoff when it declares one (fixed: exact delay)', async () => {
+    const s = new FakeStore({ type: 't.fixed' });
+    expect(await processor(s).process(delivery)).toEqual({
+      action: 'retry',
+      delayMs: 777,
+      reason: 'HANDLER.FAILED',
+    });
+  });
+
+  it('retries (HANDLER.LOAD_FAILED) when the handler code cannot be loaded', async () => {
+    const s = new FakeStore();
+    const failing: HandlerRegistry = {
+      get: () => Promise.reject(new Error("Cannot find package 'sharp'")),
+      types: () => [],
+    };
+    expect(await processor(s, { handlers: failing }).process(delivery)).toEqual({
+      action: 'retry',
+      delayMs: 50,
+      reason: 'HANDLER.LOAD_FAILED',
+    });
+    expect(s.job.error).toMatchObject({
+      code: 'HANDLER.LOAD_FAILED',
+      message: "Cannot find package 'sharp'",
+    });
+  });
+
+  it('puts a job of a type unknown to this catalog back, without using an attempt, until the budget runs out', async () => {
+    const s = new FakeStore({ type: 'new.type' });
+    const budget = { maxDeferrals: 3, baseDelayMs: 100, maxDelayMs: 250 };
+    const p = processor(s, { unknownTypeBudget: budget });
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) {
+      outcomes.push(await p.process(delivery));
+      expect(s.job).toMatchObject({ state: 'queued', attempts: 0 });
+    }
+    expect(outcomes).toEqual([
+      { action: 'retry', delayMs: 100, reason: 'WORKER.UNKNOWN_TYPE' },
+      { action: 'retry', delayMs: 200, reason: 'WORKER.UNKNOWN_TYPE' },
+      { action: 'retry', delayMs: 250, reason: 'WORKER.UNKNOWN_TYPE' },
+    ]);
+    expect(s.deferrals).toBe(3);
+    expect(await p.process(delivery)).toEqual({ action: 'dead', reason: 'WORKER.UNKNOWN_TYPE' });
+    expect(s.job.state).toBe('dead_lettered');
+    expect(s.job.error).toMatchObject({ code: 'WORKER.UNKNOWN_TYPE', retryable: false });
+    expect(s.job.error?.message).toContain('put back 3 times');
   });
 
   it('fans out, then aggregates the children outcomes on the aggregate delivery', async () => {

@@ -8,7 +8,8 @@ import {
 import type { Job } from '../../../src/domain/job.entity.js';
 import type { JobStore, NewJob } from '../../../src/ports/job-store.port.js';
 import { NOOP_METRICS } from '../../../src/ports/metrics.port.js';
-import type { HandlerRegistry, JobHandler } from '../../../src/ports/job-handler.port.js';
+import type { JobCatalog } from '../../../src/ports/job-catalog.port.js';
+import type { JobHandler } from '../../../src/ports/job-handler.port.js';
 
 /** In-memory store: only what submit needs. */
 function memoryStore() {
@@ -52,15 +53,12 @@ const sleepHandler: JobHandler = {
   },
   run: async () => ({}),
 };
-const handlers: HandlerRegistry = {
-  get: (t) => (t === 'demo.sleep' || t === 'child' ? sleepHandler : undefined),
-  types: () => ['demo.sleep', 'child'],
-};
-const catalog = (t: string) =>
+const info = { mode: 'pooled' as const, queue: 'default', timeoutSeconds: 60, maxAttempts: 3 };
+const catalog: JobCatalog = (t: string) =>
   t === 'demo.sleep'
-    ? { mode: 'pooled' as const, queue: 'default', timeoutSeconds: 60, maxAttempts: 3, submittable: true }
+    ? { ...info, submittable: true, parsePayload: sleepHandler.parsePayload }
     : t === 'child'
-      ? { mode: 'pooled' as const, queue: 'default', timeoutSeconds: 60, maxAttempts: 3, submittable: false }
+      ? { ...info, submittable: false, parsePayload: sleepHandler.parsePayload }
       : undefined;
 
 const cmd = (over: Partial<SubmitJobCommand> = {}): SubmitJobCommand => ({
@@ -79,8 +77,8 @@ const setup = (extra: { depth?: number; maxDepth?: number } = {}) => {
   const { store, rows } = memoryStore();
   const submit = createSubmitJob({
     store,
-    handlers,
     catalog,
+    submittableTypes: ['demo.sleep'],
     metrics: NOOP_METRICS,
     clock: { now: () => new Date('2026-01-01T00:00:00Z') },
     newId: () => `id-${rows.size}`,

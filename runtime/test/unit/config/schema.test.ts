@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/schema.js';
+import { examplesCatalog } from '../../examples-catalog.js';
 
 const base = { DATABASE_URL: 'postgres://u:secretpw@db:5432/app', REDIS_URL: 'redis://r:6379' };
 
 function problems(env: Record<string, string>, command: Parameters<typeof loadConfig>[1]): string[] {
   try {
-    loadConfig(env, command);
+    loadConfig(env, command, examplesCatalog);
     return [];
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/index.js';
+import { examplesCatalog } from '../../examples-catalog.js';
 
 const base = {
   DATABASE_URL: 'postgres://localhost/test',
@@ -13,6 +14,7 @@ function load(webhooks: unknown) {
   return loadConfig(
     { ...base, JOBPLANE_WEBHOOKS: typeof webhooks === 'string' ? webhooks : JSON.stringify(webhooks) },
     'api',
+    examplesCatalog,
   );
 }
 

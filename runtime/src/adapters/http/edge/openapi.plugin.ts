@@ -1,4 +1,4 @@
-import swagger from '@fastify/swagger';
+import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync, RouteOptions } from 'fastify';
 import { Ajv } from 'ajv';
@@ -11,11 +11,14 @@ import {
   jsonApiRouteSchemas,
   type RouteDoc,
 } from './route-schemas.js';
+import type { SubmitRequestDoc } from './catalog-openapi.js';
 
 export interface OpenApiPluginOptions {
   readonly version: string;
   /** Extra route docs (edge routes registered elsewhere), by `METHOD url`. */
   readonly extra?: Record<string, RouteDoc>;
+  /** The submit request per job type of the catalog (documentation of `POST /v1/jobs`). */
+  readonly submitRequest?: SubmitRequestDoc;
 }
 
 /**
@@ -46,18 +49,19 @@ export function openApiPlugin(opts: OpenApiPluginOptions): FastifyPluginAsync {
       // connect-fastify registers every HTTP method per RPC; Connect unary calls, gRPC and gRPC-Web
       // are all POST (no JobService method is marked side-effect free, so Connect GET is unused).
       if (route.url.startsWith(CONNECT_PREFIX)) route.method = 'POST';
-      // Bull Board hides its routes; list them (every route is documented), under the admin key.
+      // The dashboard's page is documented under the admin key; Bull Board's internal API and
+      // asset routes stay hidden (they are its implementation, not part of Jobplane's API).
       if (route.url.startsWith(ADMIN_PREFIX)) {
-        route.schema = {
-          ...route.schema,
-          hide: false,
-          tags: ['admin'],
-          summary:
-            route.url === ADMIN_PREFIX
-              ? 'Queue dashboard (Bull Board UI)'
-              : 'Queue dashboard internal API / assets',
-          security: [{ adminKey: [] }],
-        };
+        route.schema =
+          route.url === ADMIN_PREFIX
+            ? {
+                ...route.schema,
+                hide: false,
+                tags: ['admin'],
+                summary: 'Queue dashboard (Bull Board UI)',
+                security: [{ adminKey: [] }],
+              }
+            : { ...route.schema, hide: true };
         return;
       }
       const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -81,7 +85,30 @@ export function openApiPlugin(opts: OpenApiPluginOptions): FastifyPluginAsync {
           : ({ schema }) => ajv.compile(schema);
       }
     });
+    const submit = opts.submitRequest;
     await app.register(swagger, {
+      // The submit body per job type: a union by `type` (documentation; validation is unchanged).
+      ...(submit
+        ? {
+            transformObject: (document: Parameters<SwaggerTransformObject>[0]) => {
+              if (!('openapiObject' in document)) return document.swaggerObject;
+              const doc = document.openapiObject as {
+                paths?: Record<
+                  string,
+                  Record<string, { requestBody?: { content?: Record<string, { schema?: unknown }> } }>
+                >;
+                components?: { schemas?: Record<string, unknown> };
+              };
+              const json = doc.paths?.['/v1/jobs']?.post?.requestBody?.content?.['application/json'];
+              if (json) json.schema = submit.body;
+              doc.components = {
+                ...doc.components,
+                schemas: { ...doc.components?.schemas, ...submit.schemas },
+              };
+              return document.openapiObject;
+            },
+          }
+        : {}),
       openapi: {
         openapi: '3.0.3',
         info: {

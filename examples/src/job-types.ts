@@ -1,0 +1,74 @@
+/**
+ * The example job types: pure data, zod schemas and lazy loaders. Importing this module (or the
+ * catalog) never imports handler code: each `load` imports its handler module on first use.
+ */
+import { defineJobType } from '@jobplane/sdk';
+import {
+  backtestChunkPayloadSchema,
+  backtestChunkProblems,
+  backtestFullPayloadSchema,
+  backtestFullProblems,
+  backtestSweepPayloadSchema,
+  backtestSweepProblems,
+  chunkResultSchema,
+  sweepSummarySchema,
+} from './backtest/payload.js';
+import { demoSleepPayloadSchema, demoSleepResultSchema } from './demo-sleep/payload.js';
+
+/** Simulated work that takes `durationMs` and fails with probability `failureRate`. */
+export const demoSleep = defineJobType({
+  type: 'demo.sleep',
+  queue: 'default',
+  timeoutSeconds: 60,
+  maxAttempts: 3,
+  description:
+    'Simulated work: sleeps durationMs (reporting progress), then fails with probability failureRate.',
+  payload: demoSleepPayloadSchema,
+  result: demoSleepResultSchema,
+  example: { durationMs: 500, failureRate: 0 },
+  load: () => import('./demo-sleep/handler.js'),
+});
+
+/** A moving-average-crossover parameter sweep fanned out into `backtest.chunk` children. */
+export const backtestSweep = defineJobType({
+  type: 'backtest.sweep',
+  queue: 'default',
+  timeoutSeconds: 120,
+  maxAttempts: 3,
+  description:
+    'Moving-average crossover sweep over a price series, fanned out into backtest.chunk children; picks the best Sharpe ratio.',
+  payload: backtestSweepPayloadSchema,
+  checks: backtestSweepProblems,
+  result: sweepSummarySchema,
+  example: { series: { kind: 'sp500', from: '1950-01' }, chunkSize: 25 },
+  load: () => import('./backtest/sweep.handler.js'),
+});
+
+/** One slice of a sweep's grid (child-only). */
+export const backtestChunk = defineJobType({
+  type: 'backtest.chunk',
+  queue: 'backtest',
+  timeoutSeconds: 120,
+  maxAttempts: 3,
+  submittable: false,
+  description: 'One slice of a backtest.sweep grid (created by the sweep, not submittable).',
+  payload: backtestChunkPayloadSchema,
+  checks: backtestChunkProblems,
+  result: chunkResultSchema,
+  load: () => import('./backtest/chunk.handler.js'),
+});
+
+/** The whole grid in one isolated Kubernetes Job. */
+export const backtestFull = defineJobType({
+  type: 'backtest.full',
+  queue: 'backtest-full',
+  mode: 'isolated',
+  timeoutSeconds: 900,
+  maxAttempts: 2,
+  description: 'The same sweep in one process (isolated mode: one Kubernetes Job per job).',
+  payload: backtestFullPayloadSchema,
+  checks: backtestFullProblems,
+  result: sweepSummarySchema,
+  example: { series: { kind: 'random-walk', seed: 42, length: 600 } },
+  load: () => import('./backtest/full.handler.js'),
+});

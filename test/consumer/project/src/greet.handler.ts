@@ -1,0 +1,11 @@
+import type { JobContext } from '@jobplane/sdk';
+import type { z } from 'zod';
+import type { greetPayload, greetResult } from './schemas.js';
+
+export default async function greet(
+  { name }: z.output<typeof greetPayload>,
+  ctx: JobContext,
+): Promise<z.output<typeof greetResult>> {
+  await ctx.progress(50, 'composing');
+  return { greeting: `Hello, ${name}!`, attempt: ctx.attempt };
+}
