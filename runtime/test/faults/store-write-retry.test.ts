@@ -80,6 +80,7 @@ describe('a failing success write is retried, not re-run', () => {
         timeoutSeconds: 30,
         maxAttempts: 3,
         submittable: true,
+        parsePayload: (input: unknown) => ({ ok: true as const, value: input }),
       }),
       retryPolicy: { baseDelayMs: 100, maxDelayMs: 1000 },
       random: () => 0.5,
