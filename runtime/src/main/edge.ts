@@ -13,7 +13,6 @@ import { submitRequestDoc } from '../adapters/http/edge/catalog-openapi.js';
 import { webhookPlugin } from '../adapters/http/edge/webhooks.plugin.js';
 import { BullmqQueueStats, postgresOldestWaiting } from '../adapters/metrics/bullmq-queue-stats.js';
 import { PromMetrics } from '../adapters/metrics/prom-metrics.js';
-import { createHandleWebhook } from '../application/handle-webhook.use-case.js';
 import type { JobplaneCommand } from '../config/schema.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import type { Core } from './context.js';
@@ -106,7 +105,9 @@ export function edgeApiPlugins(
         async (app) => {
           // Loaded only when enabled: Bull Board is the heaviest edge dependency to import.
           const { adminPlugin } = await import('../adapters/http/edge/admin.plugin.js');
-          await app.register(adminPlugin({ queues: core.catalog.queues().map((q) => core.queue.queue(q.name)) }));
+          await app.register(
+            adminPlugin({ queues: core.catalog.queues().map((q) => core.queue.queue(q.name)) }),
+          );
         },
       ]
     : [];
