@@ -19,6 +19,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { ADDON_CHARTS } from './addon-charts.js';
+import { checkMatch, EMAIL } from './props.js';
 
 export const INGRESS = {
   namespace: ADDON_CHARTS.traefik.namespace,
@@ -63,6 +64,7 @@ export function certManagerValues(): Record<string, unknown> {
 
 /** The `jobplane` ClusterIssuer: ACME (Let's Encrypt) with an e-mail, self-signed without. */
 export function clusterIssuer(acmeEmail?: string): Record<string, unknown> {
+  if (acmeEmail !== undefined) checkMatch('acmeEmail', acmeEmail, EMAIL, 'is not an e-mail address');
   const spec = acmeEmail
     ? {
         acme: {

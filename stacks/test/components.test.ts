@@ -11,6 +11,9 @@ import { irsaTrustPolicy } from '../src/eks/irsa.js';
 import { subnetLayout } from '../src/eks/network.js';
 import { amiTypeFor, instanceArchitecture } from '../src/eks/node-groups.js';
 import { karpenterNodePool } from '../src/capacity.js';
+import { checkDataStoreProps } from '../src/eks/data-stores.js';
+import { clusterIssuer } from '../src/ingress.js';
+import { checkClusterName, checkInt, checkRegion } from '../src/props.js';
 import { kindClusterConfig, kindClusterConfigYaml } from '../src/kind-cluster.js';
 import { addonReleases, addonValues } from '../src/platform-addons.js';
 import { postgresUrl, redisUrl } from '../src/platform-secrets.js';
@@ -130,6 +133,36 @@ describe('endpointAccess', () => {
     expect(() => endpointAccess({ apiPublicAccess: true, apiPublicAccessCidrs: [] })).toThrow(
       "'apiPublicAccessCidrs' ([]) must list at least one CIDR when 'apiPublicAccess' is true",
     );
+  });
+});
+
+describe('component prop checks', () => {
+  it('name the prop and the value', () => {
+    expect(() => checkClusterName('Prod_1')).toThrow(
+      "'clusterName' (Prod_1) must be 2-32 lower-case letters, digits and dashes",
+    );
+    expect(() => checkRegion('Europe')).toThrow("'region' (Europe) is not an AWS region such as 'eu-west-1'");
+    expect(() => checkInt('redis.replicas', 0, 1, 6)).toThrow(
+      "'redis.replicas' (0) must be an integer between 1 and 6",
+    );
+    expect(() =>
+      checkDataStoreProps({
+        clusterName: 'jp',
+        redis: { enabled: true, nodeType: 'cache.t4g.small', replicas: 1 },
+        postgres: {
+          enabled: true,
+          instanceClass: 'db.t4g.small',
+          storageGb: 10,
+          version: '17',
+          backupRetentionDays: 7,
+          multiAz: false,
+        },
+      }),
+    ).toThrow("'postgres.storageGb' (10) must be an integer between 20 and 65536");
+    expect(() => endpointAccess({ apiPublicAccess: true, apiPublicAccessCidrs: ['10.0.0.0/33'] })).toThrow(
+      "'apiPublicAccessCidrs item' (10.0.0.0/33) is not a CIDR",
+    );
+    expect(() => clusterIssuer('ops')).toThrow("'acmeEmail' (ops) is not an e-mail address");
   });
 });
 

@@ -4,13 +4,16 @@
  * monitoring stack and the in-cluster dev data stores. Both sides are read from their sources of
  * truth (`@jobplane/constructs` environments, `charts-out/`), never restated here.
  */
-import { readFileSync } from 'node:fs';
+/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENVIRONMENTS as INFRA_ENVIRONMENTS } from '@jobplane/constructs';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { ADDON_CHARTS } from '../src/addon-charts.js';
 import { parseStackConfig, type StackConfig } from '../src/config.js';
+import { INGRESS } from '../src/ingress.js';
 import { addonReleases } from '../src/platform-addons.js';
 import { DEV_DATA_STORES } from '../src/program.js';
 import { stackFileConfig } from './mocks.js';
@@ -76,4 +79,38 @@ describe.each(INFRA_ENVIRONMENTS.map((env) => [env.name, env] as const))('enviro
       expect(env0.find((e) => e.name === 'POSTGRES_DB')?.value).toBe(DEV_DATA_STORES.postgres.database);
     });
   }
+});
+
+/** Every object of `charts-out/<env>`. */
+function chartObjects(environment: string): Record<string, any>[] {
+  const dir = fileURLToPath(new URL(`../../charts-out/${environment}/`, import.meta.url));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS()))
+    .filter((o): o is Record<string, any> => o !== null && typeof o === 'object');
+}
+
+describe.each(INFRA_ENVIRONMENTS.map((env) => env.name))('ingress contract, %s', (name) => {
+  const objects = chartObjects(name);
+
+  it('routes every Ingress through the controller and issuer the stacks install', () => {
+    for (const ing of objects.filter((o) => o.kind === 'Ingress')) {
+      const id = `${ing.metadata.namespace}/${ing.metadata.name}`;
+      expect(ing.spec.ingressClassName, id).toBe(INGRESS.className);
+      expect(ing.metadata.annotations?.['cert-manager.io/cluster-issuer'], id).toBe(INGRESS.clusterIssuer);
+      expect(ing.spec.tls?.length, `${id} tls`).toBeGreaterThan(0);
+    }
+  });
+
+  it('admits the ingress controller in NetworkPolicies by its real namespace and pod labels', () => {
+    for (const np of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+      for (const rule of np.spec.ingress ?? []) {
+        for (const peer of rule.from ?? []) {
+          const ns = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
+          if (ns !== INGRESS.namespace) continue;
+          expect(peer.podSelector?.matchLabels ?? {}, np.metadata.name).toMatchObject(INGRESS.podLabels);
+        }
+      }
+    }
+  });
 });

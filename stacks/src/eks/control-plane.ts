@@ -10,6 +10,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
+import { checkClusterName, checkMatch, checkRegion, IPV4_CIDR, K8S_MINOR } from '../props.js';
 
 export interface EksControlPlaneProps {
   readonly clusterName: string;
@@ -75,6 +76,8 @@ export function endpointAccess(
   publicAccessCidrs?: string[];
 } {
   if (!props.apiPublicAccess) return { endpointPrivateAccess: true, endpointPublicAccess: false };
+  for (const cidr of props.apiPublicAccessCidrs)
+    checkMatch('apiPublicAccessCidrs item', cidr, IPV4_CIDR, 'is not a CIDR');
   if (props.apiPublicAccessCidrs.length === 0) {
     throw new Error(
       `'apiPublicAccessCidrs' ([]) must list at least one CIDR when 'apiPublicAccess' is true ` +
@@ -100,6 +103,14 @@ export class EksControlPlane extends pulumi.ComponentResource {
 
   constructor(name: string, props: EksControlPlaneProps, opts?: pulumi.ComponentResourceOptions) {
     super('jobplane:eks:ControlPlane', name, {}, opts);
+    checkClusterName(props.clusterName);
+    checkRegion(props.region);
+    checkMatch(
+      'kubernetesVersion',
+      props.kubernetesVersion,
+      K8S_MINOR,
+      "must be a minor version such as '1.34'",
+    );
     const parent = { parent: this };
     const tags = { ...props.tags };
     const access = endpointAccess(props);

@@ -12,6 +12,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import type { EksSettings } from '../config.js';
+import { checkClusterName, checkInt } from '../props.js';
 
 /** Connection details of the managed data stores (absent when disabled). */
 export interface ManagedRedis {
@@ -40,12 +41,25 @@ export interface EksDataStoresProps {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** Checks the sizes a provider would only refuse at `pulumi up`. */
+export function checkDataStoreProps(
+  props: Pick<EksDataStoresProps, 'clusterName' | 'redis' | 'postgres'>,
+): void {
+  checkClusterName(props.clusterName);
+  if (props.redis.enabled) checkInt('redis.replicas', props.redis.replicas, 1, 6);
+  if (props.postgres.enabled) {
+    checkInt('postgres.storageGb', props.postgres.storageGb, 20, 65536);
+    checkInt('postgres.backupRetentionDays', props.postgres.backupRetentionDays, 1, 35);
+  }
+}
+
 export class EksDataStores extends pulumi.ComponentResource {
   readonly redis?: ManagedRedis;
   readonly postgres?: ManagedPostgres;
 
   constructor(name: string, props: EksDataStoresProps, opts?: pulumi.ComponentResourceOptions) {
     super('jobplane:eks:DataStores', name, {}, opts);
+    checkDataStoreProps(props);
     const parent = { parent: this };
     const tags = { ...props.tags };
 

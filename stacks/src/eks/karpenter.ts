@@ -15,6 +15,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { serviceTrustPolicy } from './control-plane.js';
+import { checkClusterName, checkRegion } from '../props.js';
 import { IrsaRole } from './irsa.js';
 
 /** Managed policies of the Karpenter node role (Karpenter 1.10's documented node role). */
@@ -259,6 +260,8 @@ export class KarpenterAws extends pulumi.ComponentResource {
 
   constructor(name: string, props: KarpenterAwsProps, opts?: pulumi.ComponentResourceOptions) {
     super('jobplane:eks:KarpenterAws', name, {}, opts);
+    checkClusterName(props.clusterName);
+    checkRegion(props.region);
     const parent = { parent: this };
     const tags = { ...props.tags };
     const nodeRole = new aws.iam.Role(

@@ -8,6 +8,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { checkClusterName, checkRegion } from '../props.js';
 
 export interface EksNetworkProps {
   readonly clusterName: string;
@@ -44,6 +45,8 @@ export class EksNetwork extends pulumi.ComponentResource {
 
   constructor(name: string, props: EksNetworkProps, opts?: pulumi.ComponentResourceOptions) {
     super('jobplane:eks:Network', name, {}, opts);
+    checkClusterName(props.clusterName);
+    checkRegion(props.region);
     const parent = { parent: this };
     const tags = { ...props.tags };
     const layout = subnetLayout(props.vpcCidr, props.azCount);

@@ -4,6 +4,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { checkMatch, ECR_REPOSITORY } from '../props.js';
 
 /** ECR lifecycle: expire untagged images after 14 days, keep the newest 200 tagged ones. */
 export const ECR_LIFECYCLE_POLICY = JSON.stringify({
@@ -36,6 +37,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
 
   constructor(name: string, props: ImageRegistryProps, opts?: pulumi.ComponentResourceOptions) {
     super('jobplane:eks:ImageRegistry', name, {}, opts);
+    checkMatch('repositoryName', props.repositoryName, ECR_REPOSITORY, 'is not an ECR repository name');
     const repo = new aws.ecr.Repository(
       `${name}-ecr`,
       {
