@@ -160,6 +160,23 @@ describe('hostile input the contract must refuse (production app)', () => {
     });
   });
 
+  it('an unpaired surrogate in an error message never breaks the grpc-message trailer (found by the fuzzer)', async () => {
+    const framed = (data: Buffer) => {
+      const head = Buffer.alloc(5);
+      head.writeUInt32BE(data.length, 1);
+      return Buffer.concat([head, data]);
+    };
+    for (const [ct, data] of [
+      // fast-check counterexample (seed 860367194): binary bytes sent as gRPC-Web JSON
+      ['application/grpc-web+json', Buffer.from([10, 9, 240, 144, 128, 128, 240, 144, 128, 128, 0])],
+      ['application/grpc-web+json', Buffer.from(`{"id":"${'\\ud800'.repeat(40)}"}`)],
+    ] as const) {
+      const res = await rpc('GetJob', framed(data), ct, auth);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.body).toMatch(/grpc-status: (3|5)\r\n/);
+    }
+  });
+
   describe('item 1 over gRPC (HTTP/2)', () => {
     let listener: DualProtocolListener;
     let session: ClientHttp2Session;
