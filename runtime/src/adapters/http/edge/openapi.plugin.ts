@@ -43,7 +43,7 @@ export function openApiPlugin(opts: OpenApiPluginOptions): FastifyPluginAsync {
   const docs = { ...jsonApiRouteSchemas(), ...connectRouteSchemas(), ...opts.extra };
   return fp(async (app) => {
     app.addHook('onRoute', (route: RouteOptions) => {
-      // connect-fastify registers every HTTP method per RPC; Connect unary calls, gRPC and gRPC-Web
+      // connect.plugin.ts registers every HTTP method per RPC; Connect unary calls, gRPC and gRPC-Web
       // are all POST (no JobService method is marked side-effect free, so Connect GET is unused).
       if (route.url.startsWith(CONNECT_PREFIX)) route.method = 'POST';
       // Bull Board hides its routes; list them (every route is documented), under the admin key.
