@@ -9,7 +9,7 @@ import { createSubmitJob } from '../application/submit-job.use-case.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import type { Core } from './context.js';
 import { submittableTypes } from './catalog.js';
-import { edgeApiPlugins } from './edge.js';
+import { edgeApiPlugins, type EdgeOverrides } from './edge.js';
 import { listenDualProtocol } from '../adapters/http/edge/dual-protocol-listener.js';
 import { startRelayLoop, type RelayLoop } from './relay-loop.js';
 
@@ -44,6 +44,31 @@ export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: 
   };
 }
 
+export interface ApiAppOptions {
+  /** The queue-depth cache behind QUEUE_MAX_DEPTH. */
+  readonly backlog?: CachedBacklog;
+  readonly edge?: EdgeOverrides;
+  /** Appended to the production pre-plugins (tests observe routes with them). */
+  readonly extraPrePlugins?: AppDeps['prePlugins'];
+  /** Replaces parts of the deps (tests inject failing health checks). */
+  readonly deps?: Partial<Pick<AppDeps, 'health'>>;
+}
+
+/**
+ * The API app exactly as `jobplane api` serves it: core routes, auth, limits, OpenAPI validation,
+ * Connect, SSE, webhooks, metrics and the dashboard. Tests build it through this function too, so
+ * they exercise the production plugins, not a reduced app.
+ */
+export async function buildApiApp(core: Core, opts: ApiAppOptions = {}): Promise<FastifyInstance> {
+  const edge = edgeApiPlugins(core, opts.edge);
+  return buildApp({
+    ...apiDeps(core, [], opts.backlog),
+    ...edge,
+    ...opts.deps,
+    prePlugins: [...edge.prePlugins, ...(opts.extraPrePlugins ?? [])],
+  });
+}
+
 export interface RunningApi {
   readonly app: FastifyInstance;
   readonly url: string;
@@ -58,7 +83,7 @@ export async function runApi(core: Core): Promise<RunningApi> {
   );
   await backlog.refresh().catch((err: unknown) => core.logger.warn({ err }, 'queue depth unknown at start'));
   backlog.start();
-  const app = await buildApp({ ...apiDeps(core, [], backlog), ...edgeApiPlugins(core) });
+  const app = await buildApiApp(core, { backlog });
   // HTTP/1.1 and h2c on one port: gRPC clients need HTTP/2 (see dual-protocol-listener.ts).
   const listener = await listenDualProtocol(app, core.config.PORT, core.config.HOST);
   const address = listener.url;

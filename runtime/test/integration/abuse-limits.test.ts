@@ -12,6 +12,7 @@ import { signStandardWebhook } from '../../src/domain/webhook-signature.js';
 import {
   API_KEY,
   auth,
+  CLIENT,
   createEdgeEnv,
   destroyEdgeEnv,
   newKey,
@@ -26,6 +27,8 @@ const ADMIN_KEY = 'admin-key-0123456789abcdef';
 const whsec = `whsec_${randomBytes(32).toString('base64')}`;
 const PER_MINUTE = 20;
 const RPC = '/jobprocessing.v1.JobService';
+/** A second client, used only by the Connect rate-limit test (its own request budget). */
+const SECOND_KEY = 'second-client-key-0123456789';
 
 describe('abuse limits (production app)', () => {
   let env: EdgeEnv;
@@ -34,6 +37,7 @@ describe('abuse limits (production app)', () => {
   beforeAll(async () => {
     env = await createEdgeEnv({
       JOBPLANE_ADMIN_KEY: ADMIN_KEY,
+      JOBPLANE_API_KEYS: `${CLIENT}:${API_KEY},second:${SECOND_KEY}`,
       RATE_LIMIT_PER_MINUTE: String(PER_MINUTE),
       JOBPLANE_WEBHOOKS: JSON.stringify({
         billing: { scheme: 'standard', secret: whsec, jobType: 'demo.sleep' },
@@ -65,18 +69,25 @@ describe('abuse limits (production app)', () => {
       }
       expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
       expect(statuses.slice(20)).toEqual(Array(80).fill(429));
-      // A valid key from the blocked address is refused too (a right guess is not distinguishable) …
       const guessed = await api.app.inject({
         method: 'GET',
         url: '/v1/jobs',
-        headers: auth,
+        headers: bad,
         ...from('10.0.0.1'),
       });
       expect(guessed.statusCode).toBe(429);
       expect(guessed.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(guessed.json()).toMatchObject({ status: 429, code: 'RATE_LIMIT.EXCEEDED' });
       expect(Number(guessed.headers['retry-after'])).toBeGreaterThan(0);
-      // … and so are the other families; public routes and other addresses are not affected.
+      // A valid key from that address still works: clients sharing an ingress address are not locked out.
+      const valid = await api.app.inject({
+        method: 'GET',
+        url: '/v1/jobs',
+        headers: auth,
+        ...from('10.0.0.1'),
+      });
+      expect(valid.statusCode).toBe(200);
+      // The count is per address across route families; public routes and other addresses are not affected.
       expect(
         (await api.app.inject({ method: 'GET', url: '/admin/queues', ...from('10.0.0.1') })).statusCode,
       ).toBe(429);
@@ -133,6 +144,27 @@ describe('abuse limits (production app)', () => {
       expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
       expect(statuses.slice(20)).toEqual(Array(5).fill(429));
     });
+  });
+
+  it('Connect: a client over its request budget gets a full problem+json 429', async () => {
+    const call = () =>
+      api.app.inject({
+        method: 'POST',
+        url: `${RPC}/ListJobs`,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${SECOND_KEY}` },
+        payload: '{}',
+      });
+    for (let i = 0; i < PER_MINUTE; i++) expect((await call()).statusCode).toBe(200);
+    const res = await call();
+    expect(res.statusCode).toBe(429);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({
+      type: '/problems/rate-limit-exceeded',
+      title: 'Too Many Requests',
+      status: 429,
+      code: 'RATE_LIMIT.EXCEEDED',
+    });
+    expect(typeof res.json<{ detail: unknown }>().detail).toBe('string');
   });
 
   describe('webhooks', () => {

@@ -5,12 +5,18 @@
  * fields and 415 bodies, and long values echoed in errors.
  */
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
-import type { LightMyRequestResponse } from 'fastify';
+import { Writable } from 'node:stream';
+import type { FastifyInstance, LightMyRequestResponse, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   listenDualProtocol,
   type DualProtocolListener,
 } from '../../src/adapters/http/edge/dual-protocol-listener.js';
+import { buildApiApp } from '../../src/main/api.js';
+import { buildCore } from '../../src/main/context.js';
+import { withEdgeMetrics } from '../../src/main/edge.js';
 import {
   auth,
   createEdgeEnv,
@@ -160,6 +166,23 @@ describe('hostile input the contract must refuse (production app)', () => {
     });
   });
 
+  it('an unpaired surrogate in an error message never breaks the grpc-message trailer (found by the fuzzer)', async () => {
+    const framed = (data: Buffer) => {
+      const head = Buffer.alloc(5);
+      head.writeUInt32BE(data.length, 1);
+      return Buffer.concat([head, data]);
+    };
+    for (const [ct, data] of [
+      // fast-check counterexample (seed 860367194): binary bytes sent as gRPC-Web JSON
+      ['application/grpc-web+json', Buffer.from([10, 9, 240, 144, 128, 128, 240, 144, 128, 128, 0])],
+      ['application/grpc-web+json', Buffer.from(`{"id":"${'\\ud800'.repeat(40)}"}`)],
+    ] as const) {
+      const res = await rpc('GetJob', framed(data), ct, auth);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.body).toMatch(/grpc-status: (3|5)\r\n/);
+    }
+  });
+
   describe('item 1 over gRPC (HTTP/2)', () => {
     let listener: DualProtocolListener;
     let session: ClientHttp2Session;
@@ -307,6 +330,77 @@ describe('hostile input the contract must refuse (production app)', () => {
       });
       expect(over.statusCode).toBe(400);
       expect(over.body.length).toBeLessThan(2_000);
+    });
+  });
+
+  describe('item 6: one auth plugin for every route; refusals are logged', () => {
+    const lines: Record<string, unknown>[] = [];
+    const routes: RouteOptions[] = [];
+    let logged: Awaited<ReturnType<typeof buildApiApp>>;
+    beforeAll(async () => {
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          for (const l of chunk.toString().split('\n').filter(Boolean))
+            lines.push(JSON.parse(l) as Record<string, unknown>);
+          done();
+        },
+      });
+      const core = withEdgeMetrics(
+        buildCore(env.config, 'api', { logger: pino({ level: 'info' }, sink) }),
+        'api',
+      );
+      logged = await buildApiApp(core, {
+        extraPrePlugins: [
+          fp(async (app: FastifyInstance) => {
+            app.addHook('onRoute', (r: RouteOptions) => void routes.push(r));
+          }),
+        ],
+      });
+      await logged.ready();
+    });
+    afterAll(async () => {
+      await logged?.close();
+    });
+
+    it('every route has a policy; only operations, docs and webhooks are public; the rest refuse a missing key', async () => {
+      const publicUrls = new Set<string>();
+      for (const r of routes) {
+        const policy = r.config?.auth;
+        expect(['client', 'admin', 'public'], `${String(r.method)} ${r.url}`).toContain(policy);
+        if (policy === 'public') publicUrls.add(r.url);
+      }
+      for (const url of publicUrls)
+        expect(url, 'public route').toMatch(
+          /^(\/healthz|\/readyz|\/metrics|\/docs.*|\/v1\/webhooks\/:source)$/,
+        );
+      expect(publicUrls).toContain('/metrics');
+      const keyed = routes.filter((r) => r.config?.auth === 'client' && !r.url.includes('*'));
+      expect(keyed.length).toBeGreaterThanOrEqual(13); // 6 JSON API + SSE + 6 RPCs
+      for (const r of keyed) {
+        const method = (Array.isArray(r.method) ? r.method[0] : r.method) as 'GET' | 'POST';
+        const url = r.url
+          .replace(':id', '00000000-0000-4000-8000-000000000000')
+          .replace(':target', 'x:cancel');
+        const res = await logged.inject({
+          method,
+          url,
+          headers: { 'content-type': 'application/json' },
+          payload: method === 'GET' ? undefined : '{}',
+        });
+        expect(res.statusCode, `${method} ${url}`).toBe(401);
+      }
+    });
+
+    it('binary garbage to an RPC leaves a log line with the request id and the code', async () => {
+      const res = await logged.inject({
+        method: 'POST',
+        url: `${RPC}/ListJobs`,
+        headers: { ...auth, 'content-type': 'application/proto', 'x-request-id': 'garbage-1' },
+        payload: Buffer.from([0xff, 0xff, 0xff, 0x01]),
+      });
+      expect(res.statusCode).toBe(400);
+      const line = lines.find((l) => l.requestId === 'garbage-1' && l.msg === 'rpc body refused');
+      expect(line, JSON.stringify(lines.slice(-5))).toMatchObject({ code: 'REQUEST.INVALID' });
     });
   });
 });

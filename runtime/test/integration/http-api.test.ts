@@ -10,9 +10,9 @@ import {
 } from '@jobplane/proto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/adapters/http/app.js';
-import { apiDeps } from '../../src/main/api.js';
+import { buildApiApp } from '../../src/main/api.js';
 import type { Core } from '../../src/main/context.js';
+import { withEdgeMetrics } from '../../src/main/edge.js';
 import { API_KEY_A, API_KEY_B, isolate, type Isolated } from './helpers.js';
 
 let iso: Isolated;
@@ -52,8 +52,9 @@ const submitted = (res: LightMyRequestResponse) =>
 
 beforeAll(async () => {
   iso = await isolate('http');
-  core = iso.core('api', {}, { BODY_LIMIT_BYTES: '4096' });
-  app = await buildApp(apiDeps(core));
+  core = withEdgeMetrics(iso.core('api', {}, { BODY_LIMIT_BYTES: '4096' }), 'api');
+  // The production app (auth, limits, OpenAPI validation, Connect, SSE…), not a reduced one.
+  app = await buildApiApp(core);
 });
 
 afterAll(async () => {
@@ -307,17 +308,33 @@ describe('health', () => {
   });
 
   it('is not ready (503, with the reason) when a dependency check fails', async () => {
-    const failing = await buildApp({
-      ...apiDeps(core),
-      health: [
-        ...core.health,
-        { name: 'redis-policy', check: async () => "maxmemory-policy is 'allkeys-lru'" },
-      ],
+    const failing = await buildApiApp(core, {
+      deps: {
+        health: [
+          ...core.health,
+          { name: 'redis-policy', check: async () => "maxmemory-policy is 'allkeys-lru'" },
+        ],
+      },
     });
     const res = await failing.inject({ method: 'GET', url: '/readyz' });
     expectProblem(res, 503, 'SERVICE.UNAVAILABLE');
     expect(res.json<{ detail: string }>().detail).toContain('allkeys-lru');
     await failing.close();
+  });
+
+  it('is the production app: security headers, the OpenAPI document and Connect are there', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/jobs', headers: auth() });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
+    expect((await app.inject({ method: 'GET', url: '/docs/json' })).statusCode).toBe(200);
+    const rpc = await app.inject({
+      method: 'POST',
+      url: '/jobprocessing.v1.JobService/ListJobs',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      payload: '{}',
+    });
+    expect(rpc.statusCode, rpc.body).toBe(200);
   });
 
   it('answers unknown routes with a problem', async () => {

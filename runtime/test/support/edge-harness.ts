@@ -8,12 +8,11 @@ import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
-import { buildApp } from '../../src/adapters/http/app.js';
 import { migrate } from '../../src/adapters/postgres/migrate.js';
 import { loadConfig, type JobplaneConfig } from '../../src/config/schema.js';
-import { apiDeps } from '../../src/main/api.js';
+import { buildApiApp } from '../../src/main/api.js';
 import { buildCore, type Core } from '../../src/main/context.js';
-import { edgeApiPlugins, withEdgeMetrics, type EdgeOverrides } from '../../src/main/edge.js';
+import { withEdgeMetrics, type EdgeOverrides } from '../../src/main/edge.js';
 import { CachedBacklog } from '../../src/adapters/bullmq/bullmq-job-queue.js';
 import { EXAMPLES_CATALOG_MODULE, examplesCatalog } from '../examples-catalog.js';
 import { SILENT_LOGGER } from '../../src/ports/logger.port.js';
@@ -83,7 +82,6 @@ export async function startEdgeApi(
     buildCore(e.config, 'api', { catalog: examplesCatalog, logger: pino({ level: 'silent' }) }),
     'api',
   );
-  const edge = edgeApiPlugins(core, opts.edge);
   const backlog = opts.queueCap
     ? new CachedBacklog(
         core.queue,
@@ -94,10 +92,11 @@ export async function startEdgeApi(
   const observe = fp(async (app) => {
     if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   });
-  const app = await buildApp({
-    ...apiDeps(core, [], backlog),
-    ...edge,
-    prePlugins: [...edge.prePlugins, observe],
+  // The same composition as `jobplane api` (main/api.ts).
+  const app = await buildApiApp(core, {
+    ...(backlog ? { backlog } : {}),
+    ...(opts.edge ? { edge: opts.edge } : {}),
+    extraPrePlugins: [observe],
   });
   await app.ready();
   return {

@@ -60,8 +60,10 @@ export interface AuthPluginOptions {
   /** JOBPLANE_ADMIN_KEY; without it `admin` routes answer 403 to everyone. */
   readonly adminKey?: string;
   /**
-   * Failed authentications per source address. Past its limit the address gets 429 on every
-   * route that needs a key, valid or not, until the window ends: guessing keys stops working.
+   * Failed authentications per source address. Past its limit every failed attempt from the
+   * address gets 429 instead of 401/403 until the window ends. Valid keys keep working: behind an
+   * ingress many clients share one address, and one guessing client must not lock them all out
+   * (each guess still costs a request of the per-address rate limit).
    */
   readonly failures?: FailureCounter;
 }
@@ -92,10 +94,15 @@ export function authPlugin(opts: AuthPluginOptions): FastifyPluginAsync {
       );
     };
 
-    /** Counts a failure; returns the 429 when it crosses the limit, otherwise null. */
+    /**
+     * Counts a failure; returns the 429 once the address is past its limit, otherwise null. A
+     * blocked address is answered from memory (no Redis call per guess).
+     */
     const fail = async (request: FastifyRequest, reply: FastifyReply, code: ErrorCode) => {
       request.log.info({ ip: request.ip, code }, 'authentication failed');
-      const blocked = opts.failures ? await opts.failures.fail(request.ip) : 0;
+      if (!opts.failures) return null;
+      const already = opts.failures.blockedFor(request.ip);
+      const blocked = already > 0 ? already : await opts.failures.fail(request.ip);
       return blocked > 0 ? tooMany(request, reply, blocked) : null;
     };
 
@@ -103,8 +110,6 @@ export function authPlugin(opts: AuthPluginOptions): FastifyPluginAsync {
       const policy = request.routeOptions.config.auth;
       // Unmatched requests (404) and public routes need no key.
       if (policy === undefined || policy === 'public') return undefined;
-      const blockedFor = opts.failures?.blockedFor(request.ip) ?? 0;
-      if (blockedFor > 0) return tooMany(request, reply, blockedFor);
       const header = request.headers.authorization;
       if (policy === 'admin') {
         const key = presentedAdminKey(header);

@@ -17,6 +17,14 @@ const cut = (v: string): string =>
   v.length > MAX_ECHOED_VALUE ? `${v.slice(0, MAX_ECHOED_VALUE)}… (${v.length} characters)` : v;
 
 /**
+ * Replaces unpaired surrogates with U+FFFD: an error message built from input can carry one (or
+ * a cut can split a pair), and gRPC's percent-encoded `grpc-message` trailer cannot encode it.
+ */
+export function wellFormed(text: string): string {
+  return text.replace(/\p{Cs}/gu, '\uFFFD');
+}
+
+/**
  * Shortens every quoted value (`'…'`, `"…"`) longer than {@link MAX_ECHOED_VALUE} characters, then
  * the whole message to {@link MAX_DETAIL}: a 100 kB job type is not echoed back whole.
  */
@@ -24,7 +32,7 @@ export function truncateValues(message: string): string {
   const out = message
     .replace(/'([^']{65,})'/g, (_m, v: string) => `'${cut(v)}'`)
     .replace(/"([^"]{65,})"/g, (_m, v: string) => `"${cut(v)}"`);
-  return out.length > MAX_DETAIL ? `${out.slice(0, MAX_DETAIL)}…` : out;
+  return wellFormed(out.length > MAX_DETAIL ? `${out.slice(0, MAX_DETAIL)}…` : out);
 }
 
 /** C0 controls, DEL and C1 controls (U+0080–U+009F). */

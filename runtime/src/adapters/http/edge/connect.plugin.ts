@@ -125,7 +125,9 @@ export function connectPlugin(): FastifyPluginAsync<{ deps: AppDeps }> {
         try {
           return await fn(req, ctx, client(ctx));
         } catch (err) {
-          const ce = toConnectError(err);
+          const mapped = toConnectError(err);
+          // Messages are echoed in a percent-encoded trailer: no unpaired surrogate may reach it.
+          const ce = new ConnectError(truncateValues(mapped.rawMessage), mapped.code, mapped.metadata);
           const log = ctx.values.get(kRequest)?.log;
           if (ce.code === Code.Internal) log?.error({ err }, 'rpc failed');
           else

@@ -46,7 +46,7 @@ export function openApiPlugin(opts: OpenApiPluginOptions): FastifyPluginAsync {
   const docs = { ...jsonApiRouteSchemas(), ...connectRouteSchemas(), ...opts.extra };
   return fp(async (app) => {
     app.addHook('onRoute', (route: RouteOptions) => {
-      // connect-fastify registers every HTTP method per RPC; Connect unary calls, gRPC and gRPC-Web
+      // connect.plugin.ts registers every HTTP method per RPC; Connect unary calls, gRPC and gRPC-Web
       // are all POST (no JobService method is marked side-effect free, so Connect GET is unused).
       if (route.url.startsWith(CONNECT_PREFIX)) route.method = 'POST';
       // The dashboard's page is documented under the admin key; Bull Board's internal API and
