@@ -306,9 +306,11 @@ describe('a team installs the packed packages', () => {
     // The API validates with the team's schemas and knows only the team's job types.
     const invalid = await submit({ type: 'acme.greet', payload: { name: '' } });
     expect(invalid.status).toBe(400);
+    expect(invalid.headers.get('content-type')).toContain('application/problem+json');
     expect(((await invalid.json()) as { code: string }).code).toBe('JOB.PAYLOAD_INVALID');
     const foreign = await submit({ type: 'demo.sleep', payload: { durationMs: 1 } });
     expect(foreign.status).toBe(400);
+    expect(((await foreign.json()) as { code: string }).code).toBe('JOB.UNKNOWN_TYPE');
 
     const res = await submit({ type: 'acme.greet', payload: { name: 'Ada' } });
     expect(res.status, await res.clone().text()).toBeLessThan(300);
