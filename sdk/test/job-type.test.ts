@@ -5,6 +5,7 @@ import {
   defineJobType,
   isJobType,
   JobTypeDefinitionError,
+  payloadJsonSchema,
   validatePayload,
   type PayloadInputOf,
   type PayloadOf,
@@ -166,5 +167,20 @@ describe('childJob', () => {
     });
     // @ts-expect-error url must be a string
     expect(childJob(def, { url: 3 }).type).toBe('media.thumbnail');
+  });
+});
+
+describe('payloadJsonSchema', () => {
+  it('gives the JSON Schema of what a client submits (defaults optional), for OpenAPI 3.0', () => {
+    const def = defineJobType(base);
+    expect(payloadJsonSchema(def)).toEqual({
+      type: 'object',
+      properties: {
+        url: { type: 'string' },
+        width: { type: 'integer', minimum: 1, maximum: 4096, default: 256 },
+      },
+      required: ['url'],
+      additionalProperties: false,
+    });
   });
 });
