@@ -58,7 +58,7 @@ describe('defineJobType', () => {
     [{ type: `a.${'b'.repeat(130)}` }, 'must be at most 128 characters'],
     [{ queue: 'Media' }, '\'queue\' ("Media") must be a DNS label'],
     [{ queue: 'media-' }, '\'queue\' ("media-") must be a DNS label'],
-    [{ queue: 'q'.repeat(41) }, 'must be at most 40 characters'],
+    [{ queue: 'q'.repeat(40) }, 'must be at most 39 characters'],
     [{ mode: 'batch' }, "'mode' (\"batch\") must be one of 'pooled', 'isolated'"],
     [{ timeoutSeconds: 0 }, "'timeoutSeconds' (0) must be an integer from 1 to 86400"],
     [{ timeoutSeconds: 1.5 }, "'timeoutSeconds' (1.5) must be an integer"],
