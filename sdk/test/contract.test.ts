@@ -59,8 +59,7 @@ describe('@jobplane/sdk/contract', () => {
     const p = problems(() => loadConfig(env, 'worker', catalog));
     expect(p).toEqual([
       'JOBPLANE_TYPO: unknown variable',
-      "WORKER_QUEUES: unknown queue 'transcode' (pooled queues: media)",
-      "WORKER_QUEUES: unknown queue 'nope' (pooled queues: media)",
+      "WORKER_QUEUES: unknown queue 'nope' (queues: media, transcode)",
       "JOBPLANE_WEBHOOKS: source 'child': 'jobType' ('media.part') must be a submittable job type (media.thumbnail, media.transcode)",
     ]);
     expect(p.join('\n')).not.toContain(whsec);
