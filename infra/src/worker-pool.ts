@@ -10,7 +10,7 @@ import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { drainContract, type Catalog, type DrainContract, type QueueSpec } from '@jobplane/sdk';
 import { checkCatalog, checkQueue } from './lib/catalog.js';
-import { checkDnsLabel, checkInt } from './lib/errors.js';
+import { PropValidationError, checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
 import { metricsService, podDisruptionBudget, rollingDeployment } from './lib/objects.js';
@@ -19,6 +19,9 @@ import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { DEFAULT_RUNTIME_SECRETS, METRICS_PORT, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
 import { QueueScaler, type QueueScalerOptions } from './queue-scaler.js';
 import { PlatformServiceAccount } from './service-account.js';
+
+/** Longest pool name: `<name>-metrics` (the metrics Service) must be a 63-character DNS label. */
+export const MAX_POOL_NAME_LENGTH = 63 - '-metrics'.length;
 
 export interface WorkerPoolProps {
   /** Image of the runtime. Never `latest`. */
@@ -64,6 +67,11 @@ export class WorkerPool extends Construct {
     this.spec = checkQueue('queue', catalog, props.queue, 'pooled');
     this.queue = props.queue;
     this.name = checkDnsLabel('name', props.name ?? `jobplane-worker-${props.queue}`);
+    if (this.name.length > MAX_POOL_NAME_LENGTH) {
+      throw new PropValidationError(
+        `'name' ('${this.name}') must be at most ${MAX_POOL_NAME_LENGTH} characters: its metrics Service is '<name>-metrics'`,
+      );
+    }
     this.namespace = checkDnsLabel('namespace', props.namespace ?? 'jobplane');
     const replicas = checkInt('replicas', props.replicas ?? 1, 1);
     this.concurrency = checkInt('concurrency', props.concurrency ?? this.spec.concurrency ?? 10, 1, 1000);

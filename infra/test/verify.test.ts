@@ -86,6 +86,23 @@ describe('verifyManifests: planted defects', () => {
     expect(rules(f)).toEqual(['K4', 'S1']);
   });
 
+  it('catches names and label values the API server would refuse', async () => {
+    const f = await planted((o) => {
+      find(o, 'Service', 'jobplane-api').metadata.name = `jobplane-${'x'.repeat(55)}`;
+      api(o).metadata['labels'] = { 'jobplane.dev/queue': 'q'.repeat(64) };
+      find(o, 'Deployment', 'jobplane-relay').metadata.name = 'Relay';
+    });
+    const messages = f.filter((x) => x.rule === 'V1-name').map((x) => x.message);
+    expect(messages).toHaveLength(3);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^label jobplane.dev\/queue='q{64}' must be at most 63 characters/),
+        "metadata.name 'Relay' (5 characters) must be a DNS subdomain of at most 253 characters",
+        `metadata.name 'jobplane-${'x'.repeat(55)}' (64 characters) must be a DNS label of at most 63 characters`,
+      ]),
+    );
+  });
+
   it('catches schema violations (wrong types)', async () => {
     const f = await planted((o) => {
       (api(o)['spec'] as AnyJson).replicas = 'two';

@@ -1,4 +1,5 @@
 import { defineCatalog, drainContract } from '@jobplane/sdk';
+import { MAX_QUEUE_NAME_LENGTH } from '@jobplane/sdk/contract';
 import { describe, expect, it } from 'vitest';
 import { WorkerPool } from '../src/worker-pool.js';
 import { IMAGE, TEST_CATALOG, envOf, find, podSpec, synth, testJobType, type AnyJson } from './helpers.js';
@@ -78,6 +79,15 @@ describe('WorkerPool', () => {
     expect(envOf(podSpec(find(sized, 'Deployment')).containers[0])['WORKER_CONCURRENCY']).toBe('8');
   });
 
+  it('fits every derived name of the longest queue name into a DNS label', () => {
+    const q = 'q'.repeat(MAX_QUEUE_NAME_LENGTH);
+    const own = defineCatalog({ name: 'long', jobTypes: [testJobType('long.type', q, 10)] });
+    const objs = synth((s) => new WorkerPool(s, 'w', { image: IMAGE, catalog: own, queue: q }));
+    const names = objs.map((o) => o.metadata.name);
+    expect(names).toContain(`jobplane-worker-${q}-metrics`);
+    for (const n of names) expect(n.length, n).toBeLessThanOrEqual(63);
+  });
+
   it('honours name, namespace, resources and extraEnv', () => {
     const objs = synth(
       (s) =>
@@ -111,6 +121,10 @@ describe('WorkerPool', () => {
       `'catalog' (object) must be a catalog made by defineCatalog of @jobplane/sdk`,
     ],
     [{ concurrency: 0 }, `'concurrency' (0) must be an integer in [1, 1000]`],
+    [
+      { name: `pool-${'x'.repeat(51)}` },
+      `'name' ('pool-${'x'.repeat(51)}') must be at most 55 characters: its metrics Service is '<name>-metrics'`,
+    ],
     [{ replicas: -1 }, `'replicas' (-1) must be an integer ≥ 1`],
     [
       { extraEnv: { DRAIN_TIMEOUT_SECONDS: '1' } },

@@ -4,7 +4,7 @@
  * can read a catalog without the handlers' dependencies.
  */
 import type { z } from 'zod';
-import { JOB_TYPE_PATTERN, QUEUE_NAME_PATTERN } from './contract/names.js';
+import { JOB_TYPE_PATTERN, MAX_QUEUE_NAME_LENGTH, QUEUE_NAME_PATTERN } from './contract/names.js';
 import type { JobHandlerImpl } from './handler.js';
 
 export type ExecutionMode = 'pooled' | 'isolated';
@@ -91,9 +91,8 @@ export interface JobTypeOptions<S extends z.ZodType, RS extends z.ZodType> {
   readonly load: () => Promise<LoadedHandler<z.output<S>, z.output<RS>>>;
 }
 
-export { JOB_TYPE_PATTERN, QUEUE_NAME_PATTERN };
+export { JOB_TYPE_PATTERN, MAX_QUEUE_NAME_LENGTH, QUEUE_NAME_PATTERN };
 export const MAX_JOB_TYPE_LENGTH = 128;
-export const MAX_QUEUE_NAME_LENGTH = 40;
 /** One attempt may last at most a day: the drain contract makes pods wait this long on shutdown. */
 export const MAX_TIMEOUT_SECONDS = 86_400;
 export const MAX_ATTEMPTS = 100;

@@ -4,6 +4,7 @@ import { decodeStandardSecret } from '../../runtime/src/domain/webhook-signature
 import {
   ConfigError,
   JOB_TYPE_PATTERN,
+  MAX_QUEUE_NAME_LENGTH,
   QUEUE_NAME_PATTERN,
   checkConfigAgainstCatalog,
   loadConfig,
@@ -58,8 +59,7 @@ describe('@jobplane/sdk/contract', () => {
     const p = problems(() => loadConfig(env, 'worker', catalog));
     expect(p).toEqual([
       'JOBPLANE_TYPO: unknown variable',
-      "WORKER_QUEUES: unknown queue 'transcode' (pooled queues: media)",
-      "WORKER_QUEUES: unknown queue 'nope' (pooled queues: media)",
+      "WORKER_QUEUES: unknown queue 'nope' (queues: media, transcode)",
       "JOBPLANE_WEBHOOKS: source 'child': 'jobType' ('media.part') must be a submittable job type (media.thumbnail, media.transcode)",
     ]);
     expect(p.join('\n')).not.toContain(whsec);
@@ -78,9 +78,10 @@ describe('@jobplane/sdk/contract', () => {
   });
 
   it('name rules: queues fit Kubernetes object names, job types are lowercase dotted', () => {
-    for (const ok of ['default', 'backtest-full', 'q1', 'a'.repeat(40)])
+    expect(MAX_QUEUE_NAME_LENGTH).toBe(63 - 'jobplane-worker-'.length - '-metrics'.length);
+    for (const ok of ['default', 'backtest-full', 'q1', 'a'.repeat(MAX_QUEUE_NAME_LENGTH)])
       expect(ok).toMatch(QUEUE_NAME_PATTERN);
-    for (const bad of ['', 'Media', 'a_b', '-a', 'a-', 'a.b', 'a'.repeat(41)])
+    for (const bad of ['', 'Media', 'a_b', '-a', 'a-', 'a.b', 'a'.repeat(MAX_QUEUE_NAME_LENGTH + 1)])
       expect(bad).not.toMatch(QUEUE_NAME_PATTERN);
     for (const ok of ['demo.sleep', 'media.thumbnail', 'a', 'backtest.chunk_v2'])
       expect(ok).toMatch(JOB_TYPE_PATTERN);

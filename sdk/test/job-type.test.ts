@@ -5,6 +5,7 @@ import {
   defineJobType,
   isJobType,
   JobTypeDefinitionError,
+  payloadJsonSchema,
   validatePayload,
   type PayloadInputOf,
   type PayloadOf,
@@ -57,7 +58,7 @@ describe('defineJobType', () => {
     [{ type: `a.${'b'.repeat(130)}` }, 'must be at most 128 characters'],
     [{ queue: 'Media' }, '\'queue\' ("Media") must be a DNS label'],
     [{ queue: 'media-' }, '\'queue\' ("media-") must be a DNS label'],
-    [{ queue: 'q'.repeat(41) }, 'must be at most 40 characters'],
+    [{ queue: 'q'.repeat(40) }, 'must be at most 39 characters'],
     [{ mode: 'batch' }, "'mode' (\"batch\") must be one of 'pooled', 'isolated'"],
     [{ timeoutSeconds: 0 }, "'timeoutSeconds' (0) must be an integer from 1 to 86400"],
     [{ timeoutSeconds: 1.5 }, "'timeoutSeconds' (1.5) must be an integer"],
@@ -166,5 +167,20 @@ describe('childJob', () => {
     });
     // @ts-expect-error url must be a string
     expect(childJob(def, { url: 3 }).type).toBe('media.thumbnail');
+  });
+});
+
+describe('payloadJsonSchema', () => {
+  it('gives the JSON Schema of what a client submits (defaults optional), for OpenAPI 3.0', () => {
+    const def = defineJobType(base);
+    expect(payloadJsonSchema(def)).toEqual({
+      type: 'object',
+      properties: {
+        url: { type: 'string' },
+        width: { type: 'integer', minimum: 1, maximum: 4096, default: 256 },
+      },
+      required: ['url'],
+      additionalProperties: false,
+    });
   });
 });

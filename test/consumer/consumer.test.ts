@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -102,7 +102,7 @@ afterAll(async () => {
   } while (cursor !== '0');
   await redis.quit();
   rmSync(work, { recursive: true, force: true });
-});
+}, 120_000);
 
 const tarballs = new Map<PackageName, string>();
 
@@ -180,6 +180,37 @@ describe('a team installs the packed packages', () => {
         '@kubernetes-models/keda',
       ]),
     );
+  });
+
+  it('resolves no server package under the construct library (its installed dependency closure)', () => {
+    // Node's resolution: a dependency is the nearest node_modules/<name> walking up from the package.
+    const resolveFrom = (dir: string, name: string): string | undefined => {
+      for (let d = dir; d.startsWith(project); d = dirname(d)) {
+        const candidate = join(d, 'node_modules', name);
+        if (existsSync(join(candidate, 'package.json'))) return candidate;
+        if (d === project) break;
+      }
+      return undefined;
+    };
+    const closure = new Map<string, string>();
+    const walk = (dir: string) => {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
+      for (const name of Object.keys(manifest.dependencies ?? {})) {
+        const found = resolveFrom(dir, name);
+        if (found === undefined) throw new Error(`${name} (needed by ${dir}) is not installed`);
+        if (closure.has(found)) continue;
+        closure.set(found, name);
+        walk(found);
+      }
+    };
+    walk(join(project, 'node_modules', '@jobplane', 'constructs'));
+    const names = new Set(closure.values());
+    expect(names.has('@jobplane/sdk')).toBe(true);
+    expect(names.has('kubernetes-models')).toBe(true);
+    for (const server of ['@jobplane/runtime', 'fastify', 'bullmq', 'pg', 'ioredis', 'pino'])
+      expect(names.has(server), server).toBe(false);
   });
 
   it('synthesizes its own queues as worker pools and ScaledJobs with their own drain budgets', async () => {
@@ -275,9 +306,11 @@ describe('a team installs the packed packages', () => {
     // The API validates with the team's schemas and knows only the team's job types.
     const invalid = await submit({ type: 'acme.greet', payload: { name: '' } });
     expect(invalid.status).toBe(400);
+    expect(invalid.headers.get('content-type')).toContain('application/problem+json');
     expect(((await invalid.json()) as { code: string }).code).toBe('JOB.PAYLOAD_INVALID');
     const foreign = await submit({ type: 'demo.sleep', payload: { durationMs: 1 } });
     expect(foreign.status).toBe(400);
+    expect(((await foreign.json()) as { code: string }).code).toBe('JOB.UNKNOWN_TYPE');
 
     const res = await submit({ type: 'acme.greet', payload: { name: 'Ada' } });
     expect(res.status, await res.clone().text()).toBeLessThan(300);

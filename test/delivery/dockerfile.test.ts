@@ -90,9 +90,17 @@ describe('runtime/Dockerfile recipe', () => {
     }
   });
 
-  it('ships every entry of @jobplane/runtime "files" (dist, migrations, data)', () => {
+  it('ships every entry of the "files" of @jobplane/runtime, @jobplane/sdk and the default catalog @jobplane/examples', () => {
     const dests = (final?.steps ?? []).flatMap((s) => (s.kind === 'copy' ? [s.dest.replace(/\/$/, '')] : []));
-    for (const f of runtimePkg.files) expect(dests, f).toContain(`runtime/${f}`);
+    for (const dir of ['runtime', 'sdk', 'examples']) {
+      const pkg = JSON.parse(readText(`${dir}/package.json`)) as { files: string[] };
+      // Negated entries ("!dist/.tsbuildinfo") exclude; they are not shipped.
+      for (const f of pkg.files.filter((x) => !x.startsWith('!'))) expect(dests, f).toContain(`${dir}/${f}`);
+    }
+  });
+
+  it('runs the example catalog by default (JOBPLANE_CATALOG), which a team image replaces', () => {
+    expect(final?.steps).toContainEqual({ kind: 'env', vars: { JOBPLANE_CATALOG: '@jobplane/examples' } });
   });
 
   it('runs `jobplane` (dist/main/cli.js, what the package bin runs) as the entrypoint, so subcommands are plain arguments', () => {

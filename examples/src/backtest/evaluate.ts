@@ -6,7 +6,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { UnrecoverableJobError, type JobContext } from '@jobplane/sdk';
 import type { ParameterSet } from './grid.js';
-import { prefixSums } from './indicators.js';
+import { ExactWindowSums } from './exact.js';
 import { maxDrawdown, sharpeRatio, totalReturn } from './metrics.js';
 import type { SeriesSpec } from './payload.js';
 import { randomWalk } from './random-walk.js';
@@ -69,14 +69,14 @@ export function resolveSeries(source: {
   throw new UnrecoverableJobError("give exactly one of 'prices' and 'series'", 'BACKTEST.NO_SERIES');
 }
 
-/** Backtests one (fast, slow) pair over `prices`. `prefix` may be shared across pairs. */
+/** Backtests one (fast, slow) pair over `prices`. `sums` may be shared across pairs. */
 export function evaluateParameterSet(
   prices: Float64Array,
   params: ParameterSet,
   periodsPerYear: number,
-  prefix: Float64Array = prefixSums(prices),
+  sums: ExactWindowSums = new ExactWindowSums(prices),
 ): ParameterResult {
-  const positions = nextBarPositions(crossoverSignals(prices, params.fast, params.slow, prefix));
+  const positions = nextBarPositions(crossoverSignals(prices, params.fast, params.slow, sums));
   const returns = strategyReturns(prices, positions);
   return {
     fast: params.fast,
@@ -111,13 +111,13 @@ export async function evaluateAll(
   periodsPerYear: number,
   ctx: Pick<JobContext, 'signal' | 'progress'>,
 ): Promise<ParameterResult[]> {
-  const prefix = prefixSums(prices);
+  const sums = new ExactWindowSums(prices);
   const results: ParameterResult[] = [];
   let lastYield = performance.now();
   let lastPercent = -1;
   for (const [i, p] of params.entries()) {
     ctx.signal.throwIfAborted();
-    results.push(evaluateParameterSet(prices, p, periodsPerYear, prefix));
+    results.push(evaluateParameterSet(prices, p, periodsPerYear, sums));
     const percent = Math.floor((100 * (i + 1)) / params.length);
     if (percent !== lastPercent) {
       lastPercent = percent;
@@ -144,9 +144,17 @@ export interface SweepSummary extends Record<string, unknown> {
   readonly periodsPerYear: number;
   readonly series: Record<string, unknown>;
   readonly buyAndHold: Record<string, number>;
+  /**
+   * Pairs whose fast average never rose above the slow one: no trade at all, so their zero return
+   * and zero Sharpe ratio say nothing about the strategy. `pairs` lists the first 20.
+   */
+  readonly neverTraded: { readonly count: number; readonly pairs: { fast: number; slow: number }[] };
 }
 
-/** Picks the best parameters by Sharpe ratio and the top-N table. */
+/** Most never-trading pairs listed by name in a summary (all are counted). */
+export const NEVER_TRADED_LISTED = 20;
+
+/** Picks the best parameters by Sharpe ratio and the top-N table, and flags pairs that never trade. */
 export function summarize(
   results: readonly ParameterResult[],
   series: ResolvedSeries,
@@ -154,6 +162,7 @@ export function summarize(
   top: number,
 ): SweepSummary {
   const ranked = [...results].sort(compareResults);
+  const idle = results.filter((r) => r.trades === 0);
   const best = ranked[0];
   if (!best) throw new UnrecoverableJobError('no parameter set was evaluated', 'BACKTEST.EMPTY');
   return {
@@ -163,5 +172,9 @@ export function summarize(
     periodsPerYear,
     series: series.description,
     buyAndHold: buyAndHold(series.prices, periodsPerYear),
+    neverTraded: {
+      count: idle.length,
+      pairs: idle.slice(0, NEVER_TRADED_LISTED).map((r) => ({ fast: r.fast, slow: r.slow })),
+    },
   };
 }

@@ -203,4 +203,8 @@ export const sweepSummarySchema = z.object({
   periodsPerYear: z.number(),
   series: z.record(z.string(), z.unknown()),
   buyAndHold: z.record(z.string(), z.number()),
+  neverTraded: z.object({
+    count: z.int(),
+    pairs: z.array(z.object({ fast: z.int(), slow: z.int() })),
+  }),
 });

@@ -3,20 +3,29 @@
  * otherwise. A signal seen at the close of bar i is traded at bar i+1 (no look-ahead): the
  * position held from bar i+1 to bar i+2 is the signal of bar i.
  */
-import { prefixSums, sma } from './indicators.js';
+import { ExactWindowSums } from './exact.js';
 
-/** 1 where fast SMA > slow SMA at bar i (both defined), else 0. Uses prices[0..i] only. */
+/**
+ * 1 where fast SMA > slow SMA at bar i (both defined), else 0: an exact tie is flat. Uses
+ * prices[0..i] only. The comparison is exact (see exact.ts), so the signal of a bar does not
+ * depend on where the series starts or on floating-point accumulation before it.
+ */
 export function crossoverSignals(
   prices: ArrayLike<number>,
   fast: number,
   slow: number,
-  prefix = prefixSums(prices),
+  sums: ExactWindowSums = new ExactWindowSums(prices),
 ): Uint8Array {
-  const f = sma(prices, fast, prefix);
-  const s = sma(prices, slow, prefix);
+  for (const [name, w] of [
+    ['fast', fast],
+    ['slow', slow],
+  ] as const) {
+    if (!Number.isInteger(w) || w < 1) throw new RangeError(`'${name}' (${w}) must be an integer ≥ 1`);
+  }
   const out = new Uint8Array(prices.length);
-  for (let i = 0; i < prices.length; i++) {
-    out[i] = (f[i] as number) > (s[i] as number) ? 1 : 0; // NaN compares false: flat until defined
+  // Flat until both windows are full.
+  for (let i = Math.max(fast, slow) - 1; i < prices.length; i++) {
+    out[i] = sums.compare(i, fast, slow) > 0 ? 1 : 0;
   }
   return out;
 }

@@ -232,6 +232,30 @@ describe('backtest.full', () => {
     expect(result.buyAndHold.totalReturn).toBeCloseTo(0.3, 12);
   });
 
+  it('flags the pairs that never trade', async () => {
+    // Falling, then rising for the last bars: only fast windows short enough to see the turn trade.
+    const prices = [...Array.from({ length: 30 }, (_, i) => 100 - i), 75, 80, 85];
+    const payload = parsed(
+      backtestFullHandler.parsePayload({
+        prices,
+        grid: { fast: { from: 1, to: 3 }, slow: { from: 20, to: 21 } },
+      }),
+    );
+    const result = finished(await backtestFullHandler.run(payload, fakeContext()));
+    const idle = result.top.filter((r) => r.trades === 0).map((r) => ({ fast: r.fast, slow: r.slow }));
+    // fast 1 sees the turn against both slow windows; fast 2 and 3 never rise above them.
+    expect(result.neverTraded).toEqual({
+      count: 4,
+      pairs: [
+        { fast: 2, slow: 20 },
+        { fast: 2, slow: 21 },
+        { fast: 3, slow: 20 },
+        { fast: 3, slow: 21 },
+      ],
+    });
+    expect(idle).toHaveLength(4);
+  });
+
   it('rejects chunkSize (it does not fan out)', () => {
     expect(problems(backtestFullHandler.parsePayload({ series: { kind: 'sp500' }, chunkSize: 5 }))).toEqual([
       "unknown field 'chunkSize'",

@@ -5,10 +5,15 @@
  */
 
 /**
- * A queue name: a lowercase RFC 1123 label of at most 40 characters, so that derived object names
- * (`jobplane-worker-<queue>`, `jobplane-run-<queue>`) stay within 63 characters.
+ * Longest queue name: the longest object name the constructs derive from a queue,
+ * `jobplane-worker-<queue>-metrics` (a Service), must stay within the 63 characters of a DNS label.
  */
-export const QUEUE_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
+export const MAX_QUEUE_NAME_LENGTH = 39;
+
+/** A queue name: a lowercase RFC 1123 label of at most {@link MAX_QUEUE_NAME_LENGTH} characters. */
+export const QUEUE_NAME_PATTERN = new RegExp(
+  `^[a-z0-9]([-a-z0-9]{0,${MAX_QUEUE_NAME_LENGTH - 2}}[a-z0-9])?$`,
+);
 
 /** A job-type name: lowercase dotted words, e.g. `media.thumbnail` (at most 128 characters). */
 export const JOB_TYPE_PATTERN = /^(?=.{1,128}$)[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;

@@ -244,9 +244,11 @@ function catalogProblems(values: CatalogFields, catalog: CatalogShape): string[]
       .filter(([, m]) => m === mode)
       .map(([q]) => q)
       .join(', ') || 'none';
+  // Any queue of the catalog: a worker may also consume an isolated queue (make dev-local does,
+  // so isolated job types run without Kubernetes).
   for (const q of values.workerQueues ?? []) {
-    if (modeOf.get(q) !== 'pooled')
-      problems.push(`WORKER_QUEUES: unknown queue '${q}' (pooled queues: ${queuesOf('pooled')})`);
+    if (!modeOf.has(q))
+      problems.push(`WORKER_QUEUES: unknown queue '${q}' (queues: ${[...modeOf.keys()].join(', ')})`);
   }
   const runOne = values.runOneQueue;
   if (runOne !== undefined && modeOf.get(runOne) !== 'isolated') {
@@ -265,7 +267,7 @@ function catalogProblems(values: CatalogFields, catalog: CatalogShape): string[]
 
 /**
  * Checks the parts of a loaded config that name queues and job types against the catalog the
- * process runs: `WORKER_QUEUES` must be pooled queues, `RUN_ONE_QUEUE` an isolated queue, and every
+ * process runs: `WORKER_QUEUES` must be queues of the catalog, `RUN_ONE_QUEUE` an isolated queue, and every
  * webhook source's `jobType` a submittable job type. Throws a {@link ConfigError} listing every problem.
  */
 export function checkConfigAgainstCatalog(config: JobplaneConfig, catalog: CatalogShape): void {

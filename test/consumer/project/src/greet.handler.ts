@@ -1,6 +1,9 @@
 import type { JobContext } from '@jobplane/sdk';
 import type { z } from 'zod';
+import { markLoaded } from './loaded.js';
 import type { greetPayload, greetResult } from './schemas.js';
+
+markLoaded('greet');
 
 export default async function greet(
   { name }: z.output<typeof greetPayload>,

@@ -2,6 +2,7 @@
 import { App, Chart } from 'cdk8s';
 import { JobPlatform, devEnvironment, formatFindings, verifyManifests } from '@jobplane/constructs';
 import catalog from './catalog.js';
+import { loadedHandlers } from './loaded.js';
 
 const app = new App({ outdir: 'manifests' });
 const chart = new Chart(app, 'acme-jobs');
@@ -19,4 +20,7 @@ new JobPlatform(chart, 'platform', {
 });
 const findings = await verifyManifests(chart.toJson(), { catalog });
 if (findings.length > 0) throw new Error(`verification failed:\n${formatFindings(findings)}`);
+// The chart needs the catalog's data only: no handler module may have been imported.
+if (loadedHandlers().length > 0)
+  throw new Error(`synth imported handler code: ${loadedHandlers().join(', ')}`);
 app.synth();
