@@ -87,7 +87,10 @@ export function edgeApiPlugins(
   });
   const limits = global(async (app) => {
     // Its own fail-fast connection: a Redis outage must not hang requests (the limiter fails open).
-    const redis = createRedis(core.config.REDIS_URL, 'jobplane-ratelimit', { failFast: true });
+    const redis = createRedis(core.config.REDIS_URL, 'jobplane-ratelimit', {
+      failFast: true,
+      commandTimeoutMs: core.config.REDIS_COMMAND_TIMEOUT_MS,
+    });
     redis.on('error', () => undefined);
     app.addHook('onClose', async () => {
       await redis.quit().catch(() => undefined);

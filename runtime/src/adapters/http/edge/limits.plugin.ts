@@ -38,6 +38,11 @@ export interface LimitsPluginOptions {
 
 /** Liveness and scraping must keep answering under load; everything else is limited. */
 const EXEMPT = new Set(['/healthz', '/metrics']);
+/**
+ * Not rate limited either: readiness must answer within the probe's budget, so it never waits on
+ * the limiter's Redis round trip (a frozen Redis costs the limiter its command timeout).
+ */
+const NOT_RATE_LIMITED = new Set([...EXEMPT, '/readyz']);
 
 /**
  * Rate key: the API client for authenticated calls, the source for webhooks (their senders share
@@ -58,7 +63,8 @@ function rateKey(authenticate: LimitsPluginOptions['authenticate']) {
  * Security headers (@fastify/helmet), per-client rate limiting (@fastify/rate-limit: 429
  * RATE_LIMIT.EXCEEDED with Retry-After) and overload protection (@fastify/under-pressure: 503
  * SERVICE.OVERLOADED with Retry-After), all as problem+json. A pre-plugin: it must wrap every route.
- * The rate limiter fails open when Redis is unreachable (availability over strictness).
+ * The rate limiter fails open when Redis is unreachable or does not answer within its connection's
+ * command timeout (availability over strictness).
  */
 export function limitsPlugin(opts: LimitsPluginOptions): FastifyPluginAsync {
   const p = opts.pressure ?? {};
@@ -105,7 +111,7 @@ export function limitsPlugin(opts: LimitsPluginOptions): FastifyPluginAsync {
       max: opts.perMinute,
       timeWindow: 60_000,
       keyGenerator: rateKey(opts.authenticate),
-      allowList: (request) => EXEMPT.has(request.url.split('?')[0] ?? ''),
+      allowList: (request) => NOT_RATE_LIMITED.has(request.url.split('?')[0] ?? ''),
       ...(opts.redis ? { redis: opts.redis, nameSpace: `${opts.redisPrefix ?? 'jobplane'}:ratelimit:` } : {}),
       skipOnError: true,
       errorResponseBuilder: (_request, ctx) =>
