@@ -147,7 +147,7 @@ describe('readiness refuses an evicting Redis', () => {
       await cluster.redis.cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
     }
     if (!cluster.api.running) cluster.api.start();
-    await cluster.api.waitHealthy(30_000);
+    await cluster.api.waitHealthy();
     await waitFor(async () => (await httpStatus(`${cluster.apiUrl}/readyz`)) === 200, {
       timeoutMs: 15_000,
       message: 'api ready again',
