@@ -81,6 +81,13 @@ export const STORE_WRITE_RETRY: WriteRetry = { tries: 6, baseDelayMs: 250, maxDe
 /** Error code of an attempt whose handler finished but whose outcome the store refused to record. */
 export const STORE_WRITE_FAILED = 'STORE.WRITE_FAILED';
 
+/** The innermost message of an error and its `cause` chain (what the store actually said). */
+export function rootMessage(err: unknown): string {
+  let e = err;
+  for (let depth = 0; depth < 5 && e instanceof Error && e.cause !== undefined; depth++) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** The store kept refusing a write after every retry; the queue re-delivers the job. */
 export class StoreWriteError extends Error {
   constructor(
@@ -243,8 +250,7 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
      * written, the store is unreachable: the error propagates and the queue re-delivers the job.
      */
     const recordWriteFailure = (err: unknown): Promise<ProcessOutcome> => {
-      const cause = err instanceof StoreWriteError ? err.cause : err;
-      const message = cause instanceof Error ? cause.message : String(cause);
+      const message = rootMessage(err);
       return fail({
         code: STORE_WRITE_FAILED,
         message: `the handler finished but its outcome could not be stored: ${message}`.slice(0, 1000),

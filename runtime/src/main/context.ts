@@ -51,9 +51,24 @@ export function buildCore(config: JobplaneConfig, command: JobplaneCommand, over
     max: config.DATABASE_POOL_MAX,
     applicationName: `jobplane-${command}`,
   };
-  const pool = createPgPool(pgOpts);
+  // The API answers requests: every PostgreSQL and Redis call it makes is bounded in time, so a
+  // dependency that stops answering gives 503s (or a fail-open rate limiter), never a hang.
+  const requestPath = command === 'api';
+  const pool = createPgPool({
+    ...pgOpts,
+    ...(requestPath
+      ? {
+          statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+          connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+        }
+      : {}),
+  });
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL client error'));
-  const redis = createRedis(config.REDIS_URL, `jobplane-${command}`, { failFast: command === 'api' });
+  const redis = createRedis(config.REDIS_URL, `jobplane-${command}`, {
+    failFast: requestPath,
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+    onError: (err) => logger.warn({ err }, 'Redis connection error'),
+  });
   const queue = new BullMqJobQueue({
     connection: redis,
     prefix: config.QUEUE_PREFIX,
@@ -71,7 +86,10 @@ export function buildCore(config: JobplaneConfig, command: JobplaneCommand, over
     jobCatalog: jobCatalogOf(overrides.catalog),
     handlers: overrides.handlers ?? lazyHandlerRegistry(overrides.catalog),
     metrics: overrides.metrics ?? NOOP_METRICS,
-    health: [postgresHealthCheck(pool), redisHealthCheck(redis)],
+    health: [
+      postgresHealthCheck(pool, config.READINESS_TIMEOUT_MS),
+      redisHealthCheck(redis, config.READINESS_TIMEOUT_MS),
+    ],
     workerId: `${hostname()}:${process.pid}`,
     async close() {
       await queue.close().catch(() => undefined);

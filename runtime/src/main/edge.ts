@@ -119,7 +119,10 @@ export function edgeApiPlugins(
   });
   // Its own fail-fast connection: a Redis outage must not hang requests (the limiter fails open,
   // the failed-authentication counter counts in process).
-  const redis = createRedis(core.config.REDIS_URL, 'jobplane-ratelimit', { failFast: true });
+  const redis = createRedis(core.config.REDIS_URL, 'jobplane-ratelimit', {
+    failFast: true,
+    commandTimeoutMs: core.config.REDIS_COMMAND_TIMEOUT_MS,
+  });
   redis.on('error', logErrorsThrottled(core, 'rate-limit Redis'));
   const authFailures = new FailureCounter({
     limit: overrides.authFailures?.limit ?? AUTH_FAILURES_PER_MINUTE,

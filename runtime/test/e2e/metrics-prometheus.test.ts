@@ -19,6 +19,8 @@ import {
 } from '../support/edge-harness.js';
 
 const CLI = fileURLToPath(new URL('../../dist/main/cli.js', import.meta.url));
+/** Start-up budget of api, worker and Prometheus together (within the e2e hook timeout of 60 s). */
+const STARTUP_MS = 50_000;
 const PROMETHEUS = spawnSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).stdout.trim();
 
 function start(cmd: string, args: string[], env: Record<string, string>): ChildProcess {
@@ -85,21 +87,24 @@ describe('Prometheus scrapes api and worker (e2e)', () => {
       ],
       {},
     );
-    await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${apiPort}/healthz`).catch(() => null))?.ok,
-      30_000,
-      200,
-    );
-    await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${workerPort}/healthz`).catch(() => null))?.ok,
-      30_000,
-      200,
-    );
-    await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${promPort}/-/ready`).catch(() => null))?.ok,
-      30_000,
-      200,
-    );
+    // The three start together and compete for the CPU: on a busy 2-core box the API alone took
+    // 7–14 s to listen (load average 18–20). Wait for each to be ready (the API's /readyz, as a
+    // load balancer would) in parallel, and stop at once if one of them exits.
+    const ready = (child: ChildProcess, url: string) =>
+      waitFor(
+        async () => {
+          if (child.exitCode !== null || child.signalCode !== null)
+            throw new Error(`${url}: the process exited (${child.exitCode ?? child.signalCode})`);
+          return (await fetch(url).catch(() => null))?.ok;
+        },
+        STARTUP_MS,
+        200,
+      );
+    await Promise.all([
+      ready(api, `http://127.0.0.1:${apiPort}/readyz`),
+      ready(worker, `http://127.0.0.1:${workerPort}/readyz`),
+      ready(prom, `http://127.0.0.1:${promPort}/-/ready`),
+    ]);
   });
 
   afterAll(async () => {
@@ -132,7 +137,8 @@ describe('Prometheus scrapes api and worker (e2e)', () => {
         },
         body: JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 10 } }),
       });
-      expect(r.status).toBe(202);
+      const text = await r.text();
+      expect(r.status, text).toBe(202);
     }
     const submitted = await waitFor(
       async () => {

@@ -152,7 +152,7 @@ describe('crash recovery under load', () => {
         await w.kill9();
         await sleep(random.int(1000));
         w.start();
-        await w.waitHealthy(30_000);
+        await w.waitHealthy();
       }
       // recovery = until every job the killed worker was running is terminal again
       return {
@@ -176,7 +176,7 @@ describe('crash recovery under load', () => {
       await relay.kill9();
       await sleep(1500);
       relay.start();
-      await relay.waitHealthy(30_000);
+      await relay.waitHealthy();
       return {
         faultTimes: [t],
         after: () =>
@@ -192,7 +192,7 @@ describe('crash recovery under load', () => {
       await cluster.api.kill9();
       await sleep(500);
       cluster.api.start();
-      await cluster.api.waitHealthy(30_000);
+      await cluster.api.waitHealthy();
       await sleep(500);
       // recovery = until a client got its first 2xx after the crash
       const first = load.firstAcceptedAfter(t);

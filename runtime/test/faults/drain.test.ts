@@ -86,7 +86,7 @@ describe('worker drain on SIGTERM', () => {
     });
     a = await cluster.addWorker();
     b = await cluster.addWorker();
-    await Promise.all([a.waitHealthy(30_000), b.waitHealthy(30_000)]);
+    await Promise.all([a.waitHealthy(), b.waitHealthy()]);
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -149,7 +149,7 @@ describe('worker drain on SIGTERM', () => {
     });
     // A exited in the previous test: bring it back, then catch long jobs running on B
     a.start();
-    await a.waitHealthy(30_000);
+    await a.waitHealthy();
     const batch = await Promise.all([submit(8000), submit(8000), submit(8000)]);
     await waitFor(async () => (await runningOn(b, batch)) >= 1, {
       timeoutMs: 20_000,
@@ -196,7 +196,7 @@ describe('worker drain on SIGTERM', () => {
       console.error(cluster.sup.dump(60));
     });
     b.start();
-    await b.waitHealthy(30_000);
+    await b.waitHealthy();
     const batch = await Promise.all([submit(8000), submit(8000), submit(8000)]);
     await waitFor(async () => (await runningOn(a, batch)) >= 1, {
       timeoutMs: 20_000,

@@ -77,7 +77,7 @@ describe('poison jobs and frozen workers', () => {
     for (let i = 0; i < 2; i++) {
       const w = await cluster.addWorker({ FAULTS_TRIGGER_FILE: triggerFile }, ['--import', PRELOAD]);
       w.autoRestartMs = 300;
-      await w.waitHealthy(30_000);
+      await w.waitHealthy();
     }
   });
   afterAll(async () => {
@@ -126,7 +126,7 @@ describe('poison jobs and frozen workers', () => {
     expect(evs.filter((e) => e.to_state === 'succeeded')).toEqual([]);
 
     // the rest of the traffic was processed meanwhile and nothing was lost
-    for (const w of cluster.workers) await w.waitHealthy(30_000);
+    for (const w of cluster.workers) await w.waitHealthy();
     setTriggers({});
     expect(await waitDrained(cluster.db, 60_000)).toBeGreaterThanOrEqual(0);
     const report = await checkInvariants(cluster.db, [...allAccepted]);

@@ -1,6 +1,7 @@
 /**
  * Redis with an evicting `maxmemory-policy` silently loses jobs and locks (bullmq #2215, #1046), so
- * readiness must refuse it: at runtime (CONFIG SET while serving) and at start. Readiness comes back
+ * readiness must refuse it: at runtime (CONFIG SET while serving) and at start. A Redis out of
+ * memory under `noeviction` refuses every write (no job can be enqueued or started): not ready either. Readiness comes back
  * once the policy is `noeviction` again, and accepting work never depended on it (PostgreSQL + outbox).
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -86,6 +87,43 @@ describe('readiness refuses an evicting Redis', () => {
     });
   }
 
+  it('Redis out of memory (used_memory ≥ maxmemory with noeviction) → every /readyz 503 saying so; memory back → 200', async () => {
+    onTestFailed(() => {
+      cluster.keepLogs = true;
+      console.error(cluster.sup.dump(30));
+    });
+    // Redis still answers PING, but with noeviction every write (enqueue, lock, start) is refused.
+    await cluster.redis.cli('CONFIG', 'SET', 'maxmemory', '1');
+    try {
+      const oom = await cluster.redis.cli('SET', 'jobplane-probe', 'x').catch((err: Error) => err.message);
+      expect(oom, 'writes are refused').toMatch(/OOM/);
+      const t = Date.now();
+      await waitFor(async () => Object.values(await readyStatuses()).every((s) => s === 503), {
+        timeoutMs: 15_000,
+        message: 'every /readyz answers 503 with Redis out of memory',
+      });
+      const refusedMs = Date.now() - t;
+      const body = (await (await fetch(`${cluster.apiUrl}/readyz`)).json()) as { detail: string };
+      expect(body.detail).toMatch(/redis: out of memory: used_memory \d+ ≥ maxmemory 1/);
+      recordFigure({
+        suite: 'readiness',
+        fault: 'Redis out of memory (CONFIG SET maxmemory 1, noeviction)',
+        injections: 1,
+        accepted: 0,
+        lost: 0,
+        duplicateExecutions: 0,
+        recoveryMs: [refusedMs],
+        notes: 'time until every /readyz (api, relay, worker) answered 503 "out of memory"',
+      });
+    } finally {
+      await cluster.redis.cli('CONFIG', 'SET', 'maxmemory', '0');
+    }
+    await waitFor(async () => Object.values(await readyStatuses()).every((s) => s === 200), {
+      timeoutMs: 15_000,
+      message: 'every /readyz answers 200 again with memory to spare',
+    });
+  });
+
   it('an API started against an evicting Redis never reports ready', async () => {
     onTestFailed(() => {
       cluster.keepLogs = true;
@@ -109,7 +147,7 @@ describe('readiness refuses an evicting Redis', () => {
       await cluster.redis.cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
     }
     if (!cluster.api.running) cluster.api.start();
-    await cluster.api.waitHealthy(30_000);
+    await cluster.api.waitHealthy();
     await waitFor(async () => (await httpStatus(`${cluster.apiUrl}/readyz`)) === 200, {
       timeoutMs: 15_000,
       message: 'api ready again',

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/adapters/postgres/migrate.js';
 import { createPgPool } from '../../src/adapters/postgres/pg-pool.js';
 import { PostgresJobStore } from '../../src/adapters/postgres/postgres-job-store.js';
-import { createJobProcessor } from '../../src/application/process-job.use-case.js';
+import { createJobProcessor, rootMessage } from '../../src/application/process-job.use-case.js';
 import type { HandlerRegistry, JobHandler } from '../../src/ports/job-handler.port.js';
 import { SILENT_LOGGER, type Logger } from '../../src/ports/logger.port.js';
 import { NOOP_METRICS } from '../../src/ports/metrics.port.js';
@@ -69,7 +69,7 @@ describe('a failing success write is retried, not re-run', () => {
     const logger: Logger = {
       ...SILENT_LOGGER,
       child: () => logger,
-      warn: (o, msg) => warnings.push({ msg: msg ?? '', err: o.err instanceof Error ? o.err.message : '' }),
+      warn: (o, msg) => warnings.push({ msg: msg ?? '', err: rootMessage(o.err) }),
     };
     const processor = createJobProcessor({
       store,

@@ -89,8 +89,23 @@ export const configSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
     .default('jobplane'),
   DATABASE_POOL_MAX: positiveInt.max(200).default(10),
+  /**
+   * API: server-side `statement_timeout` of its sessions (a lock or a stuck query answers 503
+   * instead of holding the request); the client gives up 1 s later if the server is silent.
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.max(600_000).default(5000),
+  /** API: how long a request waits for a PostgreSQL connection (a new one, or a free one of the pool). */
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.max(600_000).default(2000),
   /** Redis connection string for BullMQ. Redis must run with `maxmemory-policy noeviction`. */
   REDIS_URL: urlWithScheme(['redis', 'rediss']),
+  /**
+   * API: timeout of every command on its Redis connections (rate limiter, queue, cancel): a Redis
+   * that stops answering fails the command (the rate limiter then fails open) instead of hanging
+   * the request. Workers and the relay block on Redis by design and have none.
+   */
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt.max(600_000).default(1000),
+  /** Budget of each readiness check (`/readyz` answers within it; the probes time out at 2 s). */
+  READINESS_TIMEOUT_MS: positiveInt.max(60_000).default(1500),
   /** BullMQ key prefix; lets several installations (or tests) share one Redis. */
   QUEUE_PREFIX: z
     .string()

@@ -26,12 +26,15 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Serv
       if (path === '/readyz') {
         const failures: string[] = [];
         if (!opts.isAccepting()) failures.push('draining');
-        for (const c of opts.checks) {
-          const reason = await c
-            .check()
-            .catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
-          if (reason) failures.push(`${c.name}: ${reason}`);
-        }
+        // In parallel: readiness answers within one check's budget, not the sum of them.
+        const reasons = await Promise.all(
+          opts.checks.map((c) =>
+            c.check().catch((err: unknown) => (err instanceof Error ? err.message : String(err))),
+          ),
+        );
+        opts.checks.forEach((c, i) => {
+          if (reasons[i]) failures.push(`${c.name}: ${reasons[i]}`);
+        });
         if (failures.length > 0) {
           return send(
             503,

@@ -1,22 +1,74 @@
 import pg from 'pg';
+import { DomainError } from '../../domain/errors.js';
 
 export interface PgOptions {
   readonly connectionString: string;
   readonly schema: string;
   readonly max: number;
   readonly applicationName?: string;
+  /**
+   * Server-side `statement_timeout` of every session (a statement waiting on a lock or running
+   * long is cancelled); the client also gives up `CLIENT_GRACE_MS` later when the server is silent.
+   */
+  readonly statementTimeoutMs?: number;
+  /** How long a query waits for a connection: a new one, or a free one of an exhausted pool. */
+  readonly connectTimeoutMs?: number;
 }
+
+/** How much longer than `statement_timeout` the client waits for a silent server. */
+export const CLIENT_GRACE_MS = 1000;
 
 /** A pool whose sessions resolve unqualified table names in Jobplane's schema. */
 export function createPgPool(opts: PgOptions): pg.Pool {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(opts.schema))
     throw new Error(`'schema' (${opts.schema}) is not a plain identifier`);
+  for (const [name, v] of [
+    ['statementTimeoutMs', opts.statementTimeoutMs],
+    ['connectTimeoutMs', opts.connectTimeoutMs],
+  ] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0))
+      throw new Error(`'${name}' (${v}) must be a positive integer of milliseconds`);
+  }
   return new pg.Pool({
     connectionString: opts.connectionString,
     max: opts.max,
     application_name: opts.applicationName ?? 'jobplane',
     options: `-c search_path=${opts.schema}`,
+    ...(opts.statementTimeoutMs
+      ? {
+          statement_timeout: opts.statementTimeoutMs,
+          query_timeout: opts.statementTimeoutMs + CLIENT_GRACE_MS,
+        }
+      : {}),
+    ...(opts.connectTimeoutMs ? { connectionTimeoutMillis: opts.connectTimeoutMs } : {}),
   });
+}
+
+/**
+ * Whether `err` says PostgreSQL did not answer in time or is unreachable (not that it refused the
+ * statement): a statement or lock timeout, no connection within the connect timeout (including a
+ * pool with every connection busy), a dropped connection, a server shutting down.
+ */
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // 57014 query_canceled (statement_timeout), 55P03 lock_not_available, 57P0x shutdown/terminated,
+    // 53300 too_many_connections, class 08 connection exceptions, socket errors.
+    if (/^(57014|55P03|57P0\d|53300|08...)$/.test(code)) return true;
+    if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(code)) return true;
+  }
+  return /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection timeout/i.test(
+    err.message,
+  );
+}
+
+/** PostgreSQL did not answer: 503 SERVICE.UNAVAILABLE for the caller (never a 500). */
+export function unavailable(err: unknown): unknown {
+  if (!isUnavailable(err)) return err;
+  const mapped = new DomainError('SERVICE.UNAVAILABLE', 'PostgreSQL did not answer in time; retry later');
+  mapped.cause = err;
+  return mapped;
 }
 
 /**
@@ -25,7 +77,12 @@ export function createPgPool(opts: PgOptions): pg.Pool {
  * which would crash the process without a listener. The broken client is destroyed on release.
  */
 export async function checkout(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: () => void }> {
-  const client = await pool.connect();
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw unavailable(err);
+  }
   let broken: Error | undefined;
   const onError = (err: Error) => {
     broken = err;
@@ -53,7 +110,7 @@ export async function withTransaction<T>(
     return out;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
+    throw unavailable(err);
   } finally {
     release();
   }

@@ -17,7 +17,7 @@ import type {
   ReconcileCandidate,
   StartResult,
 } from '../../ports/job-store.port.js';
-import { checkout, withTransaction } from './pg-pool.js';
+import { checkout, unavailable, withTransaction } from './pg-pool.js';
 
 const TERMINAL_SQL = `('succeeded','dead_lettered','cancelled')`;
 
@@ -118,9 +118,18 @@ const INSERT_EVENT = `INSERT INTO job_events (job_id, from_state, to_state, atte
 export class PostgresJobStore implements JobStore {
   constructor(private readonly pool: pg.Pool) {}
 
+  /** One statement on the pool; "PostgreSQL did not answer" becomes 503 SERVICE.UNAVAILABLE. */
+  private async query(text: string, params?: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.pool.query(text, params);
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
   async insert(job: NewJob): Promise<InsertResult> {
     // One statement = one commit: job row, creation event and outbox row together.
-    const res = await this.pool.query(
+    const res = await this.query(
       `WITH ins AS (
          INSERT INTO jobs (id, client_id, idempotency_key, request_hash, type, payload, state, max_attempts,
                            priority, run_at, mode, queue, request_id)
@@ -148,22 +157,22 @@ export class PostgresJobStore implements JobStore {
     );
     const created = res.rows[0] as Row | undefined;
     if (created) return { job: toJob(created), created: true, requestHash: job.requestHash };
-    const existing = await this.pool.query(
-      'SELECT * FROM jobs WHERE client_id = $1 AND idempotency_key = $2',
-      [job.clientId, job.idempotencyKey],
-    );
+    const existing = await this.query('SELECT * FROM jobs WHERE client_id = $1 AND idempotency_key = $2', [
+      job.clientId,
+      job.idempotencyKey,
+    ]);
     const row = existing.rows[0] as Row | undefined;
     if (!row) throw new Error('idempotent insert found neither a new nor an existing row');
     return { job: toJob(row), created: false, requestHash: row.request_hash as string };
   }
 
   async get(clientId: string, id: string): Promise<Job | null> {
-    const res = await this.pool.query('SELECT * FROM jobs WHERE id = $1 AND client_id = $2', [id, clientId]);
+    const res = await this.query('SELECT * FROM jobs WHERE id = $1 AND client_id = $2', [id, clientId]);
     return res.rows[0] ? toJob(res.rows[0] as Row) : null;
   }
 
   async getAny(id: string): Promise<Job | null> {
-    const res = await this.pool.query('SELECT * FROM jobs WHERE id = $1', [id]);
+    const res = await this.query('SELECT * FROM jobs WHERE id = $1', [id]);
     return res.rows[0] ? toJob(res.rows[0] as Row) : null;
   }
 
@@ -189,7 +198,7 @@ export class PostgresJobStore implements JobStore {
       where.push(`(create_time, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(pageSize + 1);
-    const res = await this.pool.query(
+    const res = await this.query(
       `SELECT *, create_time::text AS create_time_text FROM jobs WHERE ${where.join(' AND ')}
        ORDER BY create_time DESC, id DESC LIMIT $${params.length}`,
       params,
@@ -205,7 +214,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async listEvents(jobId: string, pageSize: number, afterId: string | null): Promise<Page<JobEvent>> {
-    const res = await this.pool.query(
+    const res = await this.query(
       'SELECT * FROM job_events WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3',
       [jobId, afterId ?? '0', pageSize + 1],
     );
@@ -217,7 +226,7 @@ export class PostgresJobStore implements JobStore {
 
   async startAttempt(id: string, token: string, worker: string): Promise<StartResult> {
     // Hot path: queued → running in one statement (one commit).
-    const fast = await this.pool.query(
+    const fast = await this.query(
       `WITH upd AS (
          UPDATE jobs SET state = 'running', attempts = attempts + 1, attempt_token = $2, worker = $3,
                 start_time = now(), update_time = now(), progress = 0, progress_message = NULL
@@ -303,7 +312,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async reportProgress(id: string, token: string, percent: number, message: string | null): Promise<boolean> {
-    const res = await this.pool.query(
+    const res = await this.query(
       `UPDATE jobs SET progress = $3, progress_message = $4, update_time = now()
        WHERE id = $1 AND attempt_token = $2 AND state = 'running'`,
       [id, token, percent, message],
@@ -312,7 +321,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async succeed(id: string, token: string, result: Record<string, unknown>): Promise<Job | null> {
-    const res = await this.pool.query(
+    const res = await this.query(
       `WITH upd AS (
          UPDATE jobs SET state = 'succeeded', result = $3, error = NULL, progress = 100, finish_time = now(),
                 update_time = now()
@@ -327,7 +336,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async failAndRetry(id: string, token: string, error: JobError, runAt: Date): Promise<Job | null> {
-    const res = await this.pool.query(
+    const res = await this.query(
       `WITH upd AS (
          UPDATE jobs SET state = 'queued', error = $3, run_at = $4, fan_out_total = NULL, update_time = now()
          WHERE id = $1 AND attempt_token = $2 AND state = 'running' RETURNING *),
@@ -377,7 +386,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async failAndDeadLetter(id: string, token: string, error: JobError): Promise<Job | null> {
-    const res = await this.pool.query(
+    const res = await this.query(
       `WITH upd AS (
          UPDATE jobs SET state = 'dead_lettered', error = $3, finish_time = now(), update_time = now()
          WHERE id = $1 AND attempt_token = $2 AND state = 'running' RETURNING *),
@@ -396,7 +405,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async deadLetterAbandoned(id: string, error: JobError): Promise<Job | null> {
-    const res = await this.pool.query(
+    const res = await this.query(
       `WITH upd AS (
          UPDATE jobs SET state = 'dead_lettered', attempt_token = NULL, error = $2, finish_time = now(),
                 update_time = now()
@@ -455,7 +464,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async children(id: string): Promise<ChildRow[]> {
-    const res = await this.pool.query(
+    const res = await this.query(
       'SELECT id, child_index, state, result, error FROM jobs WHERE parent_id = $1 ORDER BY child_index',
       [id],
     );
@@ -469,7 +478,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async currentToken(id: string, attempt: number): Promise<string | null> {
-    const res = await this.pool.query(
+    const res = await this.query(
       `SELECT attempt_token FROM jobs WHERE id = $1 AND state = 'running' AND attempts = $2
        AND fan_out_total IS NOT NULL`,
       [id, attempt],
@@ -594,7 +603,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async countOutbox(): Promise<number> {
-    const res = await this.pool.query('SELECT count(*)::int AS n FROM outbox');
+    const res = await this.query('SELECT count(*)::int AS n FROM outbox');
     return (res.rows[0] as { n: number }).n;
   }
 
@@ -603,7 +612,7 @@ export class PostgresJobStore implements JobStore {
     afterId: string | null,
     limit: number,
   ): Promise<ReconcileCandidate[]> {
-    const res = await this.pool.query(
+    const res = await this.query(
       `SELECT j.*,
               CASE WHEN j.state = 'running' AND j.fan_out_total IS NOT NULL THEN
                 (SELECT count(*) FILTER (WHERE c.state IN ${TERMINAL_SQL}) >= j.fan_out_total FROM jobs c WHERE c.parent_id = j.id)

@@ -3,7 +3,7 @@ import { EXAMPLES_CATALOG_MODULE } from '../../examples-catalog.js';
 import { freePort, httpStatus, waitFor } from './net.js';
 import { PrivateDatabase } from './private-postgres.js';
 import { PrivateRedis } from './private-redis.js';
-import { type ManagedProcess, Supervisor } from './supervisor.js';
+import { type ManagedProcess, STARTUP_MS, Supervisor } from './supervisor.js';
 
 /** Timings short enough that stalls and reconciles happen within a test, long enough for a busy 2-core box. */
 export const FAULT_TIMINGS = {
@@ -102,9 +102,9 @@ export class FaultCluster {
     this.api.start();
     // Like a load balancer, clients start only once the API is ready (PostgreSQL and Redis answer).
     const starting: Promise<unknown>[] = [
-      this.api.waitHealthy(30_000).then(() =>
+      this.api.waitHealthy(STARTUP_MS).then(() =>
         waitFor(async () => (await httpStatus(`${this.apiUrl}/readyz`)) === 200, {
-          timeoutMs: 30_000,
+          timeoutMs: STARTUP_MS,
           message: 'api /readyz 200',
         }),
       ),
@@ -118,10 +118,10 @@ export class FaultCluster {
         healthUrl: `http://127.0.0.1:${mport}/healthz`,
       });
       this.relay.start();
-      starting.push(this.relay.waitHealthy(30_000));
+      starting.push(this.relay.waitHealthy(STARTUP_MS));
     }
     for (let i = 0; i < (this.opts.workers ?? 1); i++)
-      starting.push(this.addWorker().then((w) => w.waitHealthy(30_000)));
+      starting.push(this.addWorker().then((w) => w.waitHealthy(STARTUP_MS)));
     await Promise.all(starting);
   }
 
