@@ -17,6 +17,7 @@ import {
 import { buildApiApp } from '../../src/main/api.js';
 import { buildCore } from '../../src/main/context.js';
 import { withEdgeMetrics } from '../../src/main/edge.js';
+import { examplesCatalog } from '../examples-catalog.js';
 import {
   auth,
   createEdgeEnv,
@@ -346,7 +347,7 @@ describe('hostile input the contract must refuse (production app)', () => {
         },
       });
       const core = withEdgeMetrics(
-        buildCore(env.config, 'api', { logger: pino({ level: 'info' }, sink) }),
+        buildCore(env.config, 'api', { catalog: examplesCatalog, logger: pino({ level: 'info' }, sink) }),
         'api',
       );
       logged = await buildApiApp(core, {
