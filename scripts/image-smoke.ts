@@ -11,7 +11,10 @@
  *
  * Then: `jobplane --help`, and one job end to end — `migrate` into a private PostgreSQL schema,
  * `api` (RELAY_IN_PROCESS=true) and `worker` on free ports with a private BullMQ prefix, submit one
- * `demo.sleep` job over HTTP, wait for JOB_STATE_SUCCEEDED, SIGTERM both and expect exit 0.
+ * job over HTTP (`demo.sleep` of the default catalog, or the one given), wait for
+ * JOB_STATE_SUCCEEDED, SIGTERM both and expect exit 0. A Dockerfile whose `FROM` names an image
+ * replayed before (a team's image on the platform's, examples/team-image/Dockerfile) starts from
+ * that image's filesystem and metadata.
  *
  * Usage: scripts/image-smoke.sh [--keep] [--context=head]
  *   env: DATABASE_URL, REDIS_URL (default 127.0.0.1); IMAGE_SMOKE_CONTEXT=head.
@@ -37,6 +40,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import type * as IoRedisModule from 'ioredis';
 import type PgModule from 'pg';
 import {
@@ -304,6 +308,12 @@ export async function replayDockerfile(opts: {
   workDir: string;
   buildArgs?: Record<string, string>;
   log?: (msg: string) => void;
+  /**
+   * Images replayed before, by the name a `FROM` uses (e.g. `jobplane:dev` for a team image built
+   * on the platform's): such a stage starts from a copy of that image's filesystem, ENV, WORKDIR,
+   * USER, ENTRYPOINT and CMD, as `FROM` does.
+   */
+  images?: Record<string, ReplayResult>;
 }): Promise<ReplayResult> {
   const context = opts.context ?? REPO_ROOT;
   const log = opts.log ?? (() => undefined);
@@ -313,16 +323,32 @@ export async function replayDockerfile(opts: {
   const roots: Record<string, string> = {};
   const timings: Record<string, number> = {};
   let last: { stage: Stage; workdir: string; env: Record<string, string> } | undefined;
+  const bases: Record<string, string> = {};
 
   for (const stage of stages) {
     const started = Date.now();
     const root = join(opts.workDir, 'stages', stage.name);
     mkdirSync(root, { recursive: true });
     roots[stage.name] = root;
-    baseProvides(stage.base);
-    const env: Record<string, string> = {};
-    const args: Record<string, string> = {};
+    const image = opts.images?.[stage.base];
+    let env: Record<string, string> = {};
     let workdir = '/';
+    if (image) {
+      const imageRoot = image.roots[image.final.name] as string;
+      cpSync(imageRoot, root, { recursive: true, verbatimSymlinks: true });
+      env = { ...image.env };
+      workdir = posix.join('/', relative(imageRoot, image.workdir).split('\\').join('/'));
+      stage.user ??= image.final.user;
+      if (!stage.entrypoint) {
+        stage.entrypoint = image.final.entrypoint;
+        stage.cmd ??= image.final.cmd;
+      }
+      bases[stage.name] = image.final.base;
+    } else {
+      bases[stage.name] = stage.base;
+    }
+    baseProvides(bases[stage.name] as string);
+    const args: Record<string, string> = {};
     const inRoot = (p: string) => join(root, posix.resolve(workdir, p));
     for (const step of stage.steps) {
       const vars = { ...args, ...env };
@@ -399,7 +425,7 @@ export async function replayDockerfile(opts: {
   if (!last) throw new Error('the Dockerfile has no stage');
   const { stage: final } = last;
   if (!final.entrypoint) throw new Error('the final stage has no ENTRYPOINT');
-  const provides = baseProvides(final.base);
+  const provides = baseProvides(bases[final.name] ?? final.base);
   const finalRoot = roots[final.name] as string;
   const entrypoint = final.entrypoint.map((a) => provides[a] ?? (a.startsWith('/') ? join(finalRoot, a) : a));
   return { roots, final, entrypoint, workdir: join(finalRoot, last.workdir), env: last.env, timings };
@@ -481,6 +507,8 @@ export interface SmokeReport {
   help: string;
   jobId: string;
   states: string[];
+  /** The job's result, as GET /v1/jobs/{id} answered it. */
+  result: unknown;
   exitCodes: Record<string, number | null>;
   timings: Record<string, number>;
   nodeModulesPackages: number;
@@ -488,18 +516,33 @@ export interface SmokeReport {
   metrics: Record<'api' | 'worker', string[]>;
 }
 
-/** `jobplane --help` and one demo.sleep job end to end against the replayed image. */
+/** The job a smoke run submits; the default image runs the example catalog. */
+export interface SmokeJob {
+  readonly type: string;
+  readonly payload: Record<string, unknown>;
+  /** When given, the job's result must equal it. */
+  readonly result?: Record<string, unknown>;
+}
+
+export const DEFAULT_SMOKE_JOB: SmokeJob = {
+  type: 'demo.sleep',
+  payload: { durationMs: 100, failureRate: 0 },
+};
+
+/** `jobplane --help` and one job (default: demo.sleep) end to end against the replayed image. */
 export async function smokeImage(
   image: ReplayResult,
   opts: {
     databaseUrl: string;
     redisUrl: string;
+    job?: SmokeJob;
     log?: (m: string) => void;
     /** Called after the job succeeded, while api and worker still run (e.g. to scrape them). */
     whileRunning?: (ports: { api: number; worker: number }) => Promise<void>;
   },
 ): Promise<SmokeReport> {
   const log = opts.log ?? (() => undefined);
+  const job = opts.job ?? DEFAULT_SMOKE_JOB;
   const timings: Record<string, number> = {};
   const appRoot = join(image.roots[image.final.name] as string, 'app');
   // Run as the image's numeric USER when we can (we are root); proves nothing needs write access.
@@ -538,6 +581,7 @@ export async function smokeImage(
   const exitCodes: Record<string, number | null> = {};
   const metrics: SmokeReport['metrics'] = { api: [], worker: [] };
   let jobId = '';
+  let result: unknown;
   try {
     for (const round of [1, 2]) {
       t = Date.now();
@@ -574,7 +618,7 @@ export async function smokeImage(
     const submit = await fetch(`http://127.0.0.1:${apiPort}/v1/jobs`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': `smoke-${id}` },
-      body: JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 100, failureRate: 0 } }),
+      body: JSON.stringify({ type: job.type, payload: job.payload }),
     });
     const submitted = (await submit.json()) as { job?: { id?: string; state?: string } };
     if (submit.status >= 300 || !submitted.job?.id)
@@ -586,12 +630,16 @@ export async function smokeImage(
       90_000,
       async () => {
         const res = await fetch(`http://127.0.0.1:${apiPort}/v1/jobs/${jobId}`, { headers: auth });
-        const body = (await res.json()) as { job?: { state?: string } };
+        const body = (await res.json()) as { job?: { state?: string; result?: unknown } };
         const state = body.job?.state ?? `HTTP ${res.status}`;
         if (states.at(-1) !== state) states.push(state);
         if (/FAILED|DEAD_LETTERED|CANCELLED/.test(state))
           throw new Error(`job ended ${state}: ${JSON.stringify(body)}`);
-        return state === 'JOB_STATE_SUCCEEDED' ? true : undefined;
+        if (state !== 'JOB_STATE_SUCCEEDED') return undefined;
+        result = body.job?.result;
+        if (job.result && !isDeepStrictEqual(result, job.result))
+          throw new Error(`job result ${JSON.stringify(result)}, expected ${JSON.stringify(job.result)}`);
+        return true;
       },
       procs,
     );
@@ -634,7 +682,7 @@ export async function smokeImage(
     );
   }
   const nodeModulesPackages = readdirSync(join(appRoot, 'node_modules')).length;
-  return { help, jobId, states, exitCodes, timings, nodeModulesPackages, metrics };
+  return { help, jobId, states, result, exitCodes, timings, nodeModulesPackages, metrics };
 }
 
 async function cleanup(

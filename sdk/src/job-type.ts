@@ -67,7 +67,11 @@ export type PayloadInputOf<D> = D extends JobTypeDefinition<any, any, infer I> ?
 /** The result type of a job type. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ResultOf<D> = D extends JobTypeDefinition<any, infer R, any> ? R : never;
-/** The handler type of a job type: `const run: Handler<typeof thumbnail> = async (payload, ctx) => …`. */
+/**
+ * The handler type of a job type, for code that is not what its `load()` imports (tests, wrappers).
+ * A handler module itself should use the schemas' types (`JobHandlerImpl<z.output<typeof payload>, …>`):
+ * the definition's type depends on what `load()` imports, so `typeof definition` there is circular.
+ */
 export type Handler<D> = JobHandlerImpl<PayloadOf<D>, ResultOf<D>>;
 
 /** Options of `defineJobType`; everything but `type`, `queue`, `timeoutSeconds`, `payload` and `load` has a default. */

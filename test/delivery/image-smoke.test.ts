@@ -31,11 +31,11 @@ describe('Dockerfile replay (scripts/image-smoke.ts)', () => {
   });
 
   it('applies .dockerignore like Docker: parents, **, negation', () => {
-    const ignored = dockerignoreMatcher('**/node_modules\n*.md\n!runtime/data/README.md\n.git\n');
+    const ignored = dockerignoreMatcher('**/node_modules\n*.md\n!examples/data/README.md\n.git\n');
     expect(ignored('node_modules/x/index.js')).toBe(true);
     expect(ignored('runtime/node_modules/x')).toBe(true);
     expect(ignored('README.md')).toBe(true);
-    expect(ignored('runtime/data/README.md')).toBe(false);
+    expect(ignored('examples/data/README.md')).toBe(false);
     expect(ignored('.git/HEAD')).toBe(true);
     expect(ignored('runtime/src/main/cli.ts')).toBe(false);
   });
@@ -72,6 +72,8 @@ describe('image-equivalent smoke run', () => {
   let image: ReplayResult;
   let report: SmokeReport;
   let prometheus: PrometheusCheck | undefined;
+  let team: ReplayResult;
+  let teamReport: SmokeReport;
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'jobplane-image-test-'));
@@ -85,11 +87,37 @@ describe('image-equivalent smoke run', () => {
         prometheus = await checkWithPrometheus(ports);
       },
     });
-  }, 480_000);
+    // A team's image on the platform's: examples/team-image/Dockerfile `FROM jobplane:dev`.
+    team = await replayDockerfile({
+      workDir: join(workDir, 'team'),
+      context: join(context, 'examples', 'team-image'),
+      dockerfile: join(context, 'examples', 'team-image', 'Dockerfile'),
+      images: { 'jobplane:dev': image },
+    });
+    teamReport = await smokeImage(team, {
+      databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      job: { type: 'acme.greet', payload: { name: 'Ada' }, result: { greeting: 'hello, Ada', attempt: 1 } },
+    });
+  }, 720_000);
 
   afterAll(() => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
-  }, 120_000);
+  }, 300_000);
+
+  it("runs a team's own catalog on the platform image (examples/team-image): one acme.greet job, typed result", () => {
+    expect(team.env.JOBPLANE_CATALOG).toBe('./team/lib/catalog.js');
+    expect(team.final.entrypoint).toEqual(image.final.entrypoint);
+    expect(team.final.user).toBe('65532:65532');
+    expect(teamReport.states.at(-1)).toBe('JOB_STATE_SUCCEEDED');
+    expect(teamReport.result).toEqual({ greeting: 'hello, Ada', attempt: 1 });
+    expect(teamReport.exitCodes).toEqual({ 'migrate#1': 0, 'migrate#2': 0, api: 0, worker: 0 });
+    // Nothing but the team's files on top of the platform's.
+    expect(readdirSync(join(team.roots[team.final.name] as string, 'app', 'team')).sort()).toEqual([
+      'lib',
+      'package.json',
+    ]);
+  });
 
   it('`jobplane --help` lists every subcommand', () => {
     for (const cmd of JOBPLANE_COMMANDS) expect(report.help).toMatch(new RegExp(`^\\s+${cmd}\\s`, 'm'));
@@ -101,7 +129,7 @@ describe('image-equivalent smoke run', () => {
     expect(report.exitCodes).toEqual({ 'migrate#1': 0, 'migrate#2': 0, api: 0, worker: 0 });
   });
 
-  it('ships production dependencies only, and only the runtime and proto workspaces', () => {
+  it('ships production dependencies only, and only the runtime, proto, sdk and examples workspaces', () => {
     const app = join(image.roots.runtime as string, 'app');
     const modules = join(app, 'node_modules');
     for (const dev of [
@@ -120,11 +148,22 @@ describe('image-equivalent smoke run', () => {
     ]) {
       expect(existsSync(join(modules, dev)), dev).toBe(false);
     }
-    expect(readdirSync(join(modules, '@jobplane')).sort()).toEqual(['proto', 'runtime']);
-    expect(readdirSync(app).sort()).toEqual(['node_modules', 'package.json', 'proto', 'runtime']);
+    expect(readdirSync(join(modules, '@jobplane')).sort()).toEqual(['examples', 'proto', 'runtime', 'sdk']);
+    expect(readdirSync(app).sort()).toEqual([
+      'examples',
+      'node_modules',
+      'package.json',
+      'proto',
+      'runtime',
+      'sdk',
+    ]);
     // Compiled JS only: no TypeScript sources travel into the image.
     expect(existsSync(join(app, 'runtime', 'src'))).toBe(false);
     expect(existsSync(join(app, 'runtime', 'dist', 'main', 'cli.js'))).toBe(true);
+    expect(existsSync(join(app, 'examples', 'src'))).toBe(false);
+    // The default catalog and its bundled data.
+    expect(existsSync(join(app, 'examples', 'dist', 'catalog.js'))).toBe(true);
+    expect(existsSync(join(app, 'examples', 'data', 'sp500-monthly.csv'))).toBe(true);
   });
 
   it('exposes, after one job, every metric the dashboards and alerts are built on', () => {

@@ -35,24 +35,8 @@ export function truncateValues(message: string): string {
   return wellFormed(out.length > MAX_DETAIL ? `${out.slice(0, MAX_DETAIL)}…` : out);
 }
 
-/** C0 controls, DEL and C1 controls (U+0080–U+009F). */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
 /** A UTF-16 surrogate not part of a pair (not representable in UTF-8). */
 const LONE_SURROGATE = /\p{Cs}/u;
-
-export function hasControlCharacter(value: string): boolean {
-  return CONTROL.test(value);
-}
-
-/** A text filter (e.g. the job type of a list query): printable, well-formed, bounded. */
-export function checkTextFilter(name: string, value: string, maxLength: number): void {
-  if (value.length > maxLength)
-    throw invalidRequest(`'${name}' must be at most ${maxLength} characters (got ${value.length})`);
-  if (hasControlCharacter(value) || LONE_SURROGATE.test(value))
-    throw invalidRequest(`'${name}' must not contain control characters or unpaired surrogates`);
-}
 
 /**
  * A JSON value PostgreSQL can store as `jsonb`: no NUL character (`\u0000`) and no unpaired
