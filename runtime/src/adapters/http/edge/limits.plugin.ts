@@ -47,31 +47,53 @@ export interface LimitsPluginOptions {
 }
 
 /**
- * Event-loop lag per sample window (mean delay of a 10 ms timer, as @fastify/under-pressure
- * measures it) and how many windows in a row were above `maxMs`. A window without a single
- * timer tick means the loop was blocked throughout: its lag is how late the window closed.
+ * Lag of one sample window: the mean delay of a `resolution` ms timer beyond its period (as
+ * @fastify/under-pressure measures it). A window without a single timer tick means the loop was
+ * blocked throughout: its lag is how late the window closed.
  */
+export function windowLagMs(
+  ticks: number,
+  meanDelayMs: number,
+  elapsedMs: number,
+  sampleIntervalMs: number,
+  resolution: number,
+): number {
+  return ticks > 0 ? Math.max(0, meanDelayMs - resolution) : Math.max(0, elapsedMs - sampleIntervalMs);
+}
+
+/** Counts lagging sample windows in a row: one stall is not overload, lag that persists is. */
+export class LagStreak {
+  private over = 0;
+  constructor(private readonly maxMs: number) {}
+  /** Records one window's lag; returns how many windows in a row were above the limit. */
+  record(lagMs: number): number {
+    this.over = lagMs > this.maxMs ? this.over + 1 : 0;
+    return this.over;
+  }
+  get consecutiveOver(): number {
+    return this.over;
+  }
+}
+
+/** Samples the event loop every `sampleIntervalMs` into a {@link LagStreak}. */
 function lagMonitor(sampleIntervalMs: number, maxMs: number) {
   const resolution = 10;
   const histogram = monitorEventLoopDelay({ resolution });
   histogram.enable();
+  const streak = new LagStreak(maxMs);
   let lag = 0;
-  let over = 0;
   let last = performance.now();
   const timer = setInterval(() => {
     const now = performance.now();
-    lag =
-      histogram.count > 0
-        ? Math.max(0, histogram.mean / 1e6 - resolution)
-        : Math.max(0, now - last - sampleIntervalMs);
+    lag = windowLagMs(histogram.count, histogram.mean / 1e6, now - last, sampleIntervalMs, resolution);
     histogram.reset();
     last = now;
-    over = lag > maxMs ? over + 1 : 0;
+    streak.record(lag);
   }, sampleIntervalMs);
   timer.unref();
   return {
     lag: () => lag,
-    consecutiveOver: () => over,
+    consecutiveOver: () => streak.consecutiveOver,
     stop() {
       clearInterval(timer);
       histogram.disable();
