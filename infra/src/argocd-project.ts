@@ -1,7 +1,7 @@
 /**
  * ArgoCdProject: an Argo CD AppProject restricted to exact source repositories and exact
  * destinations (no `*`), with `Namespace` the only cluster-scoped kind. With `lockdown`, it
- * neuters a project instead (used for Argo CD's `default` project, RELIABILITY-CHECKLIST A1):
+ * neuters a project instead (used for Argo CD's `default` project; docs/infra.md):
  * no sources, no destinations, every namespaced kind blacklisted.
  * @see https://argo-cd.readthedocs.io/en/stable/user-guide/projects/
  */

@@ -1,7 +1,7 @@
 /**
  * The offline verifier, run on every synth and in tests. There is no cluster here, so this is
  * what proves the manifests: schema (V1 + strict fields), cross-references, security
- * (RELIABILITY-CHECKLIST section 5), the runtime contract and the Argo CD rules.
+ * (the security rules listed in docs/infra.md), the runtime contract and the Argo CD rules.
  * Schema checks need the devDependencies kubernetes-models and @kubernetes-models/*.
  */
 import type { Catalog } from '@jobplane/sdk';

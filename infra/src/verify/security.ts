@@ -1,5 +1,5 @@
 /**
- * Security checks of RELIABILITY-CHECKLIST section 5 over synthesized objects: the restricted Pod
+ * Security checks (listed in docs/infra.md) over synthesized objects: the restricted Pod
  * Security Standard (P1–P14), kube-linter defaults (K1–K8), RBAC (RB1, RB2), Jobs (J1), drain
  * (G1), Secrets in Git (S1), and Argo CD sync options for CRD-backed kinds.
  * Sources: kubernetes/kubernetes pod-security-admission policy/check_*.go; kube-linter checks.

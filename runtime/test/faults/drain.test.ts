@@ -1,6 +1,6 @@
 /**
- * SIGTERM drains a worker (ARCHITECTURE.md "SIGTERM drains"; checklist rows 28 and "Graceful
- * shutdown within grace"): it stops fetching, lets in-flight jobs finish, exits 0; jobs longer
+ * SIGTERM drains a worker (the drain contract of docs/runtime.md; docs/reliability.md, fault
+ * table): it stops fetching, lets in-flight jobs finish, exits 0; jobs longer
  * than the budget are handed back at the budget and re-run once elsewhere, never failed; and a
  * second signal during the drain loses nothing either.
  */

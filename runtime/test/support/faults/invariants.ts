@@ -1,7 +1,7 @@
 import type { PrivateDatabase } from './private-postgres.js';
 
 /**
- * The job state machine of ARCHITECTURE.md and runtime/src/domain/job-state.ts, restated once so the
+ * The job state machine of docs/runtime.md and runtime/src/domain/job-state.ts, restated once so the
  * checker does not trust the code it checks (harness.test.ts compares the two tables):
  * `queued → running → succeeded | failed`, `failed → queued (retry) | dead_lettered`,
  * `queued | running → cancelled`, `failed | dead_lettered | cancelled → queued` (RetryJob).
