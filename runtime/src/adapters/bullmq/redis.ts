@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { CancelBus } from '../../ports/cancel-bus.port.js';
-import type { HealthCheck } from '../../ports/health.port.js';
+import { withTimeout, type HealthCheck } from '../../ports/health.port.js';
 
 /** Command timeout of fail-fast connections when none is given (REDIS_COMMAND_TIMEOUT_MS's default). */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
@@ -34,19 +34,6 @@ export function createRedis(url: string, name: string, opts: RedisOptions = {}):
     opts.onError(err);
   });
   return r;
-}
-
-/** Runs `fn`, or resolves `onTimeout` after `ms` (a dependency that hangs is not ready). */
-export async function withTimeout<T>(fn: () => Promise<T>, ms: number, onTimeout: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(onTimeout), ms);
-  });
-  try {
-    return await Promise.race([fn(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

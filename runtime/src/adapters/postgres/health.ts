@@ -1,20 +1,7 @@
 import type pg from 'pg';
-import type { HealthCheck } from '../../ports/health.port.js';
+import { withTimeout, type HealthCheck } from '../../ports/health.port.js';
 
 const NO_ANSWER = Symbol('no answer');
-
-/** Runs `fn`, or resolves `onTimeout` after `ms`. */
-async function withTimeout<T>(fn: () => Promise<T>, ms: number, onTimeout: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(onTimeout), ms);
-  });
-  try {
-    return await Promise.race([fn(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** The pool has every connection checked out (and, when `waiting` > 0, queries queued for one). */
 function poolExhausted(pool: pg.Pool): string | null {
