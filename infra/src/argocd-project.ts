@@ -1,6 +1,7 @@
 /**
  * ArgoCdProject: an Argo CD AppProject restricted to exact source repositories and exact
- * destinations (no `*`), with `Namespace` the only cluster-scoped kind. With `lockdown`, it
+ * destinations (no `*`), with `PriorityClass` the only cluster-scoped kind and Secrets blacklisted
+ * (the stacks own the Namespaces and the Secrets). With `lockdown`, it
  * neuters a project instead (used for Argo CD's `default` project; docs/infra.md):
  * no sources, no destinations, every namespaced kind blacklisted.
  * @see https://argo-cd.readthedocs.io/en/stable/user-guide/projects/
@@ -80,7 +81,11 @@ export class ArgoCdProject extends Construct {
         description: props.description ?? 'Jobplane platform',
         sourceRepos: [...repos],
         destinations: destinations.map((d) => ({ ...d })),
-        clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }],
+        // Namespaces belong to the stacks (Pulumi): Argo CD may not create, adopt or prune them.
+        // The only cluster-scoped kind the platform syncs is its PriorityClasses.
+        clusterResourceWhitelist: [{ group: 'scheduling.k8s.io', kind: 'PriorityClass' }],
+        // Secrets are never in Git (S1): Pulumi writes them, Argo CD can never manage or prune one.
+        namespaceResourceBlacklist: [{ group: '', kind: 'Secret' }],
         orphanedResources: { warn: true },
       },
     });

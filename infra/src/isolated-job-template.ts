@@ -17,7 +17,7 @@ import { checkDnsLabel, checkGt, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels } from './lib/labels.js';
 import { backlogQuery } from './lib/metrics.js';
-import { container, podTemplate } from './lib/pod.js';
+import { container, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { DEFAULT_RUNTIME_SECRETS, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
 import { argoAnnotations } from './lib/sync.js';
@@ -27,6 +27,8 @@ import { PlatformServiceAccount } from './service-account.js';
 const RUN_ONE_WAIT_SECONDS: number = configSchema.shape.RUN_ONE_WAIT_SECONDS.parse(undefined);
 
 export interface IsolatedJobTemplateProps {
+  /** PriorityClass and zone spread of the pods. @default none */
+  readonly scheduling?: PodScheduling;
   readonly image: ImageRef;
   /** The job-type catalog the image runs (`defineCatalog` of `@jobplane/sdk`). */
   readonly catalog: Catalog;
@@ -133,6 +135,7 @@ export class IsolatedJobTemplate extends Construct {
           activeDeadlineSeconds: deadline,
           ttlSecondsAfterFinished: ttl,
           template: podTemplate({
+            scheduling: props.scheduling,
             runtime: true,
             labels: { ...labels, 'jobplane.dev/queue': props.queue },
             serviceAccountName: sa.name,

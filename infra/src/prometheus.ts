@@ -15,7 +15,7 @@ import { checkDnsLabel } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { PART_OF, objectLabels, selectorLabels } from './lib/labels.js';
 import { objectMeta, service } from './lib/objects.js';
-import { container, httpProbe, podTemplate } from './lib/pod.js';
+import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { argoAnnotations } from './lib/sync.js';
 import { NamespacedReader } from './namespaced-reader.js';
@@ -25,6 +25,8 @@ export const PROMETHEUS_IMAGE: ImageRef = { repository: 'quay.io/prometheus/prom
 export const PROMETHEUS_PORT = 9090;
 
 export interface PrometheusProps {
+  /** PriorityClass and zone spread of the pods. @default none */
+  readonly scheduling?: PodScheduling;
   /** `in-cluster` Prometheus or prometheus-operator objects. @default 'in-cluster' */
   readonly mode?: 'in-cluster' | 'operator';
   /** @default 'jobplane' */
@@ -177,6 +179,7 @@ export class Prometheus extends Construct {
         selector: { matchLabels: this.selector },
         strategy: { type: 'Recreate' },
         template: podTemplate({
+          scheduling: props.scheduling,
           labels: { ...labels },
           serviceAccountName: this.name,
           automountServiceAccountToken: true,
