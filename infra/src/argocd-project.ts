@@ -6,8 +6,9 @@
  * no sources, no destinations, every namespaced kind blacklisted.
  * @see https://argo-cd.readthedocs.io/en/stable/user-guide/projects/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { ArgoCdAppProjectResource } from './imports/crds.js';
 import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 
 /** An Argo CD destination: a registered cluster name (or server URL) and one namespace. */
@@ -40,9 +41,7 @@ export class ArgoCdProject extends Construct {
     const name = checkDnsLabel('name', props.name);
     const metadata = { name, namespace: props.argocdNamespace ?? 'argocd' };
     if (props.lockdown) {
-      this.resource = new ApiObject(this, 'Resource', {
-        apiVersion: 'argoproj.io/v1alpha1',
-        kind: 'AppProject',
+      this.resource = new ArgoCdAppProjectResource(this, 'Resource', {
         metadata,
         spec: {
           description: 'Locked down: Jobplane applications use their own project.',
@@ -73,9 +72,7 @@ export class ArgoCdProject extends Construct {
           `'destinations' (${JSON.stringify(d)}) must set exactly one of name or server`,
         );
     }
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'AppProject',
+    this.resource = new ArgoCdAppProjectResource(this, 'Resource', {
       metadata: { ...metadata, finalizers: ['resources-finalizer.argocd.argoproj.io'] },
       spec: {
         description: props.description ?? 'Jobplane platform',

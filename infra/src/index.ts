@@ -32,6 +32,7 @@ export * from './network-policies.js';
 export * from './argocd-project.js';
 export * from './argocd-application.js';
 export * from './job-platform.js';
+export * from './imports/crds.js';
 
 export * from './environments/index.js';
 export * from './synth/synthesize.js';

@@ -8,8 +8,9 @@
  * running, so the number of new Jobs is the waiting backlog.
  * @see https://keda.sh/docs/latest/reference/scaledjob-spec/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { KedaScaledJob } from './imports/crds.js';
 import { configSchema } from '@jobplane/sdk/contract';
 import { DRAIN_MARGIN_SECONDS, drainContract, type Catalog, type DrainContract } from '@jobplane/sdk';
 import { checkCatalog, checkQueue } from './lib/catalog.js';
@@ -112,9 +113,7 @@ export class IsolatedJobTemplate extends Construct {
       props.extraEnv,
     );
 
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'keda.sh/v1alpha1',
-      kind: 'ScaledJob',
+    this.resource = new KedaScaledJob(this, 'Resource', {
       metadata: {
         name: this.name,
         namespace: this.namespace,

@@ -9,6 +9,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { PromServiceMonitor, PromPrometheusRule } from './imports/crds.js';
 import { stringify } from 'yaml';
 import { jobplaneAlertRules, type AlertRuleOptions } from './alert-rules.js';
 import { checkDnsLabel } from './lib/errors.js';
@@ -74,9 +75,7 @@ export class Prometheus extends Construct {
         ['workers', 'worker', 'metrics'],
         ['relay', 'relay', 'metrics'],
       ] as const) {
-        new ApiObject(this, `ServiceMonitor-${suffix}`, {
-          apiVersion: 'monitoring.coreos.com/v1',
-          kind: 'ServiceMonitor',
+        new PromServiceMonitor(this, `ServiceMonitor-${suffix}`, {
           metadata: {
             name: `jobplane-${suffix}`,
             namespace: this.namespace,
@@ -92,9 +91,7 @@ export class Prometheus extends Construct {
           },
         });
       }
-      this.resource = new ApiObject(this, 'Resource', {
-        apiVersion: 'monitoring.coreos.com/v1',
-        kind: 'PrometheusRule',
+      this.resource = new PromPrometheusRule(this, 'Resource', {
         metadata: {
           name: 'jobplane',
           namespace: this.namespace,
