@@ -131,7 +131,6 @@ export class JobApi extends Construct {
     });
 
     this.service = service(this, 'Service', workload, {
-      type: 'ClusterIP',
       port: { name: 'http', port: API_PORT },
     });
     podDisruptionBudget(this, workload);

@@ -8,7 +8,9 @@
  * @see https://prometheus-operator.dev/docs/api-reference/api/
  */
 import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { PlatformServiceAccount } from './service-account.js';
 import { PromServiceMonitor, PromPrometheusRule } from './imports/crds.js';
 import { stringify } from 'yaml';
 import { jobplaneAlertRules, type AlertRuleOptions } from './alert-rules.js';
@@ -106,11 +108,10 @@ export class Prometheus extends Construct {
     this.selector = { ...selectorLabels('prometheus', this.name) };
     const workload = { name: this.name, namespace: this.namespace, labels, selector: this.selector };
     // The discovery token is the one exception to RB2: Prometheus must list endpoints.
-    new ApiObject(this, 'ServiceAccount', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: objectMeta(workload, 'foundation'),
-      automountServiceAccountToken: false,
+    new PlatformServiceAccount(this, 'ServiceAccount', {
+      name: this.name,
+      namespace: this.namespace,
+      labels,
     });
     for (const ns of scrapeNamespaces) {
       new NamespacedReader(this, `Discovery-${ns}`, {
@@ -157,9 +158,7 @@ export class Prometheus extends Construct {
         },
       ],
     };
-    new ApiObject(this, 'Config', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
+    new kplus.ConfigMap(this, 'Config', {
       metadata: objectMeta(workload, 'foundation'),
       data: {
         'prometheus.yml': stringify(config, { lineWidth: 0 }),

@@ -27,7 +27,8 @@ describe('Redis', () => {
     expect(c.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
     expect((sts['spec'] as AnyJson).volumeClaimTemplates[0].spec.resources.requests.storage).toBe('1Gi');
     expect(find(defaults, 'Service', 'jobplane-redis')['spec']).toMatchObject({
-      ports: [{ port: 6379, targetPort: 'redis' }],
+      type: 'ClusterIP',
+      ports: [{ name: 'redis', port: 6379, targetPort: 6379, protocol: 'TCP' }],
     });
   });
 
