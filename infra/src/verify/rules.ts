@@ -443,7 +443,7 @@ export const BUILTIN_RULES = [
   rule(
     'A1-path',
     'gitops',
-    "an Application's source path is an existing charts-out/<env> folder whose environment's cluster and namespace are the destination (or argocd/apps for the root)",
+    "an Application's source path is an existing `charts-out/<env>` folder whose environment's cluster and namespace are the destination (or `argocd/apps` for the root)",
     "source path '<p>' is not the folder of the environment deployed to <destination>",
   ),
 ] as const satisfies readonly RuleSpec[];
@@ -473,6 +473,7 @@ export function isRule(id: string): boolean {
 export function renderRuleTable(rules: readonly RuleSpec[] = BUILTIN_RULES): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const lines = ['| id | area | checks | message |', '|---|---|---|---|'];
-  for (const r of rules) lines.push(`| ${r.id} | ${r.area} | ${esc(r.checks)} | ${esc(r.message)} |`);
+  // Messages hold <placeholders>: code spans keep Markdown from reading them as HTML.
+  for (const r of rules) lines.push(`| ${r.id} | ${r.area} | ${esc(r.checks)} | \`${esc(r.message)}\` |`);
   return lines.join('\n');
 }
