@@ -280,17 +280,15 @@ export const scheduleRoutes: FastifyPluginAsync<{ commands: ScheduleCommands }> 
           () => new DomainError('IDEMPOTENCY.KEY_INVALID', 'send at most one Idempotency-Key header'),
         );
         const { job, schedule } = await commands.trigger(request.clientId, id, key, request.id);
-        return reply
-          .status(202)
-          .send(
-            toJson(
-              TriggerScheduleResponseSchema,
-              create(TriggerScheduleResponseSchema, {
-                job: jobToProto(job),
-                schedule: scheduleToProto(schedule),
-              }),
-            ),
-          );
+        return reply.status(202).send(
+          toJson(
+            TriggerScheduleResponseSchema,
+            create(TriggerScheduleResponseSchema, {
+              job: jobToProto(job),
+              schedule: scheduleToProto(schedule),
+            }),
+          ),
+        );
       }
       return sendProblem(
         reply,
