@@ -195,7 +195,7 @@ export class JobPlatform extends Construct {
     for (const spec of catalog.queues()) {
       if (spec.mode === 'pooled') {
         addPool(`Worker-${spec.name}`, spec.name, workerSizing[spec.name] ?? {});
-      } else {
+      } else if (spec.mode === 'isolated') {
         const sizing = isolatedSizing[spec.name] ?? {};
         isolated.push(
           new IsolatedJobTemplate(this, `Isolated-${spec.name}`, {
