@@ -65,6 +65,8 @@ export interface LauncherOverrides {
   readonly kubeConfig?: KubeConfig;
   /** Watcher re-evaluation tick (image-pull waits); default 1000 ms. */
   readonly tickMs?: number;
+  /** False: no watcher (tests of the reconciler alone: a watcher down for a Job's whole life). */
+  readonly watch?: boolean;
 }
 
 export interface RunningLauncher {
@@ -144,7 +146,7 @@ export async function runLauncher(core: Core, overrides: LauncherOverrides = {})
       backoffMinMs: 200,
       backoffMaxMs: 10_000,
     });
-    watcher.start();
+    if (overrides.watch !== false) watcher.start();
     const unsubscribe = await core.cancelBus.subscribe((jobId) => {
       // A cancelled job's Job is deleted now (the reconciler would find it too).
       void kube

@@ -6,6 +6,8 @@ import { z } from 'zod';
 const payload = z.object({
   script: z.array(z.string()).min(1).default(['succeed']),
   value: z.number().optional(),
+  /** How long the fake container runs (default: the kubelet's runMs). */
+  runMs: z.number().int().min(0).max(60_000).optional(),
 });
 
 export const echo = defineContainerJobType({

@@ -214,7 +214,7 @@ export class FakeCluster {
       this.container(p).ready = true;
     });
     if (behavior === 'hang') return;
-    await sleep(this.runMs);
+    await sleep(typeof payload.runMs === 'number' ? payload.runMs : this.runMs);
     if (!alive()) return;
     const finishedAt = new Date().toISOString();
     const terminate = (exitCode: number, reason: string, message?: string, extra?: (p: KObj) => void) =>
