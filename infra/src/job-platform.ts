@@ -11,6 +11,7 @@ import type { Catalog, ExecutionMode } from '@jobplane/sdk';
 import type { EnvironmentConfig, WorkerPoolSizing } from './environments/environment.js';
 import { IsolatedJobTemplate } from './isolated-job-template.js';
 import { JobApi } from './job-api.js';
+import { Launcher } from './launcher.js';
 import { checkCatalog, checkQueue } from './lib/catalog.js';
 import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import type { ImageRef } from './lib/image.js';
@@ -58,6 +59,8 @@ export class JobPlatform extends Construct {
   readonly isolatedJobs: readonly IsolatedJobTemplate[];
   readonly prometheus: Prometheus;
   readonly migrations: Migrations;
+  /** Set when the catalog has container job types (see docs/container-jobs.md). */
+  readonly launcher?: Launcher;
   readonly namespaces: { readonly platform: string; readonly jobs: string };
 
   constructor(scope: Construct, id: string, props: JobPlatformProps) {
@@ -224,5 +227,8 @@ export class JobPlatform extends Construct {
     }
     this.workerPools = pools;
     this.isolatedJobs = isolated;
+    if (catalog.queues().some((q) => q.mode === 'container')) {
+      this.launcher = new Launcher(this, 'Launcher', { image, catalog, namespace: platform, jobsNamespace: jobs, extraEnv });
+    }
   }
 }

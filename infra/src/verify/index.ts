@@ -7,6 +7,7 @@
 import type { Catalog } from '@jobplane/sdk';
 import { checkContract } from './contract.js';
 import { checkGitOps } from './gitops.js';
+import { checkLauncher } from './launcher-rules.js';
 import { checkReferences, type ExternalRefs } from './references.js';
 import { checkSchemas } from './schema.js';
 import { checkSecurity } from './security.js';
@@ -47,6 +48,7 @@ export async function verifyManifests(
     ...checkSecurity(objects),
     ...checkContract(objects, options.catalog),
     ...checkGitOps(objects),
+    ...checkLauncher(objects),
   ];
 }
 
