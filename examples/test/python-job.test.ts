@@ -24,7 +24,12 @@ function run(payload: string) {
   writeFileSync(payloadFile, payload);
   writeFileSync(resultFile, '');
   const p = spawnSync('python3', [SCRIPT], {
-    env: { PATH: process.env.PATH ?? '', JOBPLANE_PAYLOAD_FILE: payloadFile, JOBPLANE_RESULT_FILE: resultFile, JOBPLANE_ATTEMPT: '1' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      JOBPLANE_PAYLOAD_FILE: payloadFile,
+      JOBPLANE_RESULT_FILE: resultFile,
+      JOBPLANE_ATTEMPT: '1',
+    },
     encoding: 'utf8',
     timeout: 30_000,
   });

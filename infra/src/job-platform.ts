@@ -228,7 +228,13 @@ export class JobPlatform extends Construct {
     this.workerPools = pools;
     this.isolatedJobs = isolated;
     if (catalog.queues().some((q) => q.mode === 'container')) {
-      this.launcher = new Launcher(this, 'Launcher', { image, catalog, namespace: platform, jobsNamespace: jobs, extraEnv });
+      this.launcher = new Launcher(this, 'Launcher', {
+        image,
+        catalog,
+        namespace: platform,
+        jobsNamespace: jobs,
+        extraEnv,
+      });
     }
   }
 }

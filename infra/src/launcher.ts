@@ -22,7 +22,11 @@ import { DEFAULT_RUNTIME_SECRETS, METRICS_PORT, runtimeEnv, type RuntimeSecrets 
 import { argoAnnotations } from './lib/sync.js';
 
 /** What the launcher's Role allows in the jobs namespace (the verifier checks exactly this). */
-export const LAUNCHER_RULES: readonly { readonly apiGroup: string; readonly resource: string; readonly verbs: readonly string[] }[] = [
+export const LAUNCHER_RULES: readonly {
+  readonly apiGroup: string;
+  readonly resource: string;
+  readonly verbs: readonly string[];
+}[] = [
   { apiGroup: 'batch', resource: 'jobs', verbs: ['create', 'get', 'list', 'watch', 'delete'] },
   { apiGroup: '', resource: 'secrets', verbs: ['create', 'get', 'list', 'watch', 'delete'] },
   { apiGroup: '', resource: 'pods', verbs: ['get', 'list', 'watch'] },
@@ -84,12 +88,16 @@ export class Launcher extends Construct {
     const replicas = checkInt('replicas', props.replicas ?? 2, 1, 2);
     const apiServer = props.apiServer ?? { cidrs: ['0.0.0.0/0'], ports: [443, 6443] };
     if (!Array.isArray(apiServer.cidrs) || apiServer.cidrs.length === 0) {
-      throw new PropValidationError(`'apiServer.cidrs' (${JSON.stringify(apiServer.cidrs)}) must list at least one CIDR`);
+      throw new PropValidationError(
+        `'apiServer.cidrs' (${JSON.stringify(apiServer.cidrs)}) must list at least one CIDR`,
+      );
     }
     apiServer.cidrs.forEach((c, i) => {
       const m = CIDR.exec(c);
       if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
-        throw new PropValidationError(`'apiServer.cidrs[${i}]' (${JSON.stringify(c)}) must be an IPv4 CIDR such as '10.0.0.1/32'`);
+        throw new PropValidationError(
+          `'apiServer.cidrs[${i}]' (${JSON.stringify(c)}) must be an IPv4 CIDR such as '10.0.0.1/32'`,
+        );
       }
     });
     const ports = apiServer.ports ?? [443, 6443];
@@ -100,17 +108,35 @@ export class Launcher extends Construct {
     const workload = { name: this.name, namespace: this.namespace, labels, selector: this.selector };
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: this.name, namespace: this.namespace, labels: { ...labels }, annotations: argoAnnotations('foundation') },
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels: { ...labels },
+        annotations: argoAnnotations('foundation'),
+      },
       automountToken: false,
     });
     this.role = new kplus.Role(this, 'Role', {
-      metadata: { name: this.name, namespace: this.jobsNamespace, labels: { ...labels }, annotations: argoAnnotations('foundation') },
+      metadata: {
+        name: this.name,
+        namespace: this.jobsNamespace,
+        labels: { ...labels },
+        annotations: argoAnnotations('foundation'),
+      },
     });
     for (const rule of LAUNCHER_RULES) {
-      this.role.allow([...rule.verbs], kplus.ApiResource.custom({ apiGroup: rule.apiGroup, resourceType: rule.resource }));
+      this.role.allow(
+        [...rule.verbs],
+        kplus.ApiResource.custom({ apiGroup: rule.apiGroup, resourceType: rule.resource }),
+      );
     }
     const binding = new kplus.RoleBinding(this, 'RoleBinding', {
-      metadata: { name: this.name, namespace: this.jobsNamespace, labels: { ...labels }, annotations: argoAnnotations('foundation') },
+      metadata: {
+        name: this.name,
+        namespace: this.jobsNamespace,
+        labels: { ...labels },
+        annotations: argoAnnotations('foundation'),
+      },
       role: this.role,
     });
     binding.addSubjects(this.serviceAccount);
@@ -154,7 +180,12 @@ export class Launcher extends Construct {
 
     // Egress to the API server, on top of the platform's policies (DNS, PostgreSQL, Redis).
     const policy = new kplus.NetworkPolicy(this, 'ApiServerEgress', {
-      metadata: { name: `${this.name}-apiserver`, namespace: this.namespace, labels: { ...labels }, annotations: argoAnnotations('foundation') },
+      metadata: {
+        name: `${this.name}-apiserver`,
+        namespace: this.namespace,
+        labels: { ...labels },
+        annotations: argoAnnotations('foundation'),
+      },
       selector: kplus.Pods.select(this, 'Pods', { labels: this.selector }),
     });
     apiServer.cidrs.forEach((cidr, i) =>

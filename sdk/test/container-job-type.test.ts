@@ -14,7 +14,11 @@ describe('defineContainerJobType', () => {
     const def = defineContainerJobType({ ...base, container: { image: 'ghcr.io/acme/thumbs:1.4.2' } });
     expect(def.mode).toBe('container');
     expect(def.maxAttempts).toBe(3);
-    expect(def.container).toEqual({ image: 'ghcr.io/acme/thumbs:1.4.2', ttlSecondsAfterFinished: 3600, maxPayloadBytes: 65536 });
+    expect(def.container).toEqual({
+      image: 'ghcr.io/acme/thumbs:1.4.2',
+      ttlSecondsAfterFinished: 3600,
+      maxPayloadBytes: 65536,
+    });
     expect(Object.isFrozen(def.container)).toBe(true);
     return expect(def.load()).rejects.toThrow(/container job type/);
   });
@@ -35,10 +39,16 @@ describe('defineContainerJobType', () => {
   it.each([
     [{ env: { JOBPLANE_X: 'a' } }, /'container.env.JOBPLANE_X'.*reserved/],
     [{ resources: { limits: { memory: 'lots' } } }, /'container.resources.limits.memory' \("lots"\)/],
-    [{ indexed: { completions: 2, parallelism: 3 } }, /'container.indexed.parallelism' \(3\) must be an integer from 1 to 'indexed.completions' \(2\)/],
+    [
+      { indexed: { completions: 2, parallelism: 3 } },
+      /'container.indexed.parallelism' \(3\) must be an integer from 1 to 'indexed.completions' \(2\)/,
+    ],
     [{ indexed: { completions: 2, maxFailedIndexes: 1 } }, /needs 'indexed.backoffLimitPerIndex'/],
     [{ nonRetryableExitCodes: [0] }, /'container.nonRetryableExitCodes'/],
-    [{ maxPayloadBytes: 10_000_000 }, /'container.maxPayloadBytes' \(10000000\) must be an integer from 2 to 262144/],
+    [
+      { maxPayloadBytes: 10_000_000 },
+      /'container.maxPayloadBytes' \(10000000\) must be an integer from 2 to 262144/,
+    ],
     [{ kueueQueueName: 'Team A' }, /'container.kueueQueueName'/],
     [{ imagePullPolicy: 'Always' }, /'container.imagePullPolicy' \("Always"\) is not a known field/],
   ])('names the field and the value: %j', (extra, message) => {

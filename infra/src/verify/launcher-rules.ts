@@ -33,16 +33,28 @@ export function checkLauncher(objects: readonly Manifest[]): Finding[] {
     const bindings = objects.filter(
       (o) =>
         (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') &&
-        arr(o['subjects']).some((s) => obj(s)['kind'] === 'ServiceAccount' && obj(s)['name'] === sa && obj(s)['namespace'] === ns),
+        arr(o['subjects']).some(
+          (s) => obj(s)['kind'] === 'ServiceAccount' && obj(s)['name'] === sa && obj(s)['namespace'] === ns,
+        ),
     );
-    if (bindings.length === 0) add('LR1', d, `ServiceAccount '${sa}' has no RoleBinding in the jobs namespace`);
+    if (bindings.length === 0)
+      add('LR1', d, `ServiceAccount '${sa}' has no RoleBinding in the jobs namespace`);
     for (const b of bindings) {
       if (b.kind === 'ClusterRoleBinding' || b.metadata.namespace === ns) {
-        add('LR1', b, `the launcher may act in the jobs namespace only (binding in '${b.metadata.namespace ?? 'cluster'}')`);
+        add(
+          'LR1',
+          b,
+          `the launcher may act in the jobs namespace only (binding in '${b.metadata.namespace ?? 'cluster'}')`,
+        );
         continue;
       }
       const ref = obj(b['roleRef']);
-      const role = objects.find((o) => o.kind === 'Role' && o.metadata.namespace === b.metadata.namespace && o.metadata.name === ref['name']);
+      const role = objects.find(
+        (o) =>
+          o.kind === 'Role' &&
+          o.metadata.namespace === b.metadata.namespace &&
+          o.metadata.name === ref['name'],
+      );
       if (!role) continue; // the references check reports a dangling roleRef
       for (const r of arr(role['rules'])) {
         const rule = obj(r);
@@ -51,7 +63,11 @@ export function checkLauncher(objects: readonly Manifest[]): Finding[] {
             const ok = allowed.get(`${group}/${res}`);
             const extra = (arr(rule['verbs']) as string[]).filter((v) => !ok?.has(v));
             if (!ok || extra.length > 0) {
-              add('LR1', role, `grants ${extra.join(', ') || 'access'} on '${group}/${res}' beyond the launcher's rules`);
+              add(
+                'LR1',
+                role,
+                `grants ${extra.join(', ') || 'access'} on '${group}/${res}' beyond the launcher's rules`,
+              );
             }
           }
         }
@@ -61,7 +77,8 @@ export function checkLauncher(objects: readonly Manifest[]): Finding[] {
     const egress = objects.some((p) => {
       if (p.kind !== 'NetworkPolicy' || p.metadata.namespace !== ns) return false;
       const sel = obj(obj(obj(p['spec'])['podSelector'])['matchLabels']);
-      if (!Object.entries(sel).every(([k, v]) => labels[k] === v) || Object.keys(sel).length === 0) return false;
+      if (!Object.entries(sel).every(([k, v]) => labels[k] === v) || Object.keys(sel).length === 0)
+        return false;
       return arr(obj(p['spec'])['egress']).some((e) => {
         const rule = obj(e);
         const ipBlock = arr(rule['to']).some((t) => obj(t)['ipBlock'] !== undefined);
@@ -69,7 +86,8 @@ export function checkLauncher(objects: readonly Manifest[]): Finding[] {
         return ipBlock && port;
       });
     });
-    if (!egress) add('LR2', d, 'no NetworkPolicy allows its pods egress to the API server (ipBlock on TCP 443/6443)');
+    if (!egress)
+      add('LR2', d, 'no NetworkPolicy allows its pods egress to the API server (ipBlock on TCP 443/6443)');
   }
   return findings;
 }

@@ -7,7 +7,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLauncher } from '../../src/main/launcher.js';
 import { waitFor } from '../integration/helpers.js';
-import { ADMIN_KEY, CATALOG_PATH, containerEnv, exactlyOnePerAttempt, type ContainerEnv } from '../support/fake-kube/harness.js';
+import {
+  ADMIN_KEY,
+  CATALOG_PATH,
+  containerEnv,
+  exactlyOnePerAttempt,
+  type ContainerEnv,
+} from '../support/fake-kube/harness.js';
 import { Supervisor } from '../support/faults/supervisor.js';
 
 let env: ContainerEnv;
@@ -46,7 +52,9 @@ describe('the watch stream', () => {
     const id = await env.submit('test.echo', { value: 11, runMs: 1200 });
     await waitFor(async () => env.jobsCreated(id).size === 1);
     await waitFor(async () => env.api.watchCount >= 2);
-    const listsBefore = env.api.requests.filter((r) => r === 'GET /apis/batch/v1/namespaces/jobs/jobs').length;
+    const listsBefore = env.api.requests.filter(
+      (r) => r === 'GET /apis/batch/v1/namespaces/jobs/jobs',
+    ).length;
     env.api.compact();
     expect(env.api.cutWatches()).toBeGreaterThanOrEqual(2);
     const row = await env.waitForState(id, 'succeeded');
@@ -85,7 +93,9 @@ describe('the reconciler', () => {
     launcher = await env.startLauncher();
     const id = await env.submit('test.echo', { script: ['hang', 'succeed'], value: 14 });
     await waitFor(async () =>
-      env.api.list('pods').some((p) => p.metadata.labels['jobplane.dev/job-id'] === id && p.status.phase === 'Running'),
+      env.api
+        .list('pods')
+        .some((p) => p.metadata.labels['jobplane.dev/job-id'] === id && p.status.phase === 'Running'),
     );
     const [job] = env.api.list('jobs').filter((j) => j.metadata.labels['jobplane.dev/job-id'] === id);
     env.api.remove('jobs', 'jobs', job!.metadata.name); // kubectl delete job
@@ -129,7 +139,12 @@ describe('launcher processes', () => {
       JOBPLANE_CATALOG: CATALOG_PATH,
       LOG_LEVEL: 'info',
     });
-    const p = sup.add({ name, command: 'launcher', env: e, healthUrl: `http://127.0.0.1:${e.METRICS_PORT}/healthz` });
+    const p = sup.add({
+      name,
+      command: 'launcher',
+      env: e,
+      healthUrl: `http://127.0.0.1:${e.METRICS_PORT}/healthz`,
+    });
     return { p, port: e.METRICS_PORT! };
   };
 

@@ -87,7 +87,9 @@ describe('failures', () => {
     expect((row.error as Err).code).toBe('K8S.IMAGE_PULL_FAILED');
     const reasons = (await env.events(id)).map((e) => e.reason);
     expect(reasons).toContain('k8s_err_image_pull');
-    await waitFor(async () => env.api.list('jobs').every((j) => j.metadata.labels['jobplane.dev/job-id'] !== id));
+    await waitFor(async () =>
+      env.api.list('jobs').every((j) => j.metadata.labels['jobplane.dev/job-id'] !== id),
+    );
   });
 
   it('a termination message that is not JSON dead-letters with HANDLER.RESULT_INVALID', async () => {
@@ -118,10 +120,18 @@ describe('signals and fan-out', () => {
 describe('cancel and retry', () => {
   it('cancel deletes the running Job (its pods and Secret follow)', async () => {
     const id = await env.submit('test.echo', { script: ['hang'] });
-    await waitFor(async () => env.api.list('pods').some((p) => p.metadata.labels['jobplane.dev/job-id'] === id && p.status.phase === 'Running'));
+    await waitFor(async () =>
+      env.api
+        .list('pods')
+        .some((p) => p.metadata.labels['jobplane.dev/job-id'] === id && p.status.phase === 'Running'),
+    );
     await env.cancel(id);
-    await waitFor(async () => env.api.list('jobs').every((j) => j.metadata.labels['jobplane.dev/job-id'] !== id));
-    await waitFor(async () => env.api.list('secrets').every((s) => s.metadata.labels['jobplane.dev/job-id'] !== id));
+    await waitFor(async () =>
+      env.api.list('jobs').every((j) => j.metadata.labels['jobplane.dev/job-id'] !== id),
+    );
+    await waitFor(async () =>
+      env.api.list('secrets').every((s) => s.metadata.labels['jobplane.dev/job-id'] !== id),
+    );
     expect((await env.job(id)).state).toBe('cancelled');
   });
 
@@ -131,7 +141,9 @@ describe('cancel and retry', () => {
     await env.retry(id);
     const row = await env.waitForState(id, 'succeeded');
     expect(row.result).toEqual({ echo: 7, attempt: 1, index: 0 });
-    const names = env.api.createdJobs.filter((c) => c.labels['jobplane.dev/job-id'] === id).map((c) => c.name);
+    const names = env.api.createdJobs
+      .filter((c) => c.labels['jobplane.dev/job-id'] === id)
+      .map((c) => c.name);
     expect(names).toHaveLength(2);
     expect(new Set(names).size).toBe(2);
   });

@@ -27,7 +27,11 @@ export interface ContainerEnv {
   startLauncher(extra?: Record<string, string>, overrides?: LauncherOverrides): Promise<RunningLauncher>;
   submit(type: string, payload: Record<string, unknown>, maxAttempts?: number): Promise<string>;
   job(id: string): Promise<Record<string, unknown>>;
-  events(id: string): Promise<{ reason: string; attempt: number; to_state: string; details: Record<string, unknown> | null }[]>;
+  events(
+    id: string,
+  ): Promise<
+    { reason: string; attempt: number; to_state: string; details: Record<string, unknown> | null }[]
+  >;
   /** Jobs the fake API created for `jobId`, by attempt label. */
   jobsCreated(jobId: string): Map<string, number>;
   waitForState(id: string, state: string, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -74,7 +78,11 @@ export async function containerEnv(name: string, kubelet: KubeletOptions = {}): 
     },
     async startLauncher(extra = {}, overrides = {}) {
       const e = await env.launcherEnv(extra);
-      const core = iso.core('launcher', { catalog, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }) }, e);
+      const core = iso.core(
+        'launcher',
+        { catalog, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }) },
+        e,
+      );
       cores.push(core);
       const l = await runLauncher(core, { kubeConfig: api.kubeConfig(), tickMs: 100, ...overrides });
       launchers.push(l);
@@ -105,7 +113,10 @@ export async function containerEnv(name: string, kubelet: KubeletOptions = {}): 
       return row as Record<string, unknown>;
     },
     async events(id) {
-      return iso.query('SELECT reason, attempt, to_state, details FROM job_events WHERE job_id = $1 ORDER BY id', [id]);
+      return iso.query(
+        'SELECT reason, attempt, to_state, details FROM job_events WHERE job_id = $1 ORDER BY id',
+        [id],
+      );
     },
     jobsCreated(jobId) {
       const out = new Map<string, number>();

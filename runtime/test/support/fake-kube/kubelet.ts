@@ -127,9 +127,18 @@ export class FakeCluster {
         name,
         namespace: st.ns,
         uid: randomBytes(16).toString('hex'),
-        labels: { ...(tpl.metadata?.labels ?? {}), 'batch.kubernetes.io/job-name': st.name, 'job-name': st.name },
-        annotations: job.spec.completionMode === 'Indexed' ? { 'batch.kubernetes.io/job-completion-index': String(index) } : {},
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: st.name, uid: st.uid, controller: true }],
+        labels: {
+          ...(tpl.metadata?.labels ?? {}),
+          'batch.kubernetes.io/job-name': st.name,
+          'job-name': st.name,
+        },
+        annotations:
+          job.spec.completionMode === 'Indexed'
+            ? { 'batch.kubernetes.io/job-completion-index': String(index) }
+            : {},
+        ownerReferences: [
+          { apiVersion: 'batch/v1', kind: 'Job', name: st.name, uid: st.uid, controller: true },
+        ],
         creationTimestamp: new Date().toISOString(),
       },
       spec: structuredClone(tpl.spec),
@@ -137,7 +146,13 @@ export class FakeCluster {
         phase: 'Pending',
         conditions: [],
         containerStatuses: [
-          { name: 'job', image: tpl.spec.containers[0].image, ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } },
+          {
+            name: 'job',
+            image: tpl.spec.containers[0].image,
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'ContainerCreating' } },
+          },
         ],
       },
     };
@@ -161,13 +176,15 @@ export class FakeCluster {
     const alive = () => !this.stopped && !st.finished && this.api.get('pods', st.ns, name) !== undefined;
     // The payload Secret must exist before the container can start (a missing volume keeps it Pending).
     const job = this.jobOf(st);
-    const secretName = job?.spec.template.spec.volumes?.find((v: KObj) => v.secret)?.secret.secretName as string | undefined;
+    const secretName = job?.spec.template.spec.volumes?.find((v: KObj) => v.secret)?.secret.secretName as
+      string | undefined;
     let payload: KObj = {};
     for (;;) {
       if (!alive()) return;
       const secret = secretName ? this.api.get('secrets', st.ns, secretName) : undefined;
       if (!secretName || secret) {
-        if (secret) payload = JSON.parse(Buffer.from(secret.data['payload.json'], 'base64').toString('utf8')) as KObj;
+        if (secret)
+          payload = JSON.parse(Buffer.from(secret.data['payload.json'], 'base64').toString('utf8')) as KObj;
         break;
       }
       await sleep(this.stepMs);
@@ -178,14 +195,22 @@ export class FakeCluster {
     const script = (Array.isArray(payload.script) ? payload.script : ['succeed']) as string[];
     const behavior = script[Math.min(n, script.length - 1)] ?? 'succeed';
     const env = Object.fromEntries(
-      ((job?.spec.template.spec.containers[0].env ?? []) as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+      ((job?.spec.template.spec.containers[0].env ?? []) as { name: string; value: string }[]).map((e) => [
+        e.name,
+        e.value,
+      ]),
     );
     await sleep(this.stepMs);
     if (!alive()) return;
     if (behavior === 'unschedulable') {
       this.setPod(st, name, (p) => {
         p.status.conditions = [
-          { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient memory.' },
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/3 nodes are available: 3 Insufficient memory.',
+          },
         ];
       });
       await sleep(this.unschedulableMs);
@@ -202,7 +227,9 @@ export class FakeCluster {
       });
       await sleep(this.stepMs * 2);
       this.setPod(st, name, (p) => {
-        this.container(p).state = { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } };
+        this.container(p).state = {
+          waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' },
+        };
       });
       return;
     }
@@ -222,13 +249,23 @@ export class FakeCluster {
         p.status.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
         this.container(p).ready = false;
         this.container(p).state = {
-          terminated: { exitCode, reason, startedAt, finishedAt, ...(message !== undefined ? { message } : {}) },
+          terminated: {
+            exitCode,
+            reason,
+            startedAt,
+            finishedAt,
+            ...(message !== undefined ? { message } : {}),
+          },
         };
         extra?.(p);
       });
     let pod: KObj | undefined;
     if (behavior === 'succeed' || behavior === 'unschedulable') {
-      pod = terminate(0, 'Completed', JSON.stringify({ echo: payload.value ?? null, attempt: Number(env.JOBPLANE_ATTEMPT), index }));
+      pod = terminate(
+        0,
+        'Completed',
+        JSON.stringify({ echo: payload.value ?? null, attempt: Number(env.JOBPLANE_ATTEMPT), index }),
+      );
     } else if (behavior === 'badresult') {
       pod = terminate(0, 'Completed', 'done!');
     } else if (behavior === 'oom') {
@@ -277,7 +314,9 @@ export class FakeCluster {
     for (const rule of (spec.podFailurePolicy?.rules ?? []) as KObj[]) {
       const onCond = (rule.onPodConditions ?? []) as KObj[];
       const condHit = onCond.some((c) =>
-        (pod.status.conditions as KObj[]).some((pc) => pc.type === c.type && pc.status === (c.status ?? 'True')),
+        (pod.status.conditions as KObj[]).some(
+          (pc) => pc.type === c.type && pc.status === (c.status ?? 'True'),
+        ),
       );
       const codes = rule.onExitCodes as KObj | undefined;
       const codeHit =
@@ -310,7 +349,12 @@ export class FakeCluster {
         j.status.failedIndexes = rangeString(st.failedIndexes);
       });
       if (spec.maxFailedIndexes !== undefined && st.failedIndexes.size > spec.maxFailedIndexes) {
-        return this.finish(st, 'Failed', 'MaxFailedIndexesExceeded', 'Job has exceeded the specified maximal number of failed indexes');
+        return this.finish(
+          st,
+          'Failed',
+          'MaxFailedIndexesExceeded',
+          'Job has exceeded the specified maximal number of failed indexes',
+        );
       }
       if (st.succeeded.size + st.failedIndexes.size >= completions) return this.settle(st, indexed);
       if (st.nextIndex < completions) this.createPod(st, st.nextIndex++);
@@ -330,21 +374,33 @@ export class FakeCluster {
     this.finish(st, 'Complete', undefined, undefined);
   }
 
-  private finish(st: JobState, type: 'Complete' | 'Failed', reason: string | undefined, message: string | undefined): void {
+  private finish(
+    st: JobState,
+    type: 'Complete' | 'Failed',
+    reason: string | undefined,
+    message: string | undefined,
+  ): void {
     if (st.finished) return;
     st.finished = true;
     if (st.deadline) clearTimeout(st.deadline);
     // Terminate what still runs (a failed Job's remaining pods).
     for (const p of this.api.list('pods', st.ns)) {
       const owned = (p.metadata.ownerReferences ?? []).some((r: KObj) => r.uid === st.uid);
-      if (owned && (p.status.phase === 'Running' || p.status.phase === 'Pending')) this.api.remove('pods', st.ns, p.metadata.name);
+      if (owned && (p.status.phase === 'Running' || p.status.phase === 'Pending'))
+        this.api.remove('pods', st.ns, p.metadata.name);
     }
     const now = new Date().toISOString();
     this.api.update('jobs', st.ns, st.name, (j) => {
       j.status.active = 0;
       j.status.conditions = [
         ...(j.status.conditions ?? []),
-        { type, status: 'True', lastTransitionTime: now, ...(reason ? { reason } : {}), ...(message ? { message } : {}) },
+        {
+          type,
+          status: 'True',
+          lastTransitionTime: now,
+          ...(reason ? { reason } : {}),
+          ...(message ? { message } : {}),
+        },
       ];
       if (type === 'Complete') j.status.completionTime = now;
     });

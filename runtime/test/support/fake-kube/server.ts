@@ -81,7 +81,11 @@ const REASONS: Record<number, string> = {
 export class FakeKubeApi {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readonly store: Record<Kind, Map<string, KObj>> = { jobs: new Map(), pods: new Map(), secrets: new Map() };
+  private readonly store: Record<Kind, Map<string, KObj>> = {
+    jobs: new Map(),
+    pods: new Map(),
+    secrets: new Map(),
+  };
   private readonly history: WatchEvent[] = [];
   private readonly watchers = new Set<Watcher>();
   private rv = 100;
@@ -259,7 +263,11 @@ export class FakeKubeApi {
     if (fault && !fault.afterApply) {
       if (fault.effect === 'hang') return; // never answered
       if (fault.effect === 'cut') return void req.socket.destroy();
-      return this.send(res, fault.effect, status(fault.effect, REASONS[fault.effect] ?? 'Error', 'injected failure'));
+      return this.send(
+        res,
+        fault.effect,
+        status(fault.effect, REASONS[fault.effect] ?? 'Error', 'injected failure'),
+      );
     }
     const m =
       /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/(jobs)(?:\/([^/]+))?$/.exec(path) ??
@@ -282,7 +290,9 @@ export class FakeKubeApi {
     }
     if (method === 'GET' && name) {
       const obj = this.get(kind, namespace, name);
-      return obj ? this.send(res, 200, obj) : this.send(res, 404, status(404, 'NotFound', `${kind} "${name}" not found`));
+      return obj
+        ? this.send(res, 200, obj)
+        : this.send(res, 404, status(404, 'NotFound', `${kind} "${name}" not found`));
     }
     if (method === 'POST' && !name) {
       const obj = await this.body(req);
@@ -307,7 +317,11 @@ export class FakeKubeApi {
       if (fault?.afterApply) {
         if (fault.effect === 'hang') return;
         if (fault.effect === 'cut') return void req.socket.destroy();
-        return this.send(res, fault.effect, status(fault.effect, REASONS[fault.effect] ?? 'Error', 'injected failure'));
+        return this.send(
+          res,
+          fault.effect,
+          status(fault.effect, REASONS[fault.effect] ?? 'Error', 'injected failure'),
+        );
       }
       if (kind === 'jobs' && this.holdCreates) {
         this.held.push(() => this.send(res, 201, created));
@@ -335,17 +349,25 @@ export class FakeKubeApi {
     const from = fromRaw && fromRaw !== '0' ? Number(fromRaw) : undefined;
     if (from !== undefined && from < this.compactedBelow) {
       // Like the API server: 200, then an ERROR event with a 410 Status, then the end of the stream.
-      res.write(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${this.compactedBelow})`) })}\n`);
+      res.write(
+        `${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${this.compactedBelow})`) })}\n`,
+      );
       res.end();
       return;
     }
     this.watchers.add(w);
     res.on('close', () => this.endWatch(w));
     if (from === undefined) {
-      for (const o of this.list(kind, namespace).filter((x) => matches(x, selector))) this.writeEvent(w, 'ADDED', o);
+      for (const o of this.list(kind, namespace).filter((x) => matches(x, selector)))
+        this.writeEvent(w, 'ADDED', o);
     } else {
       for (const e of this.history) {
-        if (e.rv > from && e.kind === kind && e.object.metadata.namespace === namespace && matches(e.object, selector)) {
+        if (
+          e.rv > from &&
+          e.kind === kind &&
+          e.object.metadata.namespace === namespace &&
+          matches(e.object, selector)
+        ) {
           this.writeEvent(w, e.type, e.object);
         }
       }
