@@ -33,7 +33,9 @@ describe('JobPlatform', () => {
         expect(find(dev, 'ScaledJob', `jobplane-run-${q.name}`).metadata.namespace).toBe('jobplane-jobs');
       } else {
         expect(dev.some((o) => o.metadata.name === `jobplane-run-${q.name}`)).toBe(false);
-        expect(podSpec(find(dev, 'Deployment', 'jobplane-launcher')).containers[0].args).toEqual(['launcher']);
+        expect(podSpec(find(dev, 'Deployment', 'jobplane-launcher')).containers[0].args).toEqual([
+          'launcher',
+        ]);
       }
     }
   });
