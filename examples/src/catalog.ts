@@ -1,12 +1,12 @@
 /**
- * `@jobplane/examples`: the example catalog (`demo.sleep`, `backtest.*`), built on the public
+ * `@jobplane/examples`: the example catalog (`demo.sleep`, `backtest.*`, the container job `text.stats`), built on the public
  * `@jobplane/sdk` only. `make dev-local`, `make demo`, the default image and the repository's own
  * `charts-out/` use it: `jobplane worker --catalog @jobplane/examples`.
  */
 import { defineCatalog } from '@jobplane/sdk';
-import { backtestChunk, backtestFull, backtestSweep, demoSleep } from './job-types.js';
+import { backtestChunk, backtestFull, backtestSweep, demoSleep, textStats } from './job-types.js';
 
-export { backtestChunk, backtestFull, backtestSweep, demoSleep } from './job-types.js';
+export { backtestChunk, backtestFull, backtestSweep, demoSleep, textStats } from './job-types.js';
 export { demoSleepDeadLetters, demoSleepFails } from './demo-sleep/payload.js';
 export type { DemoSleepPayload, DemoSleepResult } from './demo-sleep/payload.js';
 export type { ParameterResult, SweepSummary } from './backtest/evaluate.js';
@@ -14,7 +14,7 @@ export type { BacktestChunkPayload, BacktestFullPayload, BacktestSweepPayload } 
 
 export const catalog = defineCatalog({
   name: 'examples',
-  jobTypes: [demoSleep, backtestSweep, backtestChunk, backtestFull],
+  jobTypes: [demoSleep, backtestSweep, backtestChunk, backtestFull, textStats],
 });
 
 export default catalog;

@@ -2,7 +2,8 @@
  * The example job types: pure data, zod schemas and lazy loaders. Importing this module (or the
  * catalog) never imports handler code: each `load` imports its handler module on first use.
  */
-import { defineJobType } from '@jobplane/sdk';
+import { defineContainerJobType, defineJobType } from '@jobplane/sdk';
+import { z } from 'zod';
 import {
   backtestChunkPayloadSchema,
   backtestChunkProblems,
@@ -71,4 +72,33 @@ export const backtestFull = defineJobType({
   result: sweepSummarySchema,
   example: { series: { kind: 'random-walk', seed: 42, length: 600 } },
   load: () => import('./backtest/full.handler.js'),
+});
+
+/**
+ * `text.stats`: a container job in Python (`examples/python-job/`): word counts of a text. Any
+ * image runs this way — the launcher creates one Kubernetes Job per attempt.
+ */
+export const textStats = defineContainerJobType({
+  type: 'text.stats',
+  queue: 'python',
+  timeoutSeconds: 120,
+  maxAttempts: 3,
+  description: 'Word statistics of a text, computed by a Python container (examples/python-job).',
+  payload: z.object({
+    text: z.string().max(50_000),
+    top: z.number().int().min(1).max(20).default(5),
+  }),
+  result: z.object({
+    characters: z.number().int(),
+    words: z.number().int(),
+    distinct: z.number().int(),
+    top: z.array(z.object({ word: z.string(), count: z.number().int() })),
+  }),
+  example: { text: 'the quick brown fox jumps over the lazy dog', top: 3 },
+  container: {
+    image: 'ghcr.io/jobplane/python-job:0.1.0',
+    nonRetryableExitCodes: [3],
+    resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+    maxPayloadBytes: 65_536,
+  },
 });

@@ -19,6 +19,7 @@ export * from './service-account.js';
 export * from './namespaced-reader.js';
 export * from './job-api.js';
 export * from './relay.js';
+export * from './launcher.js';
 export * from './worker-pool.js';
 export * from './queue-scaler.js';
 export * from './isolated-job-template.js';

@@ -12,6 +12,7 @@ import type { Catalog, ExecutionMode } from '@jobplane/sdk';
 import type { EnvironmentConfig, WorkerPoolSizing } from './environments/environment.js';
 import { IsolatedJobTemplate } from './isolated-job-template.js';
 import { JobApi } from './job-api.js';
+import { Launcher } from './launcher.js';
 import { checkCatalog, checkQueue } from './lib/catalog.js';
 import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import type { ImageRef } from './lib/image.js';
@@ -62,6 +63,8 @@ export class JobPlatform extends Construct {
   readonly isolatedJobs: readonly IsolatedJobTemplate[];
   readonly prometheus: Prometheus;
   readonly migrations: Migrations;
+  /** Set when the catalog has container job types (see docs/container-jobs.md). */
+  readonly launcher?: Launcher;
   readonly namespaces: { readonly platform: string; readonly jobs: string };
   readonly priorityClasses: PriorityClasses;
   readonly ingress?: ApiIngress;
@@ -234,7 +237,7 @@ export class JobPlatform extends Construct {
     for (const spec of catalog.queues()) {
       if (spec.mode === 'pooled') {
         addPool(`Worker-${spec.name}`, spec.name, workerSizing[spec.name] ?? {});
-      } else {
+      } else if (spec.mode === 'isolated') {
         const sizing = isolatedSizing[spec.name] ?? {};
         isolated.push(
           new IsolatedJobTemplate(this, `Isolated-${spec.name}`, {
@@ -264,5 +267,15 @@ export class JobPlatform extends Construct {
     }
     this.workerPools = pools;
     this.isolatedJobs = isolated;
+    if (catalog.queues().some((q) => q.mode === 'container')) {
+      this.launcher = new Launcher(this, 'Launcher', {
+        image,
+        scheduling: platformPods,
+        catalog,
+        namespace: platform,
+        jobsNamespace: jobs,
+        extraEnv,
+      });
+    }
   }
 }

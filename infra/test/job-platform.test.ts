@@ -20,7 +20,7 @@ describe('JobPlatform', () => {
     expect(dev).toMatchSnapshot();
   });
 
-  it('derives one WorkerPool per pooled queue and one ScaledJob per isolated queue from the catalog', () => {
+  it('derives one WorkerPool per pooled queue, one ScaledJob per isolated queue and a Launcher for container queues', () => {
     expect(catalog.queues().length).toBeGreaterThan(1);
     for (const q of catalog.queues()) {
       if (q.mode === 'pooled') {
@@ -29,8 +29,13 @@ describe('JobPlatform', () => {
           drainContract(catalog, q.name).terminationGracePeriodSeconds,
         );
         expect(find(dev, 'ScaledObject', `jobplane-worker-${q.name}`)).toBeDefined();
-      } else {
+      } else if (q.mode === 'isolated') {
         expect(find(dev, 'ScaledJob', `jobplane-run-${q.name}`).metadata.namespace).toBe('jobplane-jobs');
+      } else {
+        expect(dev.some((o) => o.metadata.name === `jobplane-run-${q.name}`)).toBe(false);
+        expect(podSpec(find(dev, 'Deployment', 'jobplane-launcher')).containers[0].args).toEqual([
+          'launcher',
+        ]);
       }
     }
   });

@@ -101,6 +101,7 @@ describe('JobPlatform scheduling', () => {
       'jobplane-migrate': 'jobplane-platform',
       'jobplane-api': 'jobplane-platform',
       'jobplane-relay': 'jobplane-platform',
+      'jobplane-launcher': 'jobplane-platform',
       'jobplane-worker-default': 'jobplane-workers',
       'jobplane-worker-backtest': 'jobplane-workers',
       'jobplane-run-backtest-full': 'jobplane-batch',
@@ -129,7 +130,7 @@ describe('JobPlatform scheduling', () => {
     const prod = synthesizeEnvironment(catalog, envNamed('prod'), 'x');
     const r = capacityReport(prod as never, envNamed('prod').capacity);
     expect(r.quotas[0]).toMatchObject({ namespace: 'jobplane-jobs', cpu: { used: 40, hard: 40 } });
-    expect(r.total.cpu).toBeCloseTo(78.2, 5);
+    expect(r.total.cpu).toBeCloseTo(78.3, 5);
     expect(r.total.cpu).toBeLessThanOrEqual(r.nodePoolLimits!.cpu);
     expect(formatCapacityReport(r)).toContain('quota jobplane-jobs: requests.cpu 40/40');
   });

@@ -265,6 +265,22 @@ const PLANTS: Record<string, Plant> = {
     'dev',
     (o) => void (podSpec(find(o, 'Deployment', 'jobplane-relay')).automountServiceAccountToken = true),
   ],
+  LR1: [
+    'dev',
+    (o) =>
+      void (find(o, 'Role', 'jobplane-launcher')['rules'] as AnyJson[]).push({
+        apiGroups: [''],
+        resources: ['configmaps'],
+        verbs: ['get'],
+      }),
+  ],
+  LR2: [
+    'dev',
+    (o) =>
+      void (spec(find(o, 'NetworkPolicy', 'jobplane-launcher-apiserver')).egress[0].ports = [
+        { port: 80, protocol: 'TCP' },
+      ]),
+  ],
   J1: ['dev', (o) => void delete spec(find(o, 'Job', 'jobplane-migrate')).activeDeadlineSeconds],
   G1: ['dev', (o) => void (podSpec(worker(o)).terminationGracePeriodSeconds = 60)],
   'SYNC-wave': [

@@ -1,6 +1,7 @@
 /**
  * `@jobplane/sdk`: declare job types and catalogs for Jobplane. Depends on zod only.
  *
+ *   defineContainerJobType  any image as one Kubernetes Job per attempt (docs/container-jobs.md)
  *   defineJobType   a job type: name, queue, mode, limits, zod schemas and a lazy handler loader
  *   defineCatalog   the job types one team runs, and the queues they imply
  *   drainContract   per-queue shutdown budgets the constructs put on pods
@@ -51,6 +52,24 @@ export {
   PRESTOP_SECONDS,
 } from './catalog.js';
 export type { Catalog, CatalogOptions, DrainContract, QueueSpec } from './catalog.js';
+export {
+  checkContainerSpec,
+  defineContainerJobType,
+  imageProblem,
+  DEFAULT_CONTAINER_TTL_SECONDS,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  MAX_PAYLOAD_BYTES_LIMIT,
+  MAX_RESULT_BYTES,
+  PAYLOAD_FILE,
+  PAYLOAD_MOUNT_PATH,
+  TERMINATION_MESSAGE_PATH,
+} from './container.js';
+export type {
+  ContainerJobTypeOptions,
+  ContainerResourceList,
+  ContainerSpec,
+  IndexedSpec,
+} from './container.js';
 export { fanOut, isFanOut, toHandlerObject, UnrecoverableJobError } from './handler.js';
 export type {
   ChildJob,

@@ -7,8 +7,15 @@ import type { z } from 'zod';
 import { JOB_TYPE_PATTERN, MAX_QUEUE_NAME_LENGTH, QUEUE_NAME_PATTERN } from './contract/names.js';
 import type { JobHandlerImpl } from './handler.js';
 
-export type ExecutionMode = 'pooled' | 'isolated';
-export const EXECUTION_MODES: readonly ExecutionMode[] = ['pooled', 'isolated'];
+import type { ContainerSpec } from './container-spec.js';
+
+/**
+ * `pooled`: long-lived workers. `isolated`: one Kubernetes Job running the runtime's `run-one` per
+ * job. `container`: any image, one Kubernetes Job per attempt created by the launcher
+ * (`defineContainerJobType`, see docs/container-jobs.md).
+ */
+export type ExecutionMode = 'pooled' | 'isolated' | 'container';
+export const EXECUTION_MODES: readonly ExecutionMode[] = ['pooled', 'isolated', 'container'];
 
 /** Delay between attempts. `exponential`: full jitter, uniform in [0, min(maxDelayMs, delayMs · 2^(attempt-1))]. */
 export interface BackoffSpec {
@@ -53,6 +60,8 @@ export interface JobTypeDefinition<P = unknown, R = unknown, I = unknown> {
   readonly checks?: (payload: P) => readonly string[];
   /** Imports the handler: called by a worker the first time it runs this type, never by the API. */
   readonly load: () => Promise<LoadedHandler<P, R>>;
+  /** Mode `container` only: the image and how its Kubernetes Job is built (`defineContainerJobType`). */
+  readonly container?: ContainerSpec;
 }
 
 /** Any job type, whatever its payload and result. */
@@ -168,7 +177,7 @@ function intIn(value: unknown, min: number, max: number): boolean {
 export function defineJobType<S extends z.ZodType, RS extends z.ZodType = z.ZodType<Record<string, unknown>>>(
   options: JobTypeOptions<S, RS>,
 ): JobTypeDefinition<z.output<S>, z.output<RS>, z.input<S>> {
-  const o = options as JobTypeOptions<S, RS> & Record<string, unknown>;
+  const o = options as JobTypeOptions<S, RS> & Record<string, unknown> & { [CONTAINER_SPEC]?: unknown };
   if (typeof o !== 'object' || o === null)
     throw new JobTypeDefinitionError('defineJobType needs an options object');
   const label = typeof o.type === 'string' ? `job type '${o.type}'` : 'job type';
@@ -180,7 +189,13 @@ export function defineJobType<S extends z.ZodType, RS extends z.ZodType = z.ZodT
   const queueProblem = queueNameProblem(o.queue);
   if (queueProblem) fail('queue', o.queue, queueProblem);
   const mode = o.mode ?? 'pooled';
-  if (!EXECUTION_MODES.includes(mode)) fail('mode', o.mode, `must be one of 'pooled', 'isolated'`);
+  if (!EXECUTION_MODES.includes(mode) || (mode === 'container') !== (o[CONTAINER_SPEC] !== undefined)) {
+    fail(
+      'mode',
+      o.mode,
+      `must be one of 'pooled', 'isolated' (container job types are declared with defineContainerJobType)`,
+    );
+  }
   if (!intIn(o.timeoutSeconds, 1, MAX_TIMEOUT_SECONDS)) {
     fail('timeoutSeconds', o.timeoutSeconds, `must be an integer from 1 to ${MAX_TIMEOUT_SECONDS}`);
   }
@@ -237,12 +252,15 @@ export function defineJobType<S extends z.ZodType, RS extends z.ZodType = z.ZodT
     ...(o.example !== undefined ? { example: o.example } : {}),
     ...(o.checks !== undefined ? { checks: o.checks } : {}),
     load: o.load,
+    ...(o[CONTAINER_SPEC] !== undefined ? { container: o[CONTAINER_SPEC] as ContainerSpec } : {}),
   };
   Object.defineProperty(def, JOB_TYPE_BRAND, { value: 1 });
   return Object.freeze(def) as JobTypeDefinition<z.output<S>, z.output<RS>, z.input<S>>;
 }
 
 const JOB_TYPE_BRAND = Symbol.for('jobplane.jobType');
+/** Where `defineContainerJobType` passes its validated spec (not an option of `defineJobType`). */
+export const CONTAINER_SPEC = Symbol.for('jobplane.containerSpec');
 
 /** Whether `value` was made by `defineJobType` (of this or another copy of the SDK). */
 export function isJobType(value: unknown): value is AnyJobType {

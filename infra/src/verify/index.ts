@@ -11,6 +11,7 @@ import { checkCapacity } from './capacity.js';
 import { checkContract } from './contract.js';
 import { checkCross } from './cross.js';
 import { checkApplicationPaths, checkGitOps, type ApplicationPathOptions } from './gitops.js';
+import { checkLauncher } from './launcher-rules.js';
 import { checkReferences, type ExternalRefs } from './references.js';
 import { allRules, isRule, type RuleId, type RuleSpec } from './rules.js';
 import { checkSchemas } from './schema.js';
@@ -106,6 +107,7 @@ export async function verifyManifests(
       ...(env?.capacity ? checkCapacity(objects, env.capacity) : []),
       ...checkContract(objects, options.catalog),
       ...checkGitOps(objects),
+      ...checkLauncher(objects),
       ...registeredChecks.flatMap((check) => check(objects, options)),
     ],
     options.disable,

@@ -372,6 +372,18 @@ export const BUILTIN_RULES = [
     'ServiceAccount must set automountServiceAccountToken: false',
   ),
   rule(
+    'LR1',
+    'security',
+    "the container launcher's ServiceAccount is bound only in the jobs namespace, to a Role granting exactly its rules (create/get/list/watch/delete Jobs and Secrets, get/list/watch Pods, get pods/log); RB1 lets only this Role touch Secrets",
+    'the launcher Role grants more (or other) than its rules',
+  ),
+  rule(
+    'LR2',
+    'security',
+    "a NetworkPolicy selects the launcher's pods and allows egress to the Kubernetes API server (ipBlock, TCP 443 or 6443)",
+    'no NetworkPolicy allows its pods egress to the API server',
+  ),
+  rule(
     'J1',
     'security',
     'Jobs set activeDeadlineSeconds, backoffLimit ≤ 6, restartPolicy Never/OnFailure; ScaledJob namespaces have a ResourceQuota and a LimitRange',

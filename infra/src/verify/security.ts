@@ -268,7 +268,9 @@ function checkRbac(o: Manifest, add: (r: string, o: Manifest, m: string) => void
     const verbs = (rule['verbs'] as string[] | undefined) ?? [];
     if ([...groups, ...resources, ...verbs].includes('*'))
       add('RB1', o, `wildcard in rule ${JSON.stringify(rule)}`);
-    if (resources.includes('secrets')) add('RB1', o, 'access to secrets');
+    // The launcher creates its Jobs' payload Secrets; LR1 (launcher-rules.ts) bounds exactly what it may do.
+    const launcher = o.metadata.labels?.['app.kubernetes.io/component'] === 'launcher';
+    if (resources.includes('secrets') && !launcher) add('RB1', o, 'access to secrets');
     if (resources.includes('pods') && verbs.includes('create')) add('RB1', o, 'can create pods');
     for (const v of ['escalate', 'bind', 'impersonate']) if (verbs.includes(v)) add('RB1', o, `verb ${v}`);
   }

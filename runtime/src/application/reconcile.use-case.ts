@@ -39,6 +39,9 @@ export function createReconciler(deps: ReconcileDeps): () => Promise<ReconcileRe
       for (const { job, childrenDone } of page) {
         checked++;
         after = job.id;
+        // A running container job's message completed when its Kubernetes Job was created: the
+        // launcher's reconciler owns it from there.
+        if (job.mode === 'container' && job.state === 'running') continue;
         const waitingForChildren = job.state === 'running' && job.fanOutTotal !== null;
         if (waitingForChildren && !childrenDone) continue;
         const kind = waitingForChildren ? 'aggregate' : 'run';

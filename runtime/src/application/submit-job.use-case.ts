@@ -112,6 +112,16 @@ export function createSubmitJob(deps: SubmitJobDeps): SubmitJob {
         },
       );
     }
+    if (info.maxPayloadBytes !== undefined) {
+      // A container job's payload travels in a Secret: bounded.
+      const bytes = Buffer.byteLength(JSON.stringify(parsed.value), 'utf8');
+      if (bytes > info.maxPayloadBytes) {
+        throw new DomainError(
+          'JOB.PAYLOAD_TOO_LARGE',
+          `payload of '${cmd.type}' is ${bytes} bytes of JSON; this container job type takes at most ${info.maxPayloadBytes}`,
+        );
+      }
+    }
     const depth = deps.backlog?.depth(info.queue) ?? null;
     if (depth !== null && deps.maxDepth !== undefined && depth >= deps.maxDepth) {
       throw new DomainError(

@@ -36,6 +36,14 @@ export const ERROR_CODES = {
     status: 400,
     meaning: 'the payload does not match the job type (with `problems`)',
   },
+  'JOB.PAYLOAD_TOO_LARGE': {
+    status: 400,
+    meaning: "the payload's JSON exceeds the container job type's maxPayloadBytes",
+  },
+  'LAUNCHER.NOT_LEADER': {
+    status: 503,
+    meaning: 'a standby launcher was asked to reconcile; the leader replica does',
+  },
   'JOB.NOT_SUBMITTABLE': { status: 400, meaning: 'the job type is created by its parent only' },
   'SCHEDULE.NOT_FOUND': {
     status: 404,

@@ -1,6 +1,6 @@
 import type { JobState } from './job-state.js';
 
-export type ExecutionMode = 'pooled' | 'isolated';
+export type ExecutionMode = 'pooled' | 'isolated' | 'container';
 
 export interface JobError {
   readonly code: string;

@@ -73,6 +73,9 @@ export function jobCatalogOf(catalog: Catalog): JobCatalog {
       maxAttempts: def.maxAttempts,
       submittable: def.submittable,
       ...(def.backoff ? { backoff: def.backoff } : {}),
+      ...(def.container?.maxPayloadBytes !== undefined
+        ? { maxPayloadBytes: def.container.maxPayloadBytes }
+        : {}),
       parsePayload: (input) => validatePayload(def, input),
     });
   }

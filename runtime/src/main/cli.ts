@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `jobplane <migrate|api|worker|relay|run-one>`: the one entry point of the container image.
+ * `jobplane <migrate|api|worker|relay|run-one|launcher>`: the one entry point of the container image.
  * Reads the environment once (config schema), builds the adapters, runs the command.
  */
 import { CatalogLoadError, JobTypeDefinitionError } from '@jobplane/sdk';
@@ -17,6 +17,7 @@ import { runApi } from './api.js';
 import { runMigrate } from './migrate.js';
 import { startRelayLoop } from './relay-loop.js';
 import { RUN_ONE_EXIT, runOne, runWorker } from './worker.js';
+import { runLauncher } from './launcher.js';
 import { startHealthServer } from '../adapters/http/health-server.js';
 import { redisPolicyProblem } from '../adapters/bullmq/redis.js';
 import { withEdgeMetrics } from './edge.js';
@@ -30,6 +31,8 @@ commands:
   worker    consume WORKER_QUEUES (default: every pooled queue); health and metrics on METRICS_PORT
   relay     publish the outbox to the queues, reconcile PostgreSQL with Redis, and fire
             schedules (SCHEDULER_ENABLED)
+  launcher  run the container job types as Kubernetes Jobs (one leader among replicas):
+              create one Job per attempt, watch Jobs and Pods, reconcile; health on METRICS_PORT
   run-one   run exactly one job from RUN_ONE_QUEUE and exit:
               0 succeeded (or nothing left to do), 1 failed and will be retried,
               2 bad configuration, 3 no job within RUN_ONE_WAIT_SECONDS, 4 dead-lettered
@@ -134,6 +137,13 @@ async function main(args: string[]): Promise<number> {
       await scheduler?.stop();
       await relay.stop();
       await new Promise<void>((resolve) => health.close(() => resolve()));
+      return 0;
+    }
+    if (command === 'launcher') {
+      const launcher = await runLauncher(core);
+      const sig = await onShutdownSignal();
+      log.info({ signal: sig }, 'shutting down');
+      await launcher.stop();
       return 0;
     }
     return await runOne(core);

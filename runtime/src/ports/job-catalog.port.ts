@@ -9,12 +9,14 @@ export interface JobTypeBackoff {
 
 /** What the runtime needs to know about a job type (built from the loaded catalog, see main/catalog.ts). */
 export interface JobTypeInfo {
-  readonly mode: 'pooled' | 'isolated';
+  readonly mode: 'pooled' | 'isolated' | 'container';
   readonly queue: string;
   readonly timeoutSeconds: number;
   readonly maxAttempts: number;
   readonly submittable: boolean;
   readonly backoff?: JobTypeBackoff;
+  /** Container job types: largest payload (bytes of its JSON) a submission may carry. */
+  readonly maxPayloadBytes?: number;
   /** Validates and normalizes an untrusted payload (schema defaults applied); never loads handler code. */
   parsePayload(input: unknown): PayloadCheck<unknown>;
 }

@@ -12,7 +12,7 @@ export interface NewJob {
   readonly priority: number;
   readonly runAt: Date;
   readonly maxAttempts: number;
-  readonly mode: 'pooled' | 'isolated';
+  readonly mode: 'pooled' | 'isolated' | 'container';
   readonly queue: string;
   readonly requestId: string | null;
 }
@@ -54,7 +54,7 @@ export interface ChildSpec {
   readonly type: string;
   readonly payload: Record<string, unknown>;
   readonly queue: string;
-  readonly mode: 'pooled' | 'isolated';
+  readonly mode: 'pooled' | 'isolated' | 'container';
   readonly maxAttempts: number;
 }
 

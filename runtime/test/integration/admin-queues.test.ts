@@ -70,7 +70,7 @@ describe('queue dashboard at /admin/queues', () => {
         if ((queues.find((q) => q.name === 'default')?.counts.prioritized ?? 0) > 0) break;
         await new Promise((res) => setTimeout(res, 50));
       }
-      expect(queues.map((q) => q.name).sort()).toEqual(['backtest', 'backtest-full', 'default']);
+      expect(queues.map((q) => q.name).sort()).toEqual(['backtest', 'backtest-full', 'default', 'python']);
       expect(queues.find((q) => q.name === 'default')?.counts.prioritized).toBe(1);
     } finally {
       await relay.stop();

@@ -74,7 +74,7 @@ describe('OpenAPI document and Swagger UI', () => {
         requestBody: { content: Record<string, { schema: Record<string, unknown> }> };
       }
     ).requestBody.content['application/json']!.schema;
-    const submittable = ['demo.sleep', 'backtest.sweep', 'backtest.full'];
+    const submittable = ['demo.sleep', 'backtest.sweep', 'backtest.full', 'text.stats'];
     expect(body).toEqual({
       oneOf: submittable.map((t) => ({ $ref: `#/components/schemas/SubmitJobRequest.${t}` })),
       discriminator: {

@@ -23,7 +23,7 @@ export interface CatalogShape {
   readonly jobTypes: readonly {
     readonly type: string;
     readonly queue: string;
-    readonly mode: 'pooled' | 'isolated';
+    readonly mode: 'pooled' | 'isolated' | 'container';
     readonly submittable: boolean;
   }[];
 }

@@ -12,7 +12,7 @@ import { webhookSourcesSchema } from './webhooks.js';
  */
 
 /** `jobplane` subcommands; the container image's entrypoint is `jobplane`, these are its arguments. */
-export const JOBPLANE_COMMANDS = ['migrate', 'api', 'worker', 'relay', 'run-one'] as const;
+export const JOBPLANE_COMMANDS = ['migrate', 'api', 'worker', 'relay', 'run-one', 'launcher'] as const;
 export type JobplaneCommand = (typeof JOBPLANE_COMMANDS)[number];
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -166,6 +166,35 @@ export const configSchema = z.object({
   RUN_ONE_QUEUE: queueName.optional(),
   /** How long `run-one` waits for a job before exiting with code 3. */
   RUN_ONE_WAIT_SECONDS: positiveInt.default(30),
+  /** Launcher: namespace its Kubernetes Jobs (container job types) run in. */
+  LAUNCHER_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: 'must be a DNS label' })
+    .default('jobplane-jobs'),
+  /** Launcher: label value separating installations sharing a jobs namespace. */
+  LAUNCHER_INSTALLATION: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { message: 'must be a DNS label' })
+    .default('jobplane'),
+  /** Launcher: container queues it consumes (default: every container queue of the catalog). */
+  LAUNCHER_QUEUES: queueList.optional(),
+  /** Launcher: reconciler period (PostgreSQL against the Kubernetes Jobs). */
+  LAUNCHER_RECONCILE_INTERVAL_MS: positiveInt.default(30000),
+  /** Launcher: attempts started more recently are not reconciled (their Job may be being created). */
+  LAUNCHER_RECONCILE_GRACE_MS: positiveInt.default(30000),
+  /** Launcher: how long a pod may fail to pull its image before the attempt fails. */
+  LAUNCHER_IMAGE_PULL_GRACE_SECONDS: positiveInt.default(120),
+  /** Launcher: how often a standby tries to take the leader lock (take-over time after a crash). */
+  LAUNCHER_LEADER_POLL_MS: positiveInt.default(2000),
+  /** Launcher: the API server ends each watch after this long; the watcher resumes from its resourceVersion. */
+  LAUNCHER_WATCH_TIMEOUT_SECONDS: positiveInt.max(3600).default(300),
+  /** Launcher: timeout of each Kubernetes API call. */
+  LAUNCHER_KUBE_TIMEOUT_MS: positiveInt.max(600_000).default(10000),
+  /** Launcher: service account of the container jobs' pods (default: the namespace's default; no token is mounted). */
+  LAUNCHER_JOB_SERVICE_ACCOUNT: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/)
+    .optional(),
 });
 
 export type JobplaneConfig = z.output<typeof configSchema>;
@@ -180,6 +209,7 @@ export const REQUIRED_ENV: Readonly<Record<JobplaneCommand, readonly ConfigEnvVa
   worker: ['DATABASE_URL', 'REDIS_URL'],
   relay: ['DATABASE_URL', 'REDIS_URL'],
   'run-one': ['DATABASE_URL', 'REDIS_URL', 'RUN_ONE_QUEUE'],
+  launcher: ['DATABASE_URL', 'REDIS_URL'],
 };
 
 /** Thrown when the environment does not satisfy the schema; lists every problem. */
@@ -230,7 +260,9 @@ export function loadConfig(
   if (catalog !== undefined) {
     // Each key on its own, so catalog problems are listed next to the others.
     const shape = configSchema.shape;
-    const parsed = <K extends 'WORKER_QUEUES' | 'RUN_ONE_QUEUE' | 'JOBPLANE_WEBHOOKS'>(key: K) => {
+    const parsed = <K extends 'WORKER_QUEUES' | 'RUN_ONE_QUEUE' | 'LAUNCHER_QUEUES' | 'JOBPLANE_WEBHOOKS'>(
+      key: K,
+    ) => {
       const r = shape[key].safeParse(input[key]);
       return r.success ? (r.data as z.output<(typeof shape)[K]>) : undefined;
     };
@@ -239,6 +271,7 @@ export function loadConfig(
         {
           workerQueues: parsed('WORKER_QUEUES'),
           runOneQueue: parsed('RUN_ONE_QUEUE'),
+          launcherQueues: parsed('LAUNCHER_QUEUES'),
           webhooks: parsed('JOBPLANE_WEBHOOKS'),
         },
         catalog,
@@ -252,6 +285,7 @@ export function loadConfig(
 interface CatalogFields {
   readonly workerQueues?: readonly string[] | undefined;
   readonly runOneQueue?: string | undefined;
+  readonly launcherQueues?: readonly string[] | undefined;
   readonly webhooks?: Readonly<Record<string, { readonly jobType: string }>> | undefined;
 }
 
@@ -270,10 +304,16 @@ function catalogProblems(values: CatalogFields, catalog: CatalogShape): string[]
   for (const q of values.workerQueues ?? []) {
     if (!modeOf.has(q))
       problems.push(`WORKER_QUEUES: unknown queue '${q}' (queues: ${[...modeOf.keys()].join(', ')})`);
+    else if (modeOf.get(q) === 'container')
+      problems.push(`WORKER_QUEUES: '${q}' is a container queue; 'jobplane launcher' runs it`);
   }
   const runOne = values.runOneQueue;
   if (runOne !== undefined && modeOf.get(runOne) !== 'isolated') {
     problems.push(`RUN_ONE_QUEUE: unknown queue '${runOne}' (isolated queues: ${queuesOf('isolated')})`);
+  }
+  for (const q of values.launcherQueues ?? []) {
+    if (modeOf.get(q) !== 'container')
+      problems.push(`LAUNCHER_QUEUES: unknown queue '${q}' (container queues: ${queuesOf('container')})`);
   }
   const submittable = catalog.jobTypes.filter((t) => t.submittable).map((t) => t.type);
   for (const [name, source] of Object.entries(values.webhooks ?? {})) {
@@ -296,6 +336,7 @@ export function checkConfigAgainstCatalog(config: JobplaneConfig, catalog: Catal
     {
       workerQueues: config.WORKER_QUEUES,
       runOneQueue: config.RUN_ONE_QUEUE,
+      launcherQueues: config.LAUNCHER_QUEUES,
       webhooks: config.JOBPLANE_WEBHOOKS,
     },
     catalog,

@@ -9,7 +9,15 @@ export interface HealthServerOptions {
   readonly metrics: Metrics;
   /** False while draining: readiness fails so nothing new is routed here. */
   readonly isAccepting: () => boolean;
+  /** POST routes of this process (the launcher's `/admin/reconcile`); none by default. */
+  readonly post?: PostRoute;
 }
+
+/** Answers a POST: undefined when the path is not one of its routes. */
+export type PostRoute = (
+  path: string,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+) => Promise<{ status: number; body: unknown } | undefined>;
 
 /** `/healthz`, `/readyz` and `/metrics` for the worker, relay and run-one processes. */
 export async function startHealthServer(opts: HealthServerOptions): Promise<Server> {
@@ -20,6 +28,14 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Serv
       res.end(body);
     };
     void (async () => {
+      if (req.method === 'POST' && opts.post) {
+        req.resume();
+        const answer = await opts.post(path ?? '/', req.headers);
+        if (answer) {
+          const type = answer.status >= 400 ? 'application/problem+json' : 'application/json';
+          return send(answer.status, type, JSON.stringify(answer.body));
+        }
+      }
       if (req.method !== 'GET')
         return send(405, 'application/problem+json', JSON.stringify({ status: 405, code: 'ROUTE.METHOD' }));
       if (path === '/healthz') return send(200, 'application/json', JSON.stringify({ status: 'ok' }));

@@ -44,7 +44,12 @@ export function jobToProto(job: Job): ProtoJob {
     ...(job.error
       ? { error: { code: job.error.code, message: job.error.message, retryable: job.error.retryable } }
       : {}),
-    mode: job.mode === 'isolated' ? ExecutionMode.ISOLATED : ExecutionMode.POOLED,
+    mode:
+      job.mode === 'container'
+        ? ExecutionMode.CONTAINER
+        : job.mode === 'isolated'
+          ? ExecutionMode.ISOLATED
+          : ExecutionMode.POOLED,
     queue: job.queue,
     idempotencyKey: job.idempotencyKey,
     parentId: job.parentId ?? '',

@@ -37,6 +37,8 @@ export const CONNECT_CODE_BY_ERROR: Record<ErrorCode, Code> = {
   'JOB.UNKNOWN_TYPE': Code.InvalidArgument,
   'JOB.PAYLOAD_INVALID': Code.InvalidArgument,
   'JOB.NOT_SUBMITTABLE': Code.InvalidArgument,
+  'JOB.PAYLOAD_TOO_LARGE': Code.InvalidArgument,
+  'LAUNCHER.NOT_LEADER': Code.Unavailable,
   'IDEMPOTENCY.KEY_MISSING': Code.InvalidArgument,
   'IDEMPOTENCY.KEY_INVALID': Code.InvalidArgument,
   'IDEMPOTENCY.KEY_REUSED': Code.AlreadyExists,
