@@ -41,6 +41,7 @@ describe('benchmark quick mode', () => {
       'B2.post',
       'B3.pipeline',
       'P.platform',
+      'P.scale',
     ]) {
       expect(ids).toContain(id);
     }
