@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -78,6 +79,15 @@ function describeOverrides(): string {
   return o.length ? `, overrides ${o.map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
 }
 
+/**
+ * `BENCH_CPU_PROF=<dir>`: every platform process runs under `node --cpu-prof` and writes its
+ * profile to `<dir>/<process name>/` when it exits (docs/benchmarks.md, CPU profile).
+ */
+export function cpuProfArgs(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const dir = env['BENCH_CPU_PROF'];
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir, name)}`] : [];
+}
+
 export async function migrate(env: BenchEnv, schema: string): Promise<void> {
   await run(process.execPath, [CLI_PATH, 'migrate'], { env: baseEnv(env, schema, 'x'.repeat(16)) });
 }
@@ -88,7 +98,7 @@ async function startProcess(
   env: NodeJS.ProcessEnv,
   healthUrl: string,
 ): Promise<Child> {
-  const child = await startChild(name, process.execPath, [CLI_PATH, command], { env });
+  const child = await startChild(name, process.execPath, [...cpuProfArgs(name), CLI_PATH, command], { env });
   try {
     await waitForHttp(healthUrl, 30_000);
   } catch (err) {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { DomainError, isDomainError } from '../../domain/errors.js';
 import type { ExecutionMode, Job, JobError, JobEvent } from '../../domain/job.entity.js';
 import { decideStart } from '../../domain/fencing.js';
-import type { JobState } from '../../domain/job-state.js';
+import { ACTIVE_STATES, TERMINAL_STATES, type JobState } from '../../domain/job-state.js';
 import type { QueueMessage } from '../../ports/job-queue.port.js';
 import type {
   CancelResult,
@@ -25,7 +25,10 @@ import {
 } from './group-commit.js';
 import { checkout, isUnavailable, unavailable, withTransaction } from './pg-pool.js';
 
-const TERMINAL_SQL = `('succeeded','dead_lettered','cancelled')`;
+/** A SQL list of states, from the domain's constants (the state names are fixed identifiers). */
+const sqlStates = (states: readonly JobState[]): string => `(${states.map((st) => `'${st}'`).join(',')})`;
+const TERMINAL_SQL = sqlStates(TERMINAL_STATES);
+const ACTIVE_SQL = sqlStates(ACTIVE_STATES);
 
 type Row = Record<string, unknown>;
 
@@ -707,7 +710,7 @@ export class PostgresJobStore implements JobStore {
       const kids = await c.query(
         `WITH upd AS (
            UPDATE jobs c SET state = 'cancelled', attempt_token = NULL, finish_time = now(), update_time = now()
-           FROM (SELECT id, state AS old_state FROM jobs WHERE parent_id = $1 AND state IN ('queued','running') FOR UPDATE) o
+           FROM (SELECT id, state AS old_state FROM jobs WHERE parent_id = $1 AND state IN ${ACTIVE_SQL} FOR UPDATE) o
            WHERE c.id = o.id RETURNING c.id, o.old_state, c.attempts),
          ev AS (${INSERT_EVENT} SELECT id, old_state, 'cancelled', attempts, 'parent_cancelled', NULL FROM upd)
          SELECT id FROM upd`,
@@ -814,7 +817,7 @@ export class PostgresJobStore implements JobStore {
                 (SELECT count(*) FILTER (WHERE c.state IN ${TERMINAL_SQL}) >= j.fan_out_total FROM jobs c WHERE c.parent_id = j.id)
               END AS children_done
        FROM jobs j
-       WHERE j.state IN ('queued','running') AND j.update_time < now() - make_interval(secs => $1::double precision / 1000)
+       WHERE j.state IN ${ACTIVE_SQL} AND j.update_time < now() - make_interval(secs => $1::double precision / 1000)
          AND ($2::uuid IS NULL OR j.id > $2::uuid)
        ORDER BY j.id LIMIT $3`,
       [olderThanMs, afterId, limit],
