@@ -414,7 +414,9 @@ export function scaleCell(env: BenchEnv, quick: boolean): Cell {
       const seconds = (performance.now() - started) / 1000;
       for (const l of loops) {
         if (l.non2xx > 0 || l.errors > 0)
-          throw new Error(`closed loop: ${l.non2xx} non-2xx, ${l.errors} errors`);
+          throw new Error(
+            `closed loop: ${l.non2xx} non-2xx, ${l.errors} errors (statuses ${JSON.stringify(l.statuses)})`,
+          );
       }
       const jobs = share * apiUrls.length;
       const terminal = {

@@ -157,7 +157,9 @@ async function measureBatched(
       submitBatch(Array.from({ length: sizes.batchSize }, (_, j) => `${prefix}b-${i * sizes.batchSize + j}`)),
   });
   if (closed.non2xx > 0 || closed.errors > 0) {
-    throw new Error(`batched closed loop: ${closed.non2xx} non-2xx answers and ${closed.errors} errors`);
+    throw new Error(
+      `batched closed loop: ${closed.non2xx} non-2xx answers and ${closed.errors} errors (statuses ${JSON.stringify(closed.statuses)})`,
+    );
   }
   await waitTerminal(target, `${prefix}b-`, jobs, sizes.drainTimeoutMs);
   await new Promise((r) => setTimeout(r, sizes.statsPauseMs));
@@ -232,7 +234,7 @@ export async function measurePipeline(
   });
   if (closed.non2xx > 0 || closed.errors > 0) {
     throw new Error(
-      `closed loop: ${closed.non2xx} non-2xx answers and ${closed.errors} errors of ${closed.total}`,
+      `closed loop: ${closed.non2xx} non-2xx answers and ${closed.errors} errors of ${closed.total} (statuses ${JSON.stringify(closed.statuses)})`,
     );
   }
   await waitTerminal(target, `${prefix}c-`, sizes.jobs, sizes.drainTimeoutMs);

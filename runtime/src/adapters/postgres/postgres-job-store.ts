@@ -756,15 +756,21 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
+  /**
+   * Claims up to `limit` outbox rows in a transaction that stays open until `ack` (delete + commit)
+   * or `release` (rollback). Two round trips per pass: `BEGIN` and the claim go together, and so do
+   * the delete and the commit (simple-query protocol, no parameters: the limit is an integer and
+   * the ids are PostgreSQL's own bigints, both checked).
+   */
   async claimOutbox(limit: number): Promise<OutboxBatch> {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`'limit' (${limit}) must be a positive integer`);
     const { client, release } = await checkout(this.pool);
     let done = false;
-    const finish = async (sql: string, ids?: string[]) => {
+    const finish = async (sql: string) => {
       if (done) return;
       done = true;
       try {
-        if (ids && ids.length > 0)
-          await client.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]);
         await client.query(sql);
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -774,11 +780,10 @@ export class PostgresJobStore implements JobStore {
       }
     };
     try {
-      await client.query('BEGIN');
-      const res = await client.query('SELECT * FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [
-        limit,
-      ]);
-      const rows = res.rows as Row[];
+      const out = (await client.query(
+        `BEGIN; SELECT * FROM outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
+      )) as unknown as pg.QueryResult[];
+      const rows = (out[1]?.rows ?? []) as Row[];
       const messages: QueueMessage[] = rows.map((r) => ({
         jobId: r.job_id as string,
         queue: r.queue as string,
@@ -790,9 +795,11 @@ export class PostgresJobStore implements JobStore {
         replace: r.replace as boolean,
       }));
       const ids = rows.map((r) => String(r.id));
+      if (!ids.every((id) => /^\d{1,19}$/.test(id))) throw new Error('outbox ids are not bigints');
       return {
         messages,
-        ack: () => finish('COMMIT', ids),
+        ack: () =>
+          finish(ids.length > 0 ? `DELETE FROM outbox WHERE id IN (${ids.join(',')}); COMMIT` : 'COMMIT'),
         release: () => finish('ROLLBACK'),
       };
     } catch (err) {
