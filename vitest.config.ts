@@ -39,7 +39,14 @@ export default defineConfig({
         },
       },
       { test: { name: 'infra', include: ['infra/test/**/*.test.ts'], testTimeout: 60_000 } },
-      { test: { name: 'stacks', include: ['stacks/test/**/*.test.ts'], testTimeout: 60_000 } },
+      {
+        test: {
+          name: 'stacks',
+          include: ['stacks/test/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       { test: { name: 'repo', include: ['test/**/*.test.ts'], testTimeout: 120_000 } },
     ],
     coverage: {

@@ -446,6 +446,42 @@ export const DASHBOARDS: Record<string, Dashboard> = {
           ],
         },
       ],
+      [
+        {
+          title: 'Schedule lag',
+          description: 'Fire time → job created (docs/schedules.md); the alert fires above 30 s at p99.',
+          type: 'timeseries',
+          unit: 's',
+          targets: [0.5, 0.99].map((p) => ({
+            expr: `histogram_quantile(${p}, sum by (le) (rate(${M.scheduleFireLag}_bucket[${RATE}])))`,
+            legend: `p${p * 100}`,
+          })),
+          thresholds: [{ value: 30, color: 'red' }],
+        },
+        {
+          title: 'Schedule fires / s by outcome',
+          description: 'created, skipped / buffered (overlap policy), missed (catch-up policy), failed.',
+          type: 'timeseries',
+          unit: 'reqps',
+          targets: [{ expr: `sum by (outcome) (rate(${M.scheduleFires}[${RATE}]))`, legend: '{{outcome}}' }],
+        },
+        {
+          title: 'Overdue schedules',
+          description: 'Unpaused schedules past their fire time after a scheduler pass: they stopped firing.',
+          type: 'stat',
+          unit: 'none',
+          targets: [{ expr: `max(${M.schedulesOverdue})`, instant: true }],
+          thresholds: [{ value: 1, color: 'red' }],
+        },
+        {
+          title: 'Since the last scheduler pass',
+          description: 'Seconds since any relay finished a scheduler pass; the alert fires above 300 s.',
+          type: 'stat',
+          unit: 's',
+          targets: [{ expr: `time() - max(${M.schedulerLastPass})`, instant: true }],
+          thresholds: [{ value: 300, color: 'red' }],
+        },
+      ],
     ],
   },
 };

@@ -17,6 +17,7 @@ import type {
 import type { IDaemonSet, IDeployment, IStatefulSet } from 'kubernetes-models/apps/v1';
 import type { ICronJob, IJob } from 'kubernetes-models/batch/v1';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import type { IPriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import type { IIngress, INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import type {
@@ -51,6 +52,7 @@ export type apps_v1__StatefulSet = IStatefulSet;
 export type batch_v1__CronJob = ICronJob;
 export type batch_v1__Job = IJob;
 export type policy_v1__PodDisruptionBudget = IPodDisruptionBudget;
+export type scheduling_k8s_io_v1__PriorityClass = IPriorityClass;
 export type autoscaling_v2__HorizontalPodAutoscaler = IHorizontalPodAutoscaler;
 export type networking_k8s_io_v1__Ingress = IIngress;
 export type networking_k8s_io_v1__NetworkPolicy = INetworkPolicy;

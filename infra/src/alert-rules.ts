@@ -28,9 +28,16 @@ export interface AlertRuleOptions {
   readonly backlogGrowingMinutes?: number;
   /** Regex of the scrape `job` labels of Jobplane services. @default 'jobplane.*' */
   readonly jobRegex?: string;
+  /** p99 schedule lag (fire time → job created) over 10 minutes. @default 30 */
+  readonly scheduleLagSeconds?: number;
+  /** Seconds without a finished scheduler pass before the scheduler counts as stalled. @default 300 */
+  readonly schedulerStalledSeconds?: number;
 }
 
-/** The rule file: job failure rate > 5 %, backlog growing, oldest waiting job too old, service down. */
+/**
+ * The rule file: job failure rate > 5 %, backlog growing, oldest waiting job too old, service down,
+ * schedule lag high, schedules that stopped firing (overdue), scheduler stalled.
+ */
 export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFile {
   const rate = options.failureRateThreshold ?? 0.05;
   if (!(rate > 0 && rate < 1))
@@ -38,6 +45,8 @@ export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFil
   const oldest = checkInt('oldestWaitingSeconds', options.oldestWaitingSeconds ?? 600, 1);
   const growing = checkInt('backlogGrowingMinutes', options.backlogGrowingMinutes ?? 15, 1);
   const jobRegex = options.jobRegex ?? 'jobplane.*';
+  const lag = checkInt('scheduleLagSeconds', options.scheduleLagSeconds ?? 30, 1);
+  const stalled = checkInt('schedulerStalledSeconds', options.schedulerStalledSeconds ?? 300, 1);
   const completed = METRIC_NAMES.jobsCompleted;
   const waitingStates = BACKLOG_STATES.filter((s) => s !== 'active').join('|');
   // De-duplicate first: every replica exports the same queue gauges (see backlogQuery).
@@ -89,6 +98,40 @@ export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFil
               summary: '{{ $labels.job }} is down',
               description:
                 '{{ $labels.job }} target {{ $labels.instance }} has not answered scrapes for 2 minutes.',
+            },
+          },
+          {
+            alert: 'JobplaneScheduleLagHigh',
+            expr:
+              `histogram_quantile(0.99, sum by (le) (rate(${METRIC_NAMES.scheduleFireLag}_bucket[10m])))` +
+              ` > ${lag}`,
+            for: '10m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Schedules fire late',
+              description: `99 % of schedule fires created their job within {{ $value | humanizeDuration }} of their fire time over 10 minutes (limit ${lag} s).`,
+            },
+          },
+          {
+            alert: 'JobplaneSchedulesOverdue',
+            // Replicas agree on the count (one database): max, not sum.
+            expr: `max(${METRIC_NAMES.schedulesOverdue}) > 0`,
+            for: '5m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'Schedules stopped firing',
+              description:
+                '{{ $value }} unpaused schedules are past their fire time by more than SCHEDULER_GRACE_SECONDS after a scheduler pass.',
+            },
+          },
+          {
+            alert: 'JobplaneSchedulerStalled',
+            expr: `time() - max(${METRIC_NAMES.schedulerLastPass}) > ${stalled}`,
+            for: '2m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'The scheduler stopped running passes',
+              description: `No scheduler finished a pass for {{ $value | humanizeDuration }} (limit ${stalled} s): no schedule fires.`,
             },
           },
         ],

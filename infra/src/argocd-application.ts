@@ -4,8 +4,9 @@
  * @see https://argo-cd.readthedocs.io/en/stable/user-guide/auto_sync/
  * @see https://argo-cd.readthedocs.io/en/stable/operator-manual/cluster-bootstrapping/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { ArgoCdApplicationResource } from './imports/crds.js';
 import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import type { ArgoCdDestination } from './argocd-project.js';
 
@@ -41,9 +42,7 @@ export class ArgoCdApplication extends Construct {
     }
     const syncOptions = ['PruneLast=true', 'ApplyOutOfSyncOnly=true'];
     if (props.createNamespace) syncOptions.unshift('CreateNamespace=true');
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Application',
+    this.resource = new ArgoCdApplicationResource(this, 'Resource', {
       metadata: {
         name,
         namespace: props.argocdNamespace ?? 'argocd',

@@ -1,12 +1,14 @@
 /**
  * ArgoCdProject: an Argo CD AppProject restricted to exact source repositories and exact
- * destinations (no `*`), with `Namespace` the only cluster-scoped kind. With `lockdown`, it
+ * destinations (no `*`), with `PriorityClass` the only cluster-scoped kind and Secrets blacklisted
+ * (the stacks own the Namespaces and the Secrets). With `lockdown`, it
  * neuters a project instead (used for Argo CD's `default` project; docs/infra.md):
  * no sources, no destinations, every namespaced kind blacklisted.
  * @see https://argo-cd.readthedocs.io/en/stable/user-guide/projects/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { ArgoCdAppProjectResource } from './imports/crds.js';
 import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 
 /** An Argo CD destination: a registered cluster name (or server URL) and one namespace. */
@@ -39,9 +41,7 @@ export class ArgoCdProject extends Construct {
     const name = checkDnsLabel('name', props.name);
     const metadata = { name, namespace: props.argocdNamespace ?? 'argocd' };
     if (props.lockdown) {
-      this.resource = new ApiObject(this, 'Resource', {
-        apiVersion: 'argoproj.io/v1alpha1',
-        kind: 'AppProject',
+      this.resource = new ArgoCdAppProjectResource(this, 'Resource', {
         metadata,
         spec: {
           description: 'Locked down: Jobplane applications use their own project.',
@@ -72,15 +72,17 @@ export class ArgoCdProject extends Construct {
           `'destinations' (${JSON.stringify(d)}) must set exactly one of name or server`,
         );
     }
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'AppProject',
+    this.resource = new ArgoCdAppProjectResource(this, 'Resource', {
       metadata: { ...metadata, finalizers: ['resources-finalizer.argocd.argoproj.io'] },
       spec: {
         description: props.description ?? 'Jobplane platform',
         sourceRepos: [...repos],
         destinations: destinations.map((d) => ({ ...d })),
-        clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }],
+        // Namespaces belong to the stacks (Pulumi): Argo CD may not create, adopt or prune them.
+        // The only cluster-scoped kind the platform syncs is its PriorityClasses.
+        clusterResourceWhitelist: [{ group: 'scheduling.k8s.io', kind: 'PriorityClass' }],
+        // Secrets are never in Git (S1): Pulumi writes them, Argo CD can never manage or prune one.
+        namespaceResourceBlacklist: [{ group: '', kind: 'Secret' }],
         orphanedResources: { warn: true },
       },
     });

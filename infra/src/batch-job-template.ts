@@ -10,13 +10,15 @@ import type { JobplaneCommand } from '@jobplane/sdk/contract';
 import { checkDnsLabel, checkGte, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels } from './lib/labels.js';
-import { container, podTemplate } from './lib/pod.js';
+import { container, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { DEFAULT_RUNTIME_SECRETS, checkCommand, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
 import { argoAnnotations, type SyncWave } from './lib/sync.js';
 import { PlatformServiceAccount } from './service-account.js';
 
 export interface BatchJobTemplateProps {
+  /** PriorityClass and zone spread of the pods. @default none */
+  readonly scheduling?: PodScheduling;
   readonly image: ImageRef;
   /** Job (and ServiceAccount) name. */
   readonly name: string;
@@ -95,6 +97,7 @@ export class BatchJobTemplate extends Construct {
         activeDeadlineSeconds: deadline,
         ttlSecondsAfterFinished: ttl,
         template: podTemplate({
+          scheduling: props.scheduling,
           runtime: true,
           labels: { ...labels },
           serviceAccountName: sa.name,

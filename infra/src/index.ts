@@ -6,12 +6,15 @@ export * from './lib/errors.js';
 export type { ImageRef } from './lib/image.js';
 export type { ResourceSpec } from './lib/resources.js';
 export type { EnvVar, SecretKeyRef } from './lib/pod.js';
-export { RUNTIME_POD_LABEL } from './lib/pod.js';
+export { RUNTIME_POD_LABEL, ZONE_TOPOLOGY_KEY, type PodScheduling } from './lib/pod.js';
+export { parseQuantity } from './lib/quantity.js';
 export { API_PORT, METRICS_PORT, DEFAULT_RUNTIME_SECRETS, type RuntimeSecrets } from './lib/runtime.js';
 export { SYNC_WAVES, type SyncWave } from './lib/sync.js';
 export { backlogQuery } from './lib/metrics.js';
 
-export * from './platform-namespace.js';
+export * from './namespace-quota.js';
+export * from './priority-classes.js';
+export * from './api-ingress.js';
 export * from './service-account.js';
 export * from './namespaced-reader.js';
 export * from './job-api.js';
@@ -29,6 +32,7 @@ export * from './network-policies.js';
 export * from './argocd-project.js';
 export * from './argocd-application.js';
 export * from './job-platform.js';
+export * from './imports/crds.js';
 
 export * from './environments/index.js';
 export * from './synth/synthesize.js';

@@ -8,8 +8,9 @@
  * running, so the number of new Jobs is the waiting backlog.
  * @see https://keda.sh/docs/latest/reference/scaledjob-spec/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { KedaScaledJob } from './imports/crds.js';
 import { configSchema } from '@jobplane/sdk/contract';
 import { DRAIN_MARGIN_SECONDS, drainContract, type Catalog, type DrainContract } from '@jobplane/sdk';
 import { checkCatalog, checkQueue } from './lib/catalog.js';
@@ -17,7 +18,7 @@ import { checkDnsLabel, checkGt, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels } from './lib/labels.js';
 import { backlogQuery } from './lib/metrics.js';
-import { container, podTemplate } from './lib/pod.js';
+import { container, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { DEFAULT_RUNTIME_SECRETS, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
 import { argoAnnotations } from './lib/sync.js';
@@ -27,6 +28,8 @@ import { PlatformServiceAccount } from './service-account.js';
 const RUN_ONE_WAIT_SECONDS: number = configSchema.shape.RUN_ONE_WAIT_SECONDS.parse(undefined);
 
 export interface IsolatedJobTemplateProps {
+  /** PriorityClass and zone spread of the pods. @default none */
+  readonly scheduling?: PodScheduling;
   readonly image: ImageRef;
   /** The job-type catalog the image runs (`defineCatalog` of `@jobplane/sdk`). */
   readonly catalog: Catalog;
@@ -110,9 +113,7 @@ export class IsolatedJobTemplate extends Construct {
       props.extraEnv,
     );
 
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'keda.sh/v1alpha1',
-      kind: 'ScaledJob',
+    this.resource = new KedaScaledJob(this, 'Resource', {
       metadata: {
         name: this.name,
         namespace: this.namespace,
@@ -133,6 +134,7 @@ export class IsolatedJobTemplate extends Construct {
           activeDeadlineSeconds: deadline,
           ttlSecondsAfterFinished: ttl,
           template: podTemplate({
+            scheduling: props.scheduling,
             runtime: true,
             labels: { ...labels, 'jobplane.dev/queue': props.queue },
             serviceAccountName: sa.name,

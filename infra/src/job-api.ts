@@ -11,7 +11,7 @@ import { checkDnsLabel, checkGt, checkGte, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
 import { objectMeta, podDisruptionBudget, rollingDeployment, service } from './lib/objects.js';
-import { container, httpProbe, podTemplate } from './lib/pod.js';
+import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { API_PORT, DEFAULT_RUNTIME_SECRETS, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
 import { PlatformServiceAccount } from './service-account.js';
@@ -25,6 +25,8 @@ export interface JobApiAutoscaling {
 }
 
 export interface JobApiProps {
+  /** PriorityClass and zone spread of the pods. @default none */
+  readonly scheduling?: PodScheduling;
   /** Image of the runtime. Never `latest`. */
   readonly image: ImageRef;
   /** @default 'jobplane' */
@@ -105,6 +107,7 @@ export class JobApi extends Construct {
       // With an HPA the replica count belongs to the HPA (Argo CD would fight it otherwise).
       ...(props.autoscaling ? {} : { replicas }),
       template: podTemplate({
+        scheduling: props.scheduling,
         runtime: true,
         labels: { ...labels },
         serviceAccountName: sa.name,
@@ -128,7 +131,6 @@ export class JobApi extends Construct {
     });
 
     this.service = service(this, 'Service', workload, {
-      type: 'ClusterIP',
       port: { name: 'http', port: API_PORT },
     });
     podDisruptionBudget(this, workload);

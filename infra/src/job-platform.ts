@@ -1,6 +1,7 @@
 /**
- * JobPlatform: the whole platform from one typed environment config — namespaces (restricted PSS,
- * quota on the Jobs namespace), NetworkPolicies, data stores (in-cluster or external), Prometheus
+ * JobPlatform: the whole platform from one typed environment config — the Jobs namespace's quota
+ * (the Namespaces themselves belong to the stacks), PriorityClasses, NetworkPolicies, the API's
+ * Ingress, data stores (in-cluster or external), Prometheus
  * (in-cluster or operator), migrations, api, relay, one WorkerPool + QueueScaler per pooled queue
  * and one IsolatedJobTemplate per isolated queue of the team's job-type catalog (`catalog`), each
  * with the drain contract of its queue. `environment.workers` / `environment.isolated` size the
@@ -16,7 +17,10 @@ import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import type { ImageRef } from './lib/image.js';
 import { Migrations } from './migrations.js';
 import { NetworkPolicies, type DataStoreAccess } from './network-policies.js';
-import { PlatformNamespace } from './platform-namespace.js';
+import { NamespaceQuotaPolicy } from './namespace-quota.js';
+import { PriorityClasses } from './priority-classes.js';
+import { ApiIngress } from './api-ingress.js';
+import type { PodScheduling } from './lib/pod.js';
 import { Postgres } from './postgres.js';
 import { PROMETHEUS_PORT, Prometheus } from './prometheus.js';
 import { Redis } from './redis.js';
@@ -59,6 +63,8 @@ export class JobPlatform extends Construct {
   readonly prometheus: Prometheus;
   readonly migrations: Migrations;
   readonly namespaces: { readonly platform: string; readonly jobs: string };
+  readonly priorityClasses: PriorityClasses;
+  readonly ingress?: ApiIngress;
 
   constructor(scope: Construct, id: string, props: JobPlatformProps) {
     super(scope, id);
@@ -104,17 +110,35 @@ export class JobPlatform extends Construct {
       extraEnv['JOBPLANE_CATALOG'] = props.catalogModule;
     }
 
-    new PlatformNamespace(this, 'PlatformNamespace', { name: platform });
-    new PlatformNamespace(this, 'JobsNamespace', { name: jobs, quota: env.jobsQuota });
+    // The Namespaces belong to the stacks (Pulumi); the platform only adds the Jobs quota.
+    new NamespaceQuotaPolicy(this, 'JobsQuota', { namespace: jobs, quota: env.jobsQuota });
+    this.priorityClasses = new PriorityClasses(this, 'PriorityClasses');
+    const prio = this.priorityClasses.names;
+    const zoneSpread = env.scheduling?.zoneSpread;
+    const platformPods: PodScheduling = {
+      priorityClassName: prio.platform,
+      ...(zoneSpread ? { zoneSpread } : {}),
+    };
+    const workerPods: PodScheduling = {
+      priorityClassName: prio.workers,
+      ...(zoneSpread ? { zoneSpread: 'ScheduleAnyway' as const } : {}),
+    };
+    const batchPods: PodScheduling = {
+      priorityClassName: prio.batch,
+      ...(zoneSpread ? { zoneSpread: 'ScheduleAnyway' as const } : {}),
+    };
+    const servicePods: PodScheduling = { priorityClassName: prio.platform };
 
     const storageClassName =
       env.dataStores.mode === 'in-cluster' ? env.dataStores.storageClassName : undefined;
     const redis = new Redis(this, 'Redis', {
       namespace: platform,
+      scheduling: servicePods,
       ...(env.dataStores.mode === 'external' ? { external: env.dataStores.redis } : { storageClassName }),
     });
     const postgres = new Postgres(this, 'Postgres', {
       namespace: platform,
+      scheduling: servicePods,
       ...(env.dataStores.mode === 'external' ? { external: env.dataStores.postgres } : { storageClassName }),
     });
 
@@ -122,6 +146,7 @@ export class JobPlatform extends Construct {
     this.prometheus = new Prometheus(this, 'Prometheus', {
       mode: monitoring.mode,
       namespace: platform,
+      scheduling: servicePods,
       scrapeNamespaces: [platform, jobs],
       ...(monitoring.mode === 'operator' && monitoring.selectorLabels
         ? { operatorSelectorLabels: monitoring.selectorLabels }
@@ -145,6 +170,7 @@ export class JobPlatform extends Construct {
           : { kind: 'pods', selector: this.prometheus.selector!, port: PROMETHEUS_PORT },
       ...(env.kedaNamespace ? { kedaNamespace: env.kedaNamespace } : {}),
       ...(env.apiClientNamespaces ? { apiClientNamespaces: env.apiClientNamespaces } : {}),
+      ...(env.ingress?.controller ? { ingressController: env.ingress.controller } : {}),
     });
 
     // A Sync hook in the migrations wave: after namespaces, ServiceAccounts, policies (foundation)
@@ -154,12 +180,14 @@ export class JobPlatform extends Construct {
       image,
       namespace: platform,
       hook: 'Sync',
+      scheduling: servicePods,
     });
 
     this.api = new JobApi(this, 'Api', {
       image,
       namespace: platform,
       replicas: env.api.replicas,
+      scheduling: platformPods,
       ...(env.api.autoscaling ? { autoscaling: env.api.autoscaling } : {}),
       ...(env.api.resources ? { resources: env.api.resources } : {}),
       extraEnv,
@@ -168,8 +196,18 @@ export class JobPlatform extends Construct {
       image,
       namespace: platform,
       replicas: env.relay.replicas,
+      scheduling: platformPods,
       extraEnv,
     });
+    if (env.ingress) {
+      this.ingress = new ApiIngress(this, 'ApiIngress', {
+        host: env.ingress.host,
+        namespace: platform,
+        service: { name: this.api.name, portName: 'http' },
+        ...(env.ingress.className ? { className: env.ingress.className } : {}),
+        ...(env.ingress.clusterIssuer ? { clusterIssuer: env.ingress.clusterIssuer } : {}),
+      });
+    }
 
     const pools: WorkerPool[] = [];
     const isolated: IsolatedJobTemplate[] = [];
@@ -180,6 +218,7 @@ export class JobPlatform extends Construct {
           catalog,
           queue,
           namespace: platform,
+          scheduling: workerPods,
           ...(name ? { name } : {}),
           ...(sizing.concurrency !== undefined ? { concurrency: sizing.concurrency } : {}),
           ...(sizing.resources ? { resources: sizing.resources } : {}),
@@ -203,6 +242,7 @@ export class JobPlatform extends Construct {
             catalog,
             queue: spec.name,
             namespace: jobs,
+            scheduling: batchPods,
             prometheusAddress,
             ...(sizing.maxReplicas !== undefined ? { maxReplicas: sizing.maxReplicas } : {}),
             ...(sizing.resources ? { resources: sizing.resources } : {}),

@@ -8,12 +8,15 @@
  */
 import { Construct } from 'constructs';
 import { BatchJobTemplate } from './batch-job-template.js';
+import type { PodScheduling } from './lib/pod.js';
 import type { ImageRef } from './lib/image.js';
 import type { ResourceSpec } from './lib/resources.js';
 import type { RuntimeSecrets } from './lib/runtime.js';
 import type { ApiObject } from 'cdk8s';
 
 export interface MigrationsProps {
+  /** PriorityClass and zone spread of the pods. @default none */
+  readonly scheduling?: PodScheduling;
   readonly image: ImageRef;
   /** @default 'jobplane' */
   readonly namespace?: string;
@@ -47,6 +50,7 @@ export class Migrations extends Construct {
       ttlSecondsAfterFinished: 3600,
       resources: props.resources ?? { cpu: '100m', memory: '256Mi' },
       secrets: props.secrets,
+      scheduling: props.scheduling,
       syncWave: 'migrations',
       annotations: {
         'argocd.argoproj.io/hook': this.hook,

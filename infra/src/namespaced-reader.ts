@@ -5,6 +5,7 @@
  * @see https://kubernetes.io/docs/concepts/security/rbac-good-practices/
  */
 import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import type { Labels } from './lib/labels.js';
@@ -29,8 +30,10 @@ export interface NamespacedReaderProps {
 }
 
 export class NamespacedReader extends Construct {
-  /** The L1 Role (escape hatch). */
+  /** The L1 Role (escape hatch: `addJsonPatch`). */
   readonly resource: ApiObject;
+  /** The cdk8s-plus Role. */
+  readonly role: kplus.Role;
 
   constructor(scope: Construct, id: string, props: NamespacedReaderProps) {
     super(scope, id);
@@ -52,28 +55,18 @@ export class NamespacedReader extends Construct {
       ...(props.labels ? { labels: { ...props.labels } } : {}),
       annotations: argoAnnotations('foundation'),
     };
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata,
-      rules: props.resources.map((r) => ({
-        apiGroups: [r.apiGroup],
-        resources: [...r.resources],
-        verbs: ['get', 'list', 'watch'],
-      })),
+    this.role = new kplus.Role(this, 'Resource', { metadata });
+    for (const r of props.resources) {
+      this.role.allowRead(
+        ...r.resources.map((resourceType) =>
+          kplus.ApiResource.custom({ apiGroup: r.apiGroup, resourceType }),
+        ),
+      );
+    }
+    this.resource = ApiObject.of(this.role);
+    const subject = kplus.ServiceAccount.fromServiceAccountName(this, 'Subject', props.serviceAccount.name, {
+      namespaceName: checkDnsLabel('serviceAccount.namespace', props.serviceAccount.namespace),
     });
-    new ApiObject(this, 'Binding', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata,
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [
-        {
-          kind: 'ServiceAccount',
-          name: props.serviceAccount.name,
-          namespace: props.serviceAccount.namespace,
-        },
-      ],
-    });
+    new kplus.RoleBinding(this, 'Binding', { metadata, role: this.role }).addSubjects(subject);
   }
 }

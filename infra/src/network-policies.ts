@@ -6,6 +6,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { DEFAULT_INGRESS, type IngressController } from './api-ingress.js';
 import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import { RUNTIME_POD_LABEL } from './lib/pod.js';
 import { API_PORT, METRICS_PORT } from './lib/runtime.js';
@@ -36,9 +37,11 @@ export interface NetworkPoliciesProps {
   /** Namespace KEDA's operator runs in (it queries Prometheus). @default 'keda' */
   readonly kedaNamespace?: string;
   /**
-   * Namespaces allowed to call the API (e.g. the ingress controller's). Empty allows every
-   * namespace of the cluster. @default []
+   * The ingress controller's pods, the only callers of the API from outside its namespace
+   * besides `apiClientNamespaces`. @default DEFAULT_INGRESS.controller (Traefik in `traefik`)
    */
+  readonly ingressController?: IngressController;
+  /** Further namespaces whose pods call the API directly (in-cluster clients). @default [] */
   readonly apiClientNamespaces?: readonly string[];
 }
 
@@ -126,13 +129,26 @@ export class NetworkPolicies extends Construct {
     }
     this.resource = resource!;
 
-    const clients = props.apiClientNamespaces ?? [];
+    // The API admits the ingress controller's pods (by namespace and pod labels) and the listed
+    // in-cluster client namespaces; Prometheus reaches it through allow-metrics-scrape.
+    const controller = props.ingressController ?? DEFAULT_INGRESS.controller;
+    checkDnsLabel('ingressController.namespace', controller.namespace);
+    if (Object.keys(controller.podLabels).length === 0)
+      throw new PropValidationError(
+        `'ingressController.podLabels' ({}) must select the controller's pods, not every pod of '${controller.namespace}'`,
+      );
+    const clients = (props.apiClientNamespaces ?? []).map((ns, i) =>
+      checkDnsLabel(`apiClientNamespaces[${i}]`, ns),
+    );
     policy('ApiIngress', platform, 'allow-api-ingress', {
       podSelector: { matchLabels: { 'app.kubernetes.io/component': 'api' } },
       policyTypes: ['Ingress'],
       ingress: [
         {
-          from: clients.length > 0 ? clients.map(nsPeer) : [{ namespaceSelector: {} }],
+          from: [
+            { ...nsPeer(controller.namespace), podSelector: { matchLabels: { ...controller.podLabels } } },
+            ...clients.map(nsPeer),
+          ],
           ports: [tcp(API_PORT)],
         },
       ],

@@ -12,7 +12,14 @@ import { checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
 import { dataVolumeClaim, service, singletonStatefulSet } from './lib/objects.js';
-import { container, podTemplate, secretEnv, literalEnv, type SecretKeyRef } from './lib/pod.js';
+import {
+  container,
+  podTemplate,
+  secretEnv,
+  literalEnv,
+  type SecretKeyRef,
+  type PodScheduling,
+} from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import type { ExternalEndpoint } from './redis.js';
 import { PlatformServiceAccount } from './service-account.js';
@@ -21,6 +28,8 @@ import { PlatformServiceAccount } from './service-account.js';
 export const POSTGRES_IMAGE: ImageRef = { repository: 'postgres', tag: '16.6-alpine' };
 
 export interface PostgresProps {
+  /** PriorityClass and zone spread of the pods. @default none */
+  readonly scheduling?: PodScheduling;
   /** Use a managed PostgreSQL instead of the in-cluster StatefulSet. @default in-cluster */
   readonly external?: ExternalEndpoint;
   /** @default 'jobplane' */
@@ -82,6 +91,7 @@ export class Postgres extends Construct {
     const ready = { exec: { command: ['pg_isready', '-U', user, '-d', database, '-h', '127.0.0.1'] } };
     this.resource = singletonStatefulSet(this, workload, {
       template: podTemplate({
+        scheduling: props.scheduling,
         labels: { ...labels },
         serviceAccountName: sa.name,
         runAsUser: 70,

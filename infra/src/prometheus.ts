@@ -8,14 +8,17 @@
  * @see https://prometheus-operator.dev/docs/api-reference/api/
  */
 import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { PlatformServiceAccount } from './service-account.js';
+import { PromServiceMonitor, PromPrometheusRule } from './imports/crds.js';
 import { stringify } from 'yaml';
 import { jobplaneAlertRules, type AlertRuleOptions } from './alert-rules.js';
 import { checkDnsLabel } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { PART_OF, objectLabels, selectorLabels } from './lib/labels.js';
 import { objectMeta, service } from './lib/objects.js';
-import { container, httpProbe, podTemplate } from './lib/pod.js';
+import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { argoAnnotations } from './lib/sync.js';
 import { NamespacedReader } from './namespaced-reader.js';
@@ -25,6 +28,8 @@ export const PROMETHEUS_IMAGE: ImageRef = { repository: 'quay.io/prometheus/prom
 export const PROMETHEUS_PORT = 9090;
 
 export interface PrometheusProps {
+  /** PriorityClass and zone spread of the pods. @default none */
+  readonly scheduling?: PodScheduling;
   /** `in-cluster` Prometheus or prometheus-operator objects. @default 'in-cluster' */
   readonly mode?: 'in-cluster' | 'operator';
   /** @default 'jobplane' */
@@ -72,9 +77,7 @@ export class Prometheus extends Construct {
         ['workers', 'worker', 'metrics'],
         ['relay', 'relay', 'metrics'],
       ] as const) {
-        new ApiObject(this, `ServiceMonitor-${suffix}`, {
-          apiVersion: 'monitoring.coreos.com/v1',
-          kind: 'ServiceMonitor',
+        new PromServiceMonitor(this, `ServiceMonitor-${suffix}`, {
           metadata: {
             name: `jobplane-${suffix}`,
             namespace: this.namespace,
@@ -90,9 +93,7 @@ export class Prometheus extends Construct {
           },
         });
       }
-      this.resource = new ApiObject(this, 'Resource', {
-        apiVersion: 'monitoring.coreos.com/v1',
-        kind: 'PrometheusRule',
+      this.resource = new PromPrometheusRule(this, 'Resource', {
         metadata: {
           name: 'jobplane',
           namespace: this.namespace,
@@ -107,11 +108,10 @@ export class Prometheus extends Construct {
     this.selector = { ...selectorLabels('prometheus', this.name) };
     const workload = { name: this.name, namespace: this.namespace, labels, selector: this.selector };
     // The discovery token is the one exception to RB2: Prometheus must list endpoints.
-    new ApiObject(this, 'ServiceAccount', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: objectMeta(workload, 'foundation'),
-      automountServiceAccountToken: false,
+    new PlatformServiceAccount(this, 'ServiceAccount', {
+      name: this.name,
+      namespace: this.namespace,
+      labels,
     });
     for (const ns of scrapeNamespaces) {
       new NamespacedReader(this, `Discovery-${ns}`, {
@@ -158,9 +158,7 @@ export class Prometheus extends Construct {
         },
       ],
     };
-    new ApiObject(this, 'Config', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
+    new kplus.ConfigMap(this, 'Config', {
       metadata: objectMeta(workload, 'foundation'),
       data: {
         'prometheus.yml': stringify(config, { lineWidth: 0 }),
@@ -177,6 +175,7 @@ export class Prometheus extends Construct {
         selector: { matchLabels: this.selector },
         strategy: { type: 'Recreate' },
         template: podTemplate({
+          scheduling: props.scheduling,
           labels: { ...labels },
           serviceAccountName: this.name,
           automountServiceAccountToken: true,

@@ -11,8 +11,9 @@
  * @see https://keda.sh/docs/latest/scalers/prometheus/
  * @see https://keda.sh/docs/latest/reference/scaledobject-spec/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { KedaScaledObject } from './imports/crds.js';
 import { drainContract, type Catalog } from '@jobplane/sdk';
 import { checkCatalog, checkQueue } from './lib/catalog.js';
 import { PropValidationError, checkDnsLabel, checkGte, checkInt } from './lib/errors.js';
@@ -88,9 +89,7 @@ export class QueueScaler extends Construct {
     checkDnsLabel('target.name', props.target.name);
     this.query = backlogQuery(props.queue);
 
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'keda.sh/v1alpha1',
-      kind: 'ScaledObject',
+    this.resource = new KedaScaledObject(this, 'Resource', {
       metadata: {
         name: props.target.name,
         namespace: props.target.namespace,

@@ -8,15 +8,19 @@
  */
 import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { checkDnsLabel, checkInt } from './lib/errors.js';
+import { PropValidationError, checkDnsLabel, checkInt, checkQuantity } from './lib/errors.js';
+import { parseQuantity } from './lib/quantity.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
 import { dataVolumeClaim, service, singletonStatefulSet } from './lib/objects.js';
-import { container, podTemplate } from './lib/pod.js';
+import { container, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { PlatformServiceAccount } from './service-account.js';
 
 /** Pinned upstream image (alpine variant: uid/gid 999). */
+/** Largest share of the memory limit `maxmemory` may take (the rest is fork/AOF-rewrite headroom). */
+export const REDIS_MAXMEMORY_SHARE = 0.6;
+
 export const REDIS_IMAGE: ImageRef = { repository: 'redis', tag: '7.4.2-alpine' };
 
 /** A managed data store reached over the network (ElastiCache, RDS). */
@@ -28,6 +32,8 @@ export interface ExternalEndpoint {
 }
 
 export interface RedisProps {
+  /** PriorityClass and zone spread of the pods. @default none */
+  readonly scheduling?: PodScheduling;
   /** Use a managed Redis instead of the in-cluster StatefulSet. @default in-cluster */
   readonly external?: ExternalEndpoint;
   /** @default 'jobplane' */
@@ -40,9 +46,14 @@ export interface RedisProps {
   readonly storage?: string;
   /** @default cluster default */
   readonly storageClassName?: string;
-  /** Redis `maxmemory` in MiB; keep below the memory limit. @default 200 */
+  /**
+   * Redis `maxmemory` in MiB: at most {@link REDIS_MAXMEMORY_SHARE} of the memory limit. An AOF
+   * rewrite forks the server, and copy-on-write duplicates every page written meanwhile; with
+   * `maxmemory` next to the limit the fork's copies get the pod OOM-killed mid-rewrite.
+   * @default half of `resources.memory` (256 for the default 512Mi)
+   */
   readonly maxMemoryMb?: number;
-  /** @default { cpu: '100m', memory: '256Mi' } */
+  /** @default { cpu: '100m', memory: '512Mi' } */
   readonly resources?: ResourceSpec;
 }
 
@@ -64,7 +75,15 @@ export class Redis extends Construct {
       return;
     }
     const name = checkDnsLabel('name', props.name ?? 'jobplane-redis');
-    const maxMemory = checkInt('maxMemoryMb', props.maxMemoryMb ?? 200, 16);
+    const resources = props.resources ?? { cpu: '100m', memory: '512Mi' };
+    const limitMib = Math.floor(
+      (parseQuantity(checkQuantity('resources.memory', resources.memory, 'memory')) ?? 0) / 2 ** 20,
+    );
+    const maxMemory = checkInt('maxMemoryMb', props.maxMemoryMb ?? Math.floor(limitMib / 2), 16);
+    if (maxMemory > Math.floor(limitMib * REDIS_MAXMEMORY_SHARE))
+      throw new PropValidationError(
+        `'maxMemoryMb' (${maxMemory}) must be ≤ ${REDIS_MAXMEMORY_SHARE * 100} % of 'resources.memory' ('${resources.memory}' = ${limitMib} MiB): an AOF rewrite forks Redis and needs the headroom`,
+      );
     const labels = objectLabels('redis', name);
     this.selector = { ...selectorLabels('redis', name) };
     const workload = { name, namespace: this.namespace, labels, selector: this.selector };
@@ -78,6 +97,7 @@ export class Redis extends Construct {
 
     this.resource = singletonStatefulSet(this, workload, {
       template: podTemplate({
+        scheduling: props.scheduling,
         labels: { ...labels },
         serviceAccountName: sa.name,
         runAsUser: 999,
@@ -107,7 +127,7 @@ export class Redis extends Construct {
               'no',
             ],
             ports: [{ name: 'redis', containerPort: this.port }],
-            resources: resourceRequirements(props.resources ?? { cpu: '100m', memory: '256Mi' }),
+            resources: resourceRequirements(resources),
             livenessProbe: {
               tcpSocket: { port: 'redis' },
               periodSeconds: 10,

@@ -10,12 +10,14 @@ import { checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
 import { metricsService, podDisruptionBudget, rollingDeployment } from './lib/objects.js';
-import { container, httpProbe, podTemplate } from './lib/pod.js';
+import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { DEFAULT_RUNTIME_SECRETS, METRICS_PORT, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
 import { PlatformServiceAccount } from './service-account.js';
 
 export interface RelayProps {
+  /** PriorityClass and zone spread of the pods. @default none */
+  readonly scheduling?: PodScheduling;
   readonly image: ImageRef;
   /** @default 'jobplane' */
   readonly namespace?: string;
@@ -64,6 +66,7 @@ export class Relay extends Construct {
     this.resource = rollingDeployment(this, workload, {
       replicas,
       template: podTemplate({
+        scheduling: props.scheduling,
         runtime: true,
         labels: { ...labels },
         serviceAccountName: sa.name,

@@ -1,8 +1,10 @@
 /**
- * PlatformServiceAccount: one ServiceAccount per component, token not auto-mounted (RB2).
+ * PlatformServiceAccount: one ServiceAccount per component, token not auto-mounted (RB2), on
+ * cdk8s-plus' typed `ServiceAccount`.
  * @see https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/
  */
 import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkDnsLabel } from './lib/errors.js';
 import type { Labels } from './lib/labels.js';
@@ -18,22 +20,23 @@ export interface PlatformServiceAccountProps {
 }
 
 export class PlatformServiceAccount extends Construct {
-  /** The L1 ServiceAccount (escape hatch). */
+  /** The L1 ServiceAccount (escape hatch: `addJsonPatch`). */
   readonly resource: ApiObject;
+  /** The cdk8s-plus ServiceAccount (a subject for RoleBindings, `serviceAccount` of workloads). */
+  readonly serviceAccount: kplus.ServiceAccount;
   readonly name: string;
   constructor(scope: Construct, id: string, props: PlatformServiceAccountProps) {
     super(scope, id);
     this.name = checkDnsLabel('name', props.name);
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
+    this.serviceAccount = new kplus.ServiceAccount(this, 'Resource', {
       metadata: {
         name: this.name,
-        namespace: props.namespace,
+        namespace: checkDnsLabel('namespace', props.namespace),
         ...(props.labels ? { labels: { ...props.labels } } : {}),
         annotations: { ...props.annotations, ...argoAnnotations('foundation') },
       },
-      automountServiceAccountToken: false,
+      automountToken: false,
     });
+    this.resource = ApiObject.of(this.serviceAccount);
   }
 }

@@ -14,7 +14,7 @@ import { PropValidationError, checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
 import { metricsService, podDisruptionBudget, rollingDeployment } from './lib/objects.js';
-import { container, httpProbe, podTemplate } from './lib/pod.js';
+import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { DEFAULT_RUNTIME_SECRETS, METRICS_PORT, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
 import { QueueScaler, type QueueScalerOptions } from './queue-scaler.js';
@@ -24,6 +24,8 @@ import { PlatformServiceAccount } from './service-account.js';
 export const MAX_POOL_NAME_LENGTH = 63 - '-metrics'.length;
 
 export interface WorkerPoolProps {
+  /** PriorityClass and zone spread of the pods. @default none */
+  readonly scheduling?: PodScheduling;
   /** Image of the runtime. Never `latest`. */
   readonly image: ImageRef;
   /** The job-type catalog the image runs (`defineCatalog` of `@jobplane/sdk`). */
@@ -107,6 +109,7 @@ export class WorkerPool extends Construct {
     this.resource = rollingDeployment(this, workload, {
       ...(props.scaling ? {} : { replicas }),
       template: podTemplate({
+        scheduling: props.scheduling,
         runtime: true,
         labels: { ...labels, 'jobplane.dev/queue': props.queue },
         serviceAccountName: sa.name,

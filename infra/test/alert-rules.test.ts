@@ -18,20 +18,23 @@ describe('jobplaneAlertRules', () => {
   const rules = jobplaneAlertRules();
   writeFileSync(join(dir, 'rules.yaml'), stringify(rules));
 
-  it('has the four alerts, built from the runtime metric names', () => {
+  it('has the seven alerts, built from the runtime metric names', () => {
     const names = rules.groups[0]!.rules.map((r) => r.alert);
     expect(names).toEqual([
       'JobplaneJobFailureRateHigh',
       'JobplaneBacklogGrowing',
       'JobplaneOldestWaitingJobTooOld',
       'JobplaneServiceDown',
+      'JobplaneScheduleLagHigh',
+      'JobplaneSchedulesOverdue',
+      'JobplaneSchedulerStalled',
     ]);
     expect(rules.groups[0]!.rules[0]!.expr).toContain('jobplane_jobs_completed_total');
     expect(rules.groups[0]!.rules[0]!.expr).toContain('> 0.05');
   });
 
   it('passes promtool check rules', () => {
-    expect(promtool(['check', 'rules', 'rules.yaml'])).toMatch(/SUCCESS: 4 rules found/);
+    expect(promtool(['check', 'rules', 'rules.yaml'])).toMatch(/SUCCESS: 7 rules found/);
   });
 
   it('passes promtool unit tests: each alert fires when it should and stays quiet otherwise', () => {
@@ -155,6 +158,76 @@ describe('jobplaneAlertRules', () => {
             },
           ],
         },
+        {
+          // Lag: fires take 0.5 s until minute 10, then 60 s (the scheduler cannot keep up).
+          interval: '1m',
+          input_series: [
+            { series: 'jobplane_schedule_fire_lag_seconds_bucket{le="1"}', values: '0+10x10 100x30' },
+            { series: 'jobplane_schedule_fire_lag_seconds_bucket{le="60"}', values: '0+10x10 100+10x30' },
+            { series: 'jobplane_schedule_fire_lag_seconds_bucket{le="+Inf"}', values: '0+10x10 100+10x30' },
+          ],
+          alert_rule_test: [
+            { eval_time: '9m', alertname: 'JobplaneScheduleLagHigh', exp_alerts: [] },
+            {
+              eval_time: '30m',
+              alertname: 'JobplaneScheduleLagHigh',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'warning' },
+                  exp_annotations: {
+                    summary: 'Schedules fire late',
+                    description:
+                      '99 % of schedule fires created their job within 59.41s of their fire time over 10 minutes (limit 30 s).',
+                  },
+                },
+              ],
+            },
+          ],
+        },
+        {
+          // Two relays report the same overdue count; it becomes 2 at minute 3. The scheduler's
+          // last pass stops advancing at minute 5 (the pass hangs).
+          interval: '1m',
+          input_series: [
+            { series: 'jobplane_schedules_overdue{pod="relay-a"}', values: '0 0 0 2 2 2 2 2 2 2 2 2 2 2 2' },
+            { series: 'jobplane_schedules_overdue{pod="relay-b"}', values: '0 0 0 2 2 2 2 2 2 2 2 2 2 2 2' },
+            {
+              series: 'jobplane_scheduler_last_pass_timestamp_seconds{pod="relay-a"}',
+              values: '0+60x5 300x15',
+            },
+          ],
+          alert_rule_test: [
+            { eval_time: '5m', alertname: 'JobplaneSchedulesOverdue', exp_alerts: [] },
+            {
+              eval_time: '9m',
+              alertname: 'JobplaneSchedulesOverdue',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'critical' },
+                  exp_annotations: {
+                    summary: 'Schedules stopped firing',
+                    description:
+                      '2 unpaused schedules are past their fire time by more than SCHEDULER_GRACE_SECONDS after a scheduler pass.',
+                  },
+                },
+              ],
+            },
+            { eval_time: '9m', alertname: 'JobplaneSchedulerStalled', exp_alerts: [] },
+            {
+              eval_time: '13m',
+              alertname: 'JobplaneSchedulerStalled',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'critical' },
+                  exp_annotations: {
+                    summary: 'The scheduler stopped running passes',
+                    description: 'No scheduler finished a pass for 8m 0s (limit 300 s): no schedule fires.',
+                  },
+                },
+              ],
+            },
+          ],
+        },
       ],
     };
     writeFileSync(join(dir, 'tests.yaml'), stringify(tests));
@@ -178,6 +251,8 @@ describe('jobplaneAlertRules', () => {
   it.each([
     [{ failureRateThreshold: 1.5 }, `'failureRateThreshold' (1.5) must be in (0, 1)`],
     [{ oldestWaitingSeconds: 0 }, `'oldestWaitingSeconds' (0) must be an integer ≥ 1`],
+    [{ scheduleLagSeconds: 0 }, `'scheduleLagSeconds' (0) must be an integer ≥ 1`],
+    [{ schedulerStalledSeconds: -1 }, `'schedulerStalledSeconds' (-1) must be an integer ≥ 1`],
   ])('rejects %j', (opts, message) => {
     expect(() => jobplaneAlertRules(opts)).toThrow(message);
   });

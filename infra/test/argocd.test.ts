@@ -52,7 +52,7 @@ describe('ArgoCdProject', () => {
     });
   });
 
-  it('restricts the Jobplane project to exact repos/destinations and Namespace as the only cluster kind', () => {
+  it('restricts the Jobplane project to exact repos/destinations and PriorityClass as the only cluster kind, Secrets blacklisted', () => {
     const spec = find(
       synth(
         (s) =>
@@ -64,7 +64,8 @@ describe('ArgoCdProject', () => {
       ),
       'AppProject',
     )['spec'] as AnyJson;
-    expect(spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+    expect(spec.clusterResourceWhitelist).toEqual([{ group: 'scheduling.k8s.io', kind: 'PriorityClass' }]);
+    expect(spec.namespaceResourceBlacklist).toEqual([{ group: '', kind: 'Secret' }]);
     expect(spec.sourceRepos).toEqual([GITOPS.repoURL]);
   });
 

@@ -18,14 +18,17 @@ describe('Redis', () => {
     const args: string[] = c.args;
     expect(args[args.indexOf('--maxmemory-policy') + 1]).toBe('noeviction');
     expect(args[args.indexOf('--appendonly') + 1]).toBe('yes');
-    expect(args[args.indexOf('--maxmemory') + 1]).toBe('200mb');
+    // Half of the 512Mi limit: the rest is headroom for the AOF-rewrite fork.
+    expect(args[args.indexOf('--maxmemory') + 1]).toBe('256mb');
+    expect(c.resources.limits.memory).toBe('512Mi');
     expect(c.image).toBe('redis:7.4.2-alpine');
     expect(pod.securityContext).toMatchObject({ runAsUser: 999, fsGroup: 999, runAsNonRoot: true });
     expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
     expect(c.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
     expect((sts['spec'] as AnyJson).volumeClaimTemplates[0].spec.resources.requests.storage).toBe('1Gi');
     expect(find(defaults, 'Service', 'jobplane-redis')['spec']).toMatchObject({
-      ports: [{ port: 6379, targetPort: 'redis' }],
+      type: 'ClusterIP',
+      ports: [{ name: 'redis', port: 6379, targetPort: 6379, protocol: 'TCP' }],
     });
   });
 
@@ -36,6 +39,7 @@ describe('Redis', () => {
           storage: '3Gi',
           storageClassName: 'gp3',
           maxMemoryMb: 512,
+          resources: { cpu: '100m', memory: '1Gi' },
           image: { repository: 'redis', tag: '7.4.3' },
         }),
     );
@@ -58,9 +62,17 @@ describe('Redis', () => {
     expect(redis!.resource).toBeUndefined();
   });
 
-  it('rejects a tiny maxmemory', () => {
+  it('rejects a tiny maxmemory, and one that leaves no headroom under the memory limit', () => {
     expect(() => synth((s) => new Redis(s, 'r', { maxMemoryMb: 1 }))).toThrow(
       `'maxMemoryMb' (1) must be an integer ≥ 16`,
+    );
+    expect(() =>
+      synth((s) => new Redis(s, 'r', { maxMemoryMb: 200, resources: { cpu: '100m', memory: '256Mi' } })),
+    ).toThrow(
+      `'maxMemoryMb' (200) must be ≤ 60 % of 'resources.memory' ('256Mi' = 256 MiB): an AOF rewrite forks Redis and needs the headroom`,
+    );
+    expect(() => synth((s) => new Redis(s, 'r', { resources: { cpu: '100m', memory: 'lots' } }))).toThrow(
+      `'resources.memory' ('lots') must be a positive quantity`,
     );
   });
 });

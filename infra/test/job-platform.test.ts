@@ -46,9 +46,11 @@ describe('JobPlatform', () => {
     expect(wave(find(dev, 'Deployment', 'jobplane-api'))).toBeLessThan(
       wave(find(dev, 'ScaledObject', 'jobplane-worker-default')),
     );
-    expect(wave(find(dev, 'Namespace', 'jobplane'))).toBeLessThan(
+    expect(wave(find(dev, 'PriorityClass', 'jobplane-platform'))).toBeLessThan(
       wave(find(dev, 'StatefulSet', 'jobplane-redis')),
     );
+    // The stacks own the Namespaces: none is synthesized.
+    expect(dev.some((o) => o.kind === 'Namespace')).toBe(false);
     const so = find(dev, 'ScaledObject', 'jobplane-worker-default')['spec'] as AnyJson;
     expect(so.triggers[0].metadata.serverAddress).toBe('http://jobplane-prometheus.jobplane.svc:9090');
     expect(podSpec(find(dev, 'Deployment', 'jobplane-api')).containers[0].image).toBe(

@@ -22,7 +22,9 @@ describe('NamespacedReader', () => {
     ]);
     const rb = find(defaults, 'RoleBinding', 'reader');
     expect(rb.metadata.namespace).toBe('jobplane-jobs');
-    expect(rb['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'prom', namespace: 'jobplane' }]);
+    expect(rb['subjects']).toEqual([
+      { apiGroup: '', kind: 'ServiceAccount', name: 'prom', namespace: 'jobplane' },
+    ]);
     expect(rb['roleRef']).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' });
   });
 

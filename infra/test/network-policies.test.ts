@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NetworkPolicies, type NetworkPoliciesProps } from '../src/network-policies.js';
-import { PlatformNamespace } from '../src/platform-namespace.js';
+import { NamespaceQuotaPolicy } from '../src/namespace-quota.js';
 import { type AnyJson, find, synth } from './helpers.js';
 
 const inCluster: NetworkPoliciesProps = {
@@ -60,7 +60,7 @@ describe('NetworkPolicies', () => {
           redis: { port: 6379, cidrs: ['10.1.0.0/16'] },
           postgres: { port: 5432, cidrs: ['10.2.0.0/16'] },
           scraper: { kind: 'namespace', namespace: 'monitoring' },
-          apiClientNamespaces: ['ingress-nginx'],
+          apiClientNamespaces: ['batch-clients'],
         }),
     );
     const stores = find(objs, 'NetworkPolicy', 'allow-runtime-to-datastores')['spec'] as AnyJson;
@@ -72,7 +72,39 @@ describe('NetworkPolicies', () => {
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
     ]);
     expect((find(objs, 'NetworkPolicy', 'allow-api-ingress')['spec'] as AnyJson).ingress[0].from).toEqual([
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } },
+      },
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'batch-clients' } } },
+    ]);
+  });
+
+  it('admits the API port only from the ingress controller pods, never every namespace', () => {
+    const api = find(defaults, 'NetworkPolicy', 'allow-api-ingress')['spec'] as AnyJson;
+    expect(api.ingress).toEqual([
+      {
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } },
+          },
+        ],
+        ports: [{ protocol: 'TCP', port: 8080 }],
+      },
+    ]);
+    const custom = synth(
+      (s) =>
+        new NetworkPolicies(s, 'np', {
+          ...inCluster,
+          ingressController: { namespace: 'edge', podLabels: { app: 'envoy' } },
+        }),
+    );
+    expect((find(custom, 'NetworkPolicy', 'allow-api-ingress')['spec'] as AnyJson).ingress[0].from).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'edge' } },
+        podSelector: { matchLabels: { app: 'envoy' } },
+      },
     ]);
   });
 
@@ -83,6 +115,11 @@ describe('NetworkPolicies', () => {
       `'postgres.cidrs' ('0.0.0.0/0') must be an IPv4 CIDR narrower than 0.0.0.0/0`,
     ],
     [{ kedaNamespace: 'KEDA' }, `'kedaNamespace' ('KEDA') must be a lowercase RFC 1123 label`],
+    [
+      { ingressController: { namespace: 'traefik', podLabels: {} } },
+      `'ingressController.podLabels' ({}) must select the controller's pods, not every pod of 'traefik'`,
+    ],
+    [{ apiClientNamespaces: ['Bad'] }, `'apiClientNamespaces[0]' ('Bad') must be a lowercase RFC 1123 label`],
   ])('rejects %j', (props, message) => {
     expect(() => synth((s) => new NetworkPolicies(s, 'np', { ...inCluster, ...(props as object) }))).toThrow(
       message,
@@ -90,43 +127,34 @@ describe('NetworkPolicies', () => {
   });
 });
 
-describe('PlatformNamespace', () => {
+describe('NamespaceQuotaPolicy', () => {
+  const quota = { requestsCpu: '2', limitsMemory: '4Gi', jobs: 5, pods: 6 };
   it('matches the snapshot', () => {
     expect(
-      synth(
-        (s) =>
-          new PlatformNamespace(s, 'ns', {
-            name: 'jobplane-jobs',
-            quota: { requestsCpu: '2', limitsMemory: '4Gi', jobs: 5, pods: 6 },
-          }),
-      ),
+      synth((s) => new NamespaceQuotaPolicy(s, 'q', { namespace: 'jobplane-jobs', quota })),
     ).toMatchSnapshot();
   });
 
-  it('enforces the restricted Pod Security Standard; quota adds ResourceQuota + LimitRange', () => {
-    const plain = synth((s) => new PlatformNamespace(s, 'ns', { name: 'jobplane', labels: { team: 'a' } }));
-    expect(plain).toHaveLength(1);
-    expect(plain[0]!.metadata.labels).toMatchObject({
-      'pod-security.kubernetes.io/enforce': 'restricted',
-      'pod-security.kubernetes.io/enforce-version': 'v1.30',
-      team: 'a',
-    });
-    const quota = synth(
-      (s) =>
-        new PlatformNamespace(s, 'ns', {
-          name: 'j',
-          quota: { requestsCpu: '2', limitsMemory: '4Gi', jobs: 5, pods: 6 },
-        }),
-    );
-    expect(find(quota, 'ResourceQuota')['spec']).toEqual({
+  it('emits the ResourceQuota and LimitRange only: the Namespace belongs to the stacks', () => {
+    const objects = synth((s) => new NamespaceQuotaPolicy(s, 'q', { namespace: 'j', quota }));
+    expect(objects.map((o) => o.kind).sort()).toEqual(['LimitRange', 'ResourceQuota']);
+    expect(find(objects, 'ResourceQuota')['spec']).toEqual({
       hard: { 'requests.cpu': '2', 'limits.memory': '4Gi', 'count/jobs.batch': '5', pods: '6' },
     });
-    expect(quota.some((o) => o.kind === 'LimitRange')).toBe(true);
   });
 
-  it('rejects an invalid name', () => {
-    expect(() => synth((s) => new PlatformNamespace(s, 'ns', { name: '-x' }))).toThrow(
-      `'name' ('-x') must be a lowercase RFC 1123 label`,
-    );
+  it.each([
+    [{ namespace: '-x', quota }, `'namespace' ('-x') must be a lowercase RFC 1123 label`],
+    [
+      { namespace: 'j', quota: { ...quota, requestsCpu: 'two' } },
+      `'quota.requestsCpu' ('two') must be a positive quantity`,
+    ],
+    [
+      { namespace: 'j', quota: { ...quota, limitsMemory: '0' } },
+      `'quota.limitsMemory' ('0') must be a positive quantity`,
+    ],
+    [{ namespace: 'j', quota: { ...quota, pods: 0 } }, `'quota.pods' (0) must be an integer ≥ 1`],
+  ])('rejects %j', (props, message) => {
+    expect(() => synth((s) => new NamespaceQuotaPolicy(s, 'q', props))).toThrow(message);
   });
 });

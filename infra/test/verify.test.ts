@@ -92,11 +92,13 @@ describe('verifyManifests: planted defects', () => {
       api(o).metadata['labels'] = { 'jobplane.dev/queue': 'q'.repeat(64) };
       find(o, 'Deployment', 'jobplane-relay').metadata.name = 'Relay';
     });
+    expect(f.filter((x) => x.rule === 'V1-label').map((x) => x.message)).toEqual([
+      `label jobplane.dev/queue='${'q'.repeat(64)}' has 64 characters (at most 63)`,
+    ]);
     const messages = f.filter((x) => x.rule === 'V1-name').map((x) => x.message);
-    expect(messages).toHaveLength(3);
+    expect(messages).toHaveLength(2);
     expect(messages).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^label jobplane.dev\/queue='q{64}' must be at most 63 characters/),
         "metadata.name 'Relay' (5 characters) must be a DNS subdomain of at most 253 characters",
         `metadata.name 'jobplane-${'x'.repeat(55)}' (64 characters) must be a DNS label of at most 63 characters`,
       ]),
@@ -162,7 +164,7 @@ describe('verifyManifests: planted defects', () => {
     ]);
   });
 
-  it('catches drain, Job-bound, PDB, RBAC, automount, NetworkPolicy and namespace-label defects', async () => {
+  it('catches drain, Job-bound, PDB, RBAC, automount, NetworkPolicy and sync-option defects', async () => {
     const f = await planted((o) => {
       podSpec(find(o, 'Deployment', 'jobplane-worker-default')).terminationGracePeriodSeconds = 60;
       (find(o, 'ScaledObject', 'jobplane-worker-default')['spec'] as AnyJson).cooldownPeriod = 10;
@@ -186,12 +188,11 @@ describe('verifyManifests: planted defects', () => {
         ),
         1,
       );
-      find(o, 'Namespace', 'jobplane').metadata.labels!['pod-security.kubernetes.io/enforce'] = 'baseline';
       delete find(o, 'ScaledJob', 'jobplane-run-backtest-full').metadata.annotations![
         'argocd.argoproj.io/sync-options'
       ];
     });
-    expect(rules(f)).toEqual(['G1', 'J1', 'K5', 'K8', 'N1', 'P14', 'RB1', 'RB2', 'SYNC']);
+    expect(rules(f)).toEqual(['G1', 'J1', 'K5', 'K8', 'N1', 'RB1', 'RB2', 'SYNC-crd']);
   });
 
   it('rejects kinds it cannot validate and cluster-wide RBAC', async () => {
@@ -208,7 +209,7 @@ describe('verifyManifests: planted defects', () => {
         rules: [],
       });
     });
-    expect(rules(f)).toEqual(['RB1', 'SYNC', 'V1']);
+    expect(rules(f)).toEqual(['RB1', 'SYNC-wave', 'V1']);
   });
 
   it('verifies staging with operator objects', async () => {

@@ -8,11 +8,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENVIRONMENTS as INFRA_ENVIRONMENTS } from '@jobplane/constructs';
+import {
+  DEFAULT_INGRESS,
+  ENVIRONMENTS as INFRA_ENVIRONMENTS,
+  EXTERNAL_NAMESPACES,
+  KEDA_VERSION,
+  parseQuantity,
+} from '@jobplane/constructs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { ADDON_CHARTS } from '../src/addon-charts.js';
-import { parseStackConfig, type StackConfig } from '../src/config.js';
+import { PLATFORM_NAMESPACES, parseStackConfig, type StackConfig } from '../src/config.js';
 import { INGRESS } from '../src/ingress.js';
 import { addonReleases } from '../src/platform-addons.js';
 import { DEV_DATA_STORES } from '../src/program.js';
@@ -47,7 +53,32 @@ describe.each(INFRA_ENVIRONMENTS.map((env) => [env.name, env] as const))('enviro
     }
   });
 
+  it('leaves the platform Namespaces to the stacks: none in charts-out, the same names on both sides', () => {
+    expect([...EXTERNAL_NAMESPACES].sort()).toEqual([...PLATFORM_NAMESPACES].sort());
+    expect(chartObjects(name).filter((o) => o.kind === 'Namespace')).toEqual([]);
+  });
+
+  it('publishes the API through an Ingress of the controller the stacks install', () => {
+    expect(env.ingress?.host, `${name} ingress host`).toBeDefined();
+    expect(chartObjects(name).filter((o) => o.kind === 'Ingress')).toHaveLength(1);
+    expect(DEFAULT_INGRESS.className).toBe(INGRESS.className);
+    expect(DEFAULT_INGRESS.clusterIssuer).toBe(INGRESS.clusterIssuer);
+    expect(DEFAULT_INGRESS.controller.namespace).toBe(INGRESS.namespace);
+    expect(DEFAULT_INGRESS.controller.podLabels).toEqual(INGRESS.podLabels);
+  });
+
+  it('checks the scaler list of the KEDA version the stacks install', () => {
+    expect(ADDON_CHARTS.keda.version.startsWith(`${KEDA_VERSION}.`)).toBe(true);
+  });
+
   if (cfg.cluster === 'eks') {
+    it("sizes the verifier's node pool limits as the stack's Karpenter NodePool", () => {
+      const limits = env.capacity.nodePoolLimits;
+      expect(limits, `${name} nodePoolLimits`).toBeDefined();
+      expect(parseQuantity(limits!.cpu)).toBe(cfg.eks.karpenter.cpuLimit);
+      expect(parseQuantity(limits!.memory)).toBe(cfg.eks.karpenter.memoryGiLimit * 2 ** 30);
+    });
+
     it('places RDS and ElastiCache in the VPC range the NetworkPolicies allow', () => {
       const stores = env.dataStores;
       if (stores.mode !== 'external') throw new Error(`${name}: expected external data stores`);

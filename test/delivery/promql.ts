@@ -72,7 +72,7 @@ export function allowedMetricNames(): Set<string> {
   const names = new Set<string>(['up']);
   for (const name of Object.values(METRIC_NAMES)) {
     names.add(name);
-    if (name.endsWith('_duration_seconds'))
+    if (name.endsWith('_duration_seconds') || name.endsWith('_lag_seconds'))
       for (const s of ['_bucket', '_sum', '_count']) names.add(name + s);
   }
   const req = createRequire(join(ROOT, 'runtime', 'package.json'));

@@ -11,4 +11,10 @@ export const devEnvironment: EnvironmentConfig = {
   jobsQuota: { requestsCpu: '2', limitsMemory: '4Gi', jobs: 20, pods: 20 },
   logLevel: 'debug',
   argocdCluster: 'jobplane-dev',
+  // kind maps the ingress controller to 127.0.0.1; `*.localhost` resolves there (RFC 6761).
+  ingress: { host: 'api.jobplane.localhost' },
+  capacity: {
+    // The kind node is a container on the developer's machine; this is the floor the docs ask for.
+    largestNode: { description: 'kind node (2 CPUs, 6 GiB for Docker)', cpu: '2', memory: '6Gi' },
+  },
 };

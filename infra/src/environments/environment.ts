@@ -5,7 +5,8 @@
  */
 import type { JobApiAutoscaling } from '../job-api.js';
 import type { ResourceSpec } from '../lib/resources.js';
-import type { NamespaceQuota } from '../platform-namespace.js';
+import type { IngressController } from '../api-ingress.js';
+import type { NamespaceQuota } from '../namespace-quota.js';
 import type { ExternalEndpoint } from '../redis.js';
 
 /** Scaling and sizing of the worker pool of one pooled queue. */
@@ -76,8 +77,17 @@ export interface EnvironmentConfig {
   readonly jobsQuota: NamespaceQuota;
   /** Namespace of the KEDA operator. @default 'keda' */
   readonly kedaNamespace?: string;
-  /** Namespaces allowed to call the API (ingress controller). @default all */
+  /**
+   * In-cluster namespaces whose pods call the API directly, besides the ingress controller (which
+   * is always admitted). @default none
+   */
   readonly apiClientNamespaces?: readonly string[];
+  /** The API's Ingress (TLS through cert-manager). @default no Ingress */
+  readonly ingress?: IngressConfig;
+  /** PriorityClasses and zone spread. @default priorities on, no zone spread */
+  readonly scheduling?: SchedulingConfig;
+  /** What the cluster can hold: checked by the verifier (CAP rules, docs/infra.md). */
+  readonly capacity: CapacityConfig;
   /** Runtime `LOG_LEVEL`. @default 'info' */
   readonly logLevel?: 'debug' | 'info' | 'warn';
   /**
@@ -86,4 +96,46 @@ export interface EnvironmentConfig {
    * matching environment there (the others report an unknown cluster and do nothing).
    */
   readonly argocdCluster: string;
+}
+
+/** The API's public entry: host and, when they differ from the stacks' defaults, class and issuer. */
+export interface IngressConfig {
+  /** Public DNS name of the API (validated: lower-case FQDN, no wildcard, no IP). */
+  readonly host: string;
+  /** @default DEFAULT_INGRESS.className ('traefik') */
+  readonly className?: string;
+  /** @default DEFAULT_INGRESS.clusterIssuer ('jobplane') */
+  readonly clusterIssuer?: string;
+  /** @default DEFAULT_INGRESS.controller (namespace 'traefik', pods 'app.kubernetes.io/name: traefik') */
+  readonly controller?: IngressController;
+}
+
+export interface SchedulingConfig {
+  /**
+   * Zone spread of the api, relay and workers (`topology.kubernetes.io/zone`). api and relay get
+   * this mode; workers and Jobs always `ScheduleAnyway` (they must not wait for a zone).
+   * @default none (single-zone dev)
+   */
+  readonly zoneSpread?: 'DoNotSchedule' | 'ScheduleAnyway';
+}
+
+/** Quantities of one node or of a node pool. */
+export interface NodeResources {
+  /** CPU, e.g. `3920m`. */
+  readonly cpu: string;
+  /** Memory, e.g. `14Gi`. */
+  readonly memory: string;
+}
+
+export interface CapacityConfig {
+  /**
+   * Allocatable of the largest node a pod of this environment can land on (instance capacity
+   * minus kubelet/system reservations). Every pod's requests must fit it (CAP-fit).
+   */
+  readonly largestNode: NodeResources & { readonly description: string };
+  /**
+   * Limits of the node autoscaler's pool (Karpenter NodePool `limits`; the stacks' config).
+   * Scaler maxima × requests must stay within them (CAP-pool). @default no autoscaler (not checked)
+   */
+  readonly nodePoolLimits?: NodeResources;
 }

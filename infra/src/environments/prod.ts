@@ -23,4 +23,17 @@ export const prodEnvironment: EnvironmentConfig = {
   jobsQuota: { requestsCpu: '40', limitsMemory: '80Gi', jobs: 200, pods: 200 },
   logLevel: 'info',
   argocdCluster: 'jobplane-prod',
+  ingress: { host: 'api.jobplane.example.com' },
+  // 3 AZs (stacks): the api's 3..12 and the relay's 2 replicas never share a zone while another has none.
+  scheduling: { zoneSpread: 'DoNotSchedule' },
+  /**
+   * Karpenter's NodePool launches c/m/r instances of 4..32 vCPUs (stacks/src/capacity.ts). The
+   * largest, a c6i/m6i/r6i.8xlarge, has 32 vCPUs; allocatable CPU = 32 - 0.15 (EKS kube-reserved for
+   * 32 cores). Memory is the smallest family's (c, 64 GiB): minus Karpenter's 7.5 % VM overhead
+   * and ~2.9 GiB kube-reserved + eviction threshold, 56 GiB.
+   */
+  capacity: {
+    largestNode: { description: 'Karpenter c6i.8xlarge (32 vCPU, 64 GiB)', cpu: '31850m', memory: '56Gi' },
+    nodePoolLimits: { cpu: '128', memory: '512Gi' },
+  },
 };

@@ -18,4 +18,16 @@ export const stagingEnvironment: EnvironmentConfig = {
   },
   jobsQuota: { requestsCpu: '8', limitsMemory: '16Gi', jobs: 50, pods: 50 },
   argocdCluster: 'jobplane-staging',
+  ingress: { host: 'api.staging.jobplane.example.com' },
+  scheduling: { zoneSpread: 'ScheduleAnyway' },
+  /**
+   * Karpenter's NodePool launches c/m/r instances of 4..32 vCPUs (stacks/src/capacity.ts). The
+   * largest, a c6i/m6i/r6i.8xlarge, has 32 vCPUs; allocatable CPU = 32 - 0.15 (EKS kube-reserved for
+   * 32 cores). Memory is the smallest family's (c, 64 GiB): minus Karpenter's 7.5 % VM overhead
+   * and ~2.9 GiB kube-reserved + eviction threshold, 56 GiB.
+   */
+  capacity: {
+    largestNode: { description: 'Karpenter c6i.8xlarge (32 vCPU, 64 GiB)', cpu: '31850m', memory: '56Gi' },
+    nodePoolLimits: { cpu: '16', memory: '64Gi' },
+  },
 };

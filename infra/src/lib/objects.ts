@@ -3,7 +3,8 @@
  * block, Services, the PodDisruptionBudget and a data volume claim. Each construct still decides
  * what it emits; these only keep the shape (and the defaults it encodes) in one place.
  */
-import { ApiObject } from 'cdk8s';
+import { ApiObject, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { Labels } from './labels.js';
 import { METRICS_PORT } from './runtime.js';
@@ -30,27 +31,30 @@ export interface ServiceOptions {
   readonly name?: string;
   /** @default 'workloads' */
   readonly wave?: SyncWave;
-  /** `spec.type`; omitted from the manifest unless set (Kubernetes defaults to ClusterIP). */
-  readonly type?: 'ClusterIP';
   /** Headless (`clusterIP: None`): DNS returns every pod, as Prometheus pod discovery expects. */
   readonly headless?: boolean;
-  /** One TCP port; its `targetPort` is the container port of the same name. */
+  /** One TCP port, the same number as the container port it targets. */
   readonly port: { readonly name: string; readonly port: number };
 }
 
-/** A Service selecting the workload's pods on one named TCP port. */
+/**
+ * A Service selecting the workload's pods on one TCP port, on cdk8s-plus' typed `Service`
+ * (always `type: ClusterIP`). The Service port is the container port, and cdk8s-plus takes only a
+ * numeric `targetPort` (its typed L1 drops a string even from a JSON patch), so the target is
+ * that number; the verifier checks it is a container port of every selected pod (K6-target-port).
+ * The empty `externalIPs` cdk8s-plus always emits is patched away.
+ */
 export function service(scope: Construct, id: string, w: Workload, o: ServiceOptions): ApiObject {
-  return new ApiObject(scope, id, {
-    apiVersion: 'v1',
-    kind: 'Service',
+  const svc = new kplus.Service(scope, id, {
     metadata: objectMeta({ ...w, name: o.name ?? w.name }, o.wave ?? 'workloads'),
-    spec: {
-      ...(o.type ? { type: o.type } : {}),
-      ...(o.headless ? { clusterIP: 'None' } : {}),
-      selector: w.selector,
-      ports: [{ name: o.port.name, port: o.port.port, targetPort: o.port.name, protocol: 'TCP' }],
-    },
+    type: kplus.ServiceType.CLUSTER_IP,
+    ...(o.headless ? { clusterIP: 'None' } : {}),
+    ports: [{ name: o.port.name, port: o.port.port, targetPort: o.port.port, protocol: kplus.Protocol.TCP }],
   });
+  for (const [key, value] of Object.entries(w.selector)) svc.selectLabel(key, value);
+  const resource = ApiObject.of(svc);
+  resource.addJsonPatch(JsonPatch.remove('/spec/externalIPs'));
+  return resource;
 }
 
 /** The headless `<name>-metrics` Service exposing the runtime's `metrics` port (METRICS_PORT). */

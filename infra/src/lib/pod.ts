@@ -82,6 +82,23 @@ export interface PodTemplateOptions {
   readonly automountServiceAccountToken?: boolean;
   /** The pod runs the `jobplane` image: the verifier applies the env/command contract to it. */
   readonly runtime?: boolean;
+  /** PriorityClass and zone spread. @default none */
+  readonly scheduling?: PodScheduling;
+}
+
+/** Zone label the scheduler spreads on (set by the cloud provider on every node). */
+export const ZONE_TOPOLOGY_KEY = 'topology.kubernetes.io/zone';
+
+/** How a pod is scheduled: its PriorityClass and whether its replicas spread across zones. */
+export interface PodScheduling {
+  /** `priorityClassName` of the pods (a PriorityClass the platform emits). @default none */
+  readonly priorityClassName?: string;
+  /**
+   * Spread the pods with the same labels across zones (`topology.kubernetes.io/zone`, max skew 1):
+   * `DoNotSchedule` keeps a pod Pending rather than skewing (the node autoscaler launches a node
+   * in the zone), `ScheduleAnyway` only prefers. @default no zone spread
+   */
+  readonly zoneSpread?: 'DoNotSchedule' | 'ScheduleAnyway';
 }
 
 /** Pod label marking pods that run the `jobplane` image (contract checks apply to them). */
@@ -107,6 +124,18 @@ export function podTemplate(o: PodTemplateOptions): JsonObject {
   if (o.terminationGracePeriodSeconds !== undefined)
     spec['terminationGracePeriodSeconds'] = o.terminationGracePeriodSeconds;
   if (o.restartPolicy !== undefined) spec['restartPolicy'] = o.restartPolicy;
+  if (o.scheduling?.priorityClassName !== undefined)
+    spec['priorityClassName'] = o.scheduling.priorityClassName;
+  if (o.scheduling?.zoneSpread !== undefined) {
+    spec['topologySpreadConstraints'] = [
+      {
+        maxSkew: 1,
+        topologyKey: ZONE_TOPOLOGY_KEY,
+        whenUnsatisfiable: o.scheduling.zoneSpread,
+        labelSelector: { matchLabels: o.labels },
+      },
+    ];
+  }
   if (o.antiAffinity) {
     spec['affinity'] = {
       podAntiAffinity: {

@@ -13,7 +13,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Catalog } from '@jobplane/sdk';
 import { GITOPS, type EnvironmentConfig, type GitOpsConfig } from '../environments/index.js';
-import { formatFindings, verifyGitOps, verifyManifests } from '../verify/index.js';
+import {
+  EXTERNAL_SECRETS,
+  capacityReport,
+  formatCapacityReport,
+  formatFindings,
+  verifyGitOps,
+  verifyManifests,
+} from '../verify/index.js';
 import { type ImageTags, type K8sObject, synthesizeAll } from './synthesize.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -66,6 +73,11 @@ function summary(env: string, objects: readonly K8sObject[], tag: string): strin
   return lines.join('\n');
 }
 
+/** The namespaces the stacks create for an environment: platform, then jobs. */
+export function platformNamespaces(env: EnvironmentConfig): string[] {
+  return [env.namespaces?.platform ?? 'jobplane', env.namespaces?.jobs ?? 'jobplane-jobs'];
+}
+
 export async function main(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
@@ -85,16 +97,44 @@ export async function main(
 
   let failed = false;
   for (const [name, objects] of out.environments) {
-    const findings = await verifyManifests(objects, { catalog });
+    const env = environments.find((e) => e.name === name)!;
+    const findings = await verifyManifests(objects, {
+      catalog,
+      external: { secrets: EXTERNAL_SECRETS, namespaces: platformNamespaces(env) },
+      environment: {
+        capacity: env.capacity,
+        ...(env.scheduling?.zoneSpread ? { zoneSpread: env.scheduling.zoneSpread } : {}),
+      },
+    });
     console.log(summary(name, objects, tags[name]!));
+    console.log(formatCapacityReport(capacityReport(objects, env.capacity)));
     if (findings.length > 0) {
       failed = true;
       console.error(`${name}: ${findings.length} verification finding(s):\n${formatFindings(findings)}`);
     } else {
-      console.log(`  verified: schema, references, security, contract — 0 findings`);
+      console.log(
+        `  verified: schema, api-server, references, cross-object, security, capacity, contract — 0 findings`,
+      );
     }
   }
-  const gitopsFindings = await verifyGitOps([...out.gitops.values()].flat());
+  const gitops = deployment.gitops ?? GITOPS;
+  const folders = new Set([
+    'argocd/apps',
+    ...[...out.files.keys()]
+      .map((f) => f.split('/').slice(0, 2).join('/'))
+      .filter((f) => f.startsWith('charts-out/')),
+  ]);
+  const gitopsFindings = await verifyGitOps([...out.gitops.values()].flat(), {
+    argocdNamespace: gitops.argocdNamespace,
+    paths: {
+      folders,
+      environments: environments.map((e) => ({
+        name: e.name,
+        cluster: e.argocdCluster,
+        namespace: platformNamespaces(e)[0]!,
+      })),
+    },
+  });
   if (gitopsFindings.length > 0) {
     failed = true;
     console.error(`argocd: ${gitopsFindings.length} finding(s):\n${formatFindings(gitopsFindings)}`);

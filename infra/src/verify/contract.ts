@@ -20,8 +20,15 @@ import { API_PORT, METRICS_PORT } from '../lib/runtime.js';
 import type { Finding, Manifest } from './types.js';
 import { allContainers, arr, obj, podTemplates, ref } from './types.js';
 
-/** KEDA scaler types (keda.sh/docs/latest/scalers), as of KEDA 2.17. */
-export const KEDA_SCALER_TYPES = new Set([
+/**
+ * KEDA scaler types of KEDA 2.21 (the version the stacks install, stacks/src/addon-charts.ts): the
+ * `buildScaler` switch of pkg/scaling/scalers_builder.go, without the test-only `external-mock`.
+ * Against the 2.17 list this replaced: `stan` is gone; clickhouse, elastic-forecast, forgejo-runner,
+ * gcp-spanner, kubernetes-resource, nsq, opensearch, solace-direct-messaging, solarwinds,
+ * splunk-observability and sumologic are new; liiklus is deprecated in 2.21 but still built.
+ */
+export const KEDA_VERSION = '2.21';
+export const KEDA_SCALER_TYPES: ReadonlySet<string> = new Set([
   'activemq',
   'apache-kafka',
   'arangodb',
@@ -42,17 +49,21 @@ export const KEDA_SCALER_TYPES = new Set([
   'azure-servicebus',
   'beanstalkd',
   'cassandra',
+  'clickhouse',
   'couchdb',
   'cpu',
   'cron',
   'datadog',
   'dynatrace',
+  'elastic-forecast',
   'elasticsearch',
   'etcd',
   'external',
   'external-push',
+  'forgejo-runner',
   'gcp-cloudtasks',
   'gcp-pubsub',
+  'gcp-spanner',
   'gcp-stackdriver',
   'gcp-storage',
   'github-runner',
@@ -61,6 +72,7 @@ export const KEDA_SCALER_TYPES = new Set([
   'ibmmq',
   'influxdb',
   'kafka',
+  'kubernetes-resource',
   'kubernetes-workload',
   'liiklus',
   'loki',
@@ -71,6 +83,8 @@ export const KEDA_SCALER_TYPES = new Set([
   'mysql',
   'nats-jetstream',
   'new-relic',
+  'nsq',
+  'opensearch',
   'openstack-metric',
   'openstack-swift',
   'postgresql',
@@ -80,19 +94,22 @@ export const KEDA_SCALER_TYPES = new Set([
   'rabbitmq',
   'redis',
   'redis-cluster',
-  'redis-sentinel',
   'redis-cluster-streams',
+  'redis-sentinel',
   'redis-sentinel-streams',
   'redis-streams',
   'selenium-grid',
+  'solace-direct-messaging',
   'solace-event-queue',
+  'solarwinds',
   'solr',
   'splunk',
-  'stan',
+  'splunk-observability',
+  'sumologic',
   'temporal',
 ]);
 
-/** Metadata keys of the KEDA `prometheus` scaler (keda.sh/docs/latest/scalers/prometheus). */
+/** Metadata keys of the KEDA 2.21 `prometheus` scaler (its `keda:"name=…"` struct tags, plus `authModes`). */
 const PROMETHEUS_SCALER_KEYS = new Set([
   'serverAddress',
   'query',
@@ -105,6 +122,8 @@ const PROMETHEUS_SCALER_KEYS = new Set([
   'unsafeSsl',
   'timeout',
   'authModes',
+  'awsRegion',
+  'identityOwner',
 ]);
 
 export function checkContract(objects: readonly Manifest[], catalog?: Catalog): Finding[] {

@@ -12,11 +12,13 @@ export interface ExternalRefs {
   readonly secrets?: readonly string[];
   readonly configMaps?: readonly string[];
   readonly serviceAccounts?: readonly string[];
-  /** Namespaces that exist without being synthesized (e.g. `argocd`). */
+  /** Namespaces that exist without being synthesized (the stacks' platform namespaces, `argocd`). */
   readonly namespaces?: readonly string[];
+  /** PriorityClasses that exist without being synthesized. */
+  readonly priorityClasses?: readonly string[];
 }
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
+export const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass']);
 
 function containerPorts(spec: Json): { names: Set<string>; numbers: Set<number> } {
   const names = new Set<string>();
@@ -151,6 +153,22 @@ export function checkReferences(objects: readonly Manifest[], external: External
           o,
           `volume '${String(v['name'])}': Secret '${String(sec['secretName'])}' is not declared external`,
         );
+      }
+      for (const [i, source] of arr(obj(v['projected'])['sources']).entries()) {
+        const ps = obj(source['secret']);
+        if (ps['name'] !== undefined && ps['optional'] !== true && !secretOk(ps['name']))
+          add(
+            'REF-secret',
+            o,
+            `projected volume '${String(v['name'])}' source ${i}: Secret '${String(ps['name'])}' is not declared external`,
+          );
+        const pc = obj(source['configMap']);
+        if (pc['name'] !== undefined && pc['optional'] !== true && !cmOk(pc['name']))
+          add(
+            'REF-configmap',
+            o,
+            `projected volume '${String(v['name'])}' source ${i}: ConfigMap '${String(pc['name'])}' does not exist`,
+          );
       }
     }
     for (const c of allContainers(t.spec)) {

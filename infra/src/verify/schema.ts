@@ -98,30 +98,6 @@ export function unknownFields(o: Manifest): string[] {
   return out;
 }
 
-/** Kinds whose names must be DNS labels (RFC 1123 / 1035, at most 63 characters), not subdomains. */
-const LABEL_NAMED_KINDS = new Set(['Namespace', 'Service']);
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** Label values: at most 63 characters, alphanumeric at both ends. */
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
-
-/** Object names and label values the API server would refuse (the upstream validators do not check them). */
-export function nameProblems(o: Manifest): string[] {
-  const out: string[] = [];
-  const name = String(o.metadata.name);
-  if (LABEL_NAMED_KINDS.has(o.kind) ? !DNS_LABEL.test(name) : !DNS_SUBDOMAIN.test(name)) {
-    out.push(
-      `metadata.name '${name}' (${name.length} characters) must be a DNS ${LABEL_NAMED_KINDS.has(o.kind) ? 'label of at most 63' : 'subdomain of at most 253'} characters`,
-    );
-  }
-  const labels = (o.metadata['labels'] ?? {}) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(labels)) {
-    if (typeof value !== 'string' || !LABEL_VALUE.test(value))
-      out.push(`label ${key}='${String(value)}' must be at most 63 characters, alphanumeric at both ends`);
-  }
-  return out;
-}
-
 export async function checkSchemas(
   objects: readonly Manifest[],
   load: ModuleImporter = importModule,
@@ -153,7 +129,6 @@ export async function checkSchemas(
         message: `schema: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 400)}`,
       });
     }
-    for (const message of nameProblems(o)) findings.push({ rule: 'V1-name', object: ref(o), message });
     for (const path of unknownFields(o)) {
       findings.push({
         rule: 'V1-strict',

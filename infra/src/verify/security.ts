@@ -76,13 +76,13 @@ export function checkSecurity(objects: readonly Manifest[]): Finding[] {
       const opts = o.metadata.annotations?.['argocd.argoproj.io/sync-options'] ?? '';
       if (!opts.includes('SkipDryRunOnMissingResource=true'))
         add(
-          'SYNC',
+          'SYNC-crd',
           o,
           'CRD-backed kind needs argocd.argoproj.io/sync-options SkipDryRunOnMissingResource=true',
         );
       if (o.kind === 'ScaledJob' && !opts.includes('ServerSideApply=true'))
         add(
-          'SYNC',
+          'SYNC-crd',
           o,
           'ScaledJob needs ServerSideApply=true (its CRD exceeds the client-side apply annotation limit)',
         );
@@ -91,7 +91,7 @@ export function checkSecurity(objects: readonly Manifest[]): Finding[] {
       o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] === undefined &&
       !['Application', 'AppProject'].includes(o.kind)
     ) {
-      add('SYNC', o, 'missing argocd.argoproj.io/sync-wave');
+      add('SYNC-wave', o, 'missing argocd.argoproj.io/sync-wave');
     }
     checkRbac(o, add);
     checkPdb(o, objects, add);

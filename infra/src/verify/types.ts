@@ -77,13 +77,34 @@ export function allContainers(spec: Json): Json[] {
 }
 
 /**
- * A label selector (`{matchLabels}` or a Service's plain map) selects `labels` when every pair is
- * present. matchExpressions are not used by Jobplane and count as no match; an empty selector
- * selects nothing here (callers treat `podSelector: {}` separately).
+ * A label selector selects `labels` the way the API server evaluates it: a `LabelSelector`
+ * (`matchLabels` AND every `matchExpressions` requirement: In, NotIn, Exists, DoesNotExist) or a
+ * Service's plain map. An empty selector selects nothing here (callers treat `podSelector: {}`
+ * separately); an unknown operator matches nothing.
+ * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors
  */
 export function selects(selector: Json, labels: Record<string, string>): boolean {
-  if (selector['matchExpressions'] !== undefined) return false;
-  const match = 'matchLabels' in selector ? obj(selector['matchLabels']) : selector;
+  const isLabelSelector = 'matchLabels' in selector || 'matchExpressions' in selector;
+  const match = isLabelSelector ? obj(selector['matchLabels']) : selector;
+  const expressions = isLabelSelector ? arr(selector['matchExpressions']) : [];
   const entries = Object.entries(match);
-  return entries.length > 0 && entries.every(([k, v]) => labels[k] === v);
+  if (entries.length === 0 && expressions.length === 0) return false;
+  if (!entries.every(([k, v]) => labels[k] === v)) return false;
+  return expressions.every((e) => {
+    const key = String(e['key']);
+    const values = Array.isArray(e['values']) ? (e['values'] as unknown[]).map(String) : [];
+    const has = Object.hasOwn(labels, key);
+    switch (e['operator']) {
+      case 'In':
+        return has && values.includes(labels[key]!);
+      case 'NotIn':
+        return !has || !values.includes(labels[key]!);
+      case 'Exists':
+        return has;
+      case 'DoesNotExist':
+        return !has;
+      default:
+        return false;
+    }
+  });
 }

@@ -4,6 +4,7 @@ export {
   QUEUE_STATES,
   BACKLOG_STATES,
   JOB_OUTCOMES,
+  SCHEDULE_FIRE_OUTCOMES,
   type MetricName,
   type QueueState,
   type JobOutcome,

@@ -37,6 +37,10 @@ export const ERROR_CODES = {
     meaning: 'the payload does not match the job type (with `problems`)',
   },
   'JOB.NOT_SUBMITTABLE': { status: 400, meaning: 'the job type is created by its parent only' },
+  'SCHEDULE.NOT_FOUND': {
+    status: 404,
+    meaning: "no such schedule for this client (another client's included)",
+  },
   'IDEMPOTENCY.KEY_MISSING': { status: 400, meaning: 'submit without an Idempotency-Key' },
   'IDEMPOTENCY.KEY_INVALID': {
     status: 400,

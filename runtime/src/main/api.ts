@@ -12,6 +12,7 @@ import { submittableTypes } from './catalog.js';
 import { edgeApiPlugins, type EdgeOverrides } from './edge.js';
 import { listenDualProtocol } from '../adapters/http/edge/dual-protocol-listener.js';
 import { startRelayLoop, type RelayLoop } from './relay-loop.js';
+import { scheduleCommandsOf, startScheduler, type SchedulerLoop } from './scheduler.js';
 
 /** Wires the use cases into the HTTP app. Extra plugins (edge features) go in `plugins`. */
 export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: CachedBacklog): AppDeps {
@@ -33,6 +34,7 @@ export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: 
       queue: core.queue,
       logger: core.logger,
     }),
+    schedules: scheduleCommandsOf(core),
     authenticate: createAuthenticator(core.config.JOBPLANE_API_KEYS ?? new Map()),
     ...(core.config.JOBPLANE_ADMIN_KEY ? { adminKey: core.config.JOBPLANE_ADMIN_KEY } : {}),
     health: core.health,
@@ -88,6 +90,9 @@ export async function runApi(core: Core): Promise<RunningApi> {
   const address = listener.url;
   let relay: RelayLoop | null = null;
   if (core.config.RELAY_IN_PROCESS) relay = await startRelayLoop(core);
+  // The scheduler lives with the relay (docs/schedules.md).
+  const scheduler: SchedulerLoop | null =
+    core.config.RELAY_IN_PROCESS && core.config.SCHEDULER_ENABLED ? startScheduler(core) : null;
   core.logger.info({ address, relayInProcess: core.config.RELAY_IN_PROCESS }, 'api listening');
   return {
     app,
@@ -96,6 +101,7 @@ export async function runApi(core: Core): Promise<RunningApi> {
       // app.close() ends open event streams (preClose) so the listener's drain is not held up by them.
       await Promise.all([listener.close(core.config.DRAIN_TIMEOUT_SECONDS * 1000), app.close()]);
       backlog.stop();
+      await scheduler?.stop();
       await relay?.stop();
     },
   };

@@ -20,6 +20,7 @@ import { RUN_ONE_EXIT, runOne, runWorker } from './worker.js';
 import { startHealthServer } from '../adapters/http/health-server.js';
 import { redisPolicyProblem } from '../adapters/bullmq/redis.js';
 import { withEdgeMetrics } from './edge.js';
+import { startScheduler } from './scheduler.js';
 
 const USAGE = `usage: jobplane <command> [--catalog <module>]
 
@@ -27,7 +28,8 @@ commands:
   migrate   apply database migrations to DATABASE_SCHEMA (idempotent) and exit
   api       serve the HTTP API on PORT (plus the outbox relay when RELAY_IN_PROCESS=true)
   worker    consume WORKER_QUEUES (default: every pooled queue); health and metrics on METRICS_PORT
-  relay     publish the outbox to the queues and reconcile PostgreSQL with Redis
+  relay     publish the outbox to the queues, reconcile PostgreSQL with Redis, and fire
+            schedules (SCHEDULER_ENABLED)
   run-one   run exactly one job from RUN_ONE_QUEUE and exit:
               0 succeeded (or nothing left to do), 1 failed and will be retried,
               2 bad configuration, 3 no job within RUN_ONE_WAIT_SECONDS, 4 dead-lettered
@@ -110,6 +112,7 @@ async function main(args: string[]): Promise<number> {
     if (command === 'relay') {
       let accepting = true;
       const relay = await startRelayLoop(core);
+      const scheduler = config.SCHEDULER_ENABLED ? startScheduler(core) : null;
       const health = await startHealthServer({
         host: config.HOST,
         port: config.METRICS_PORT,
@@ -128,6 +131,7 @@ async function main(args: string[]): Promise<number> {
       const sig = await onShutdownSignal();
       accepting = false;
       log.info({ signal: sig }, 'shutting down');
+      await scheduler?.stop();
       await relay.stop();
       await new Promise<void>((resolve) => health.close(() => resolve()));
       return 0;

@@ -10,6 +10,14 @@ export const METRIC_NAMES = {
   queueOldestWaiting: 'jobplane_queue_oldest_waiting_seconds',
   outboxPending: 'jobplane_outbox_pending',
   httpRequestDuration: 'jobplane_http_request_duration_seconds',
+  /** Schedule lag: nominal fire time → job created (histogram, seconds). */
+  scheduleFireLag: 'jobplane_schedule_fire_lag_seconds',
+  /** Schedule fires by `outcome` (created, skipped, missed, failed, buffered). */
+  scheduleFires: 'jobplane_schedule_fires_total',
+  /** Unpaused schedules more than SCHEDULER_GRACE_SECONDS past their fire time after a pass. */
+  schedulesOverdue: 'jobplane_schedules_overdue',
+  /** Unix time of the scheduler's last finished pass. */
+  schedulerLastPass: 'jobplane_scheduler_last_pass_timestamp_seconds',
 } as const;
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 
@@ -21,3 +29,6 @@ export const BACKLOG_STATES: readonly QueueState[] = ['waiting', 'prioritized', 
 /** `outcome` label values of `jobplane_jobs_completed_total`. */
 export const JOB_OUTCOMES = ['succeeded', 'failed', 'dead_lettered', 'cancelled'] as const;
 export type JobOutcome = (typeof JOB_OUTCOMES)[number];
+
+/** `outcome` label values of `jobplane_schedule_fires_total`. */
+export const SCHEDULE_FIRE_OUTCOMES = ['created', 'skipped', 'missed', 'failed', 'buffered'] as const;

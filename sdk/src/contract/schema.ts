@@ -136,6 +136,12 @@ export const configSchema = z.object({
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(60),
   /** The reconciler leaves jobs changed within this window alone (the relay or a worker is on them). */
   RECONCILE_GRACE_MS: positiveInt.default(10000),
+  /** Run the schedule scheduler in the relay process (docs/schedules.md). */
+  SCHEDULER_ENABLED: bool.default(true),
+  /** How often the scheduler looks for due schedules. */
+  SCHEDULER_POLL_MS: positiveInt.max(60_000).default(1000),
+  /** A fire at most this late is on time; later ones were missed and follow the catch-up policy. */
+  SCHEDULER_GRACE_SECONDS: positiveInt.max(86_400).default(60),
   /** Retry backoff: full jitter over min(max, base · 2^(attempt-1)). */
   RETRY_BASE_DELAY_MS: positiveInt.default(1000),
   RETRY_MAX_DELAY_MS: positiveInt.default(60000),

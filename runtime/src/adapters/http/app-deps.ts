@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyPluginCallback } from 'fastify';
 import type { JobControls } from '../../application/control-job.use-case.js';
 import type { JobQueries } from '../../application/query-jobs.use-case.js';
+import type { ScheduleCommands } from '../../application/schedule-commands.js';
 import type { SubmitJob, SubmitJobs } from '../../application/submit-job.use-case.js';
 import type { HealthCheck } from '../../ports/health.port.js';
 import type { Metrics } from '../../ports/metrics.port.js';
@@ -13,6 +14,8 @@ export interface AppDeps {
   readonly submitJobs: SubmitJobs;
   readonly queries: JobQueries;
   readonly controls: JobControls;
+  /** /v1/schedules; absent = no schedule routes. */
+  readonly schedules?: ScheduleCommands;
   /** Maps an Authorization header to a client id (null = unauthenticated). */
   readonly authenticate: (authorization: string | undefined) => string | null;
   /** JOBPLANE_ADMIN_KEY, for the routes whose auth policy is `admin` (the queue dashboard). */

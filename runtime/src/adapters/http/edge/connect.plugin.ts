@@ -33,6 +33,7 @@ export const ERROR_CODE_METADATA = 'jobplane-error-code';
 /** Domain codes → Connect/gRPC status codes. */
 export const CONNECT_CODE_BY_ERROR: Record<ErrorCode, Code> = {
   'JOB.NOT_FOUND': Code.NotFound,
+  'SCHEDULE.NOT_FOUND': Code.NotFound,
   'JOB.INVALID_STATE': Code.FailedPrecondition,
   'JOB.UNKNOWN_TYPE': Code.InvalidArgument,
   'JOB.PAYLOAD_INVALID': Code.InvalidArgument,
