@@ -3,7 +3,7 @@
  *
  *   npm run bench                     full run (warm-up + 3 rounds), several minutes
  *   npm run bench -- --quick          smoke mode (< 60 s): tiny sizes, one round, no warm-up
- *   npm run bench -- --only B1,B2     only these groups (B0 B1 B2 B3 P S L)
+ *   npm run bench -- --only B1,B2     only these groups (B0 B1 B2 B3 P C S L; C = the scale-out cell)
  *   npm run bench -- --repeats 5 --out .bench
  *
  * Uses loopback PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres) to

@@ -6,14 +6,26 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { BenchEnv } from '../lib/env.js';
 import { freePort } from '../lib/env.js';
 import type { Cell } from '../lib/harness.js';
-import { sequentialLatency } from '../lib/load.js';
-import { measurePipeline, PIPELINE_METRICS, pipelineSizes, waitForHttp } from '../lib/pipeline.js';
+import { closedLoop, sequentialLatency } from '../lib/load.js';
+import { pgCommitCount } from '../lib/env.js';
+import {
+  BATCH_METRICS,
+  cpuSince,
+  cpuSnapshot,
+  endToEnd,
+  measurePipeline,
+  PIPELINE_METRICS,
+  pipelineSizes,
+  waitForHttp,
+  waitTerminal,
+} from '../lib/pipeline.js';
 import type { PipelineTarget } from '../lib/pipeline.js';
 import { startChild } from '../lib/proc.js';
 import type { Child } from '../lib/proc.js';
@@ -67,6 +79,15 @@ function describeOverrides(): string {
   return o.length ? `, overrides ${o.map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
 }
 
+/**
+ * `BENCH_CPU_PROF=<dir>`: every platform process runs under `node --cpu-prof` and writes its
+ * profile to `<dir>/<process name>/` when it exits (docs/benchmarks.md, CPU profile).
+ */
+export function cpuProfArgs(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const dir = env['BENCH_CPU_PROF'];
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir, name)}`] : [];
+}
+
 export async function migrate(env: BenchEnv, schema: string): Promise<void> {
   await run(process.execPath, [CLI_PATH, 'migrate'], { env: baseEnv(env, schema, 'x'.repeat(16)) });
 }
@@ -77,7 +98,7 @@ async function startProcess(
   env: NodeJS.ProcessEnv,
   healthUrl: string,
 ): Promise<Child> {
-  const child = await startChild(name, process.execPath, [CLI_PATH, command], { env });
+  const child = await startChild(name, process.execPath, [...cpuProfArgs(name), CLI_PATH, command], { env });
   try {
     await waitForHttp(healthUrl, 30_000);
   } catch (err) {
@@ -146,6 +167,17 @@ export function platformCell(env: BenchEnv, quick: boolean): Cell {
       },
       body: JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 0 } }),
     }),
+    submitBatch: (keys) => ({
+      method: 'POST',
+      path: '/v1/jobs:batch',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${cluster?.apiKey ?? ''}` },
+      body: JSON.stringify({
+        jobs: keys.map((k) => ({
+          idempotencyKey: k,
+          job: { type: 'demo.sleep', payload: { durationMs: 0 } },
+        })),
+      }),
+    }),
     async terminalCount(prefix) {
       const r = await (pool as pg.Pool).query<{ n: string }>(
         `SELECT count(*) AS n FROM ${schema}.jobs WHERE idempotency_key LIKE $1 AND state IN ${TERMINAL}`,
@@ -176,10 +208,12 @@ export function platformCell(env: BenchEnv, quick: boolean): Cell {
     title: 'Jobplane api + relay + worker (demo.sleep, durationMs 0)',
     method:
       `jobplane migrate, then api, relay and worker (WORKER_CONCURRENCY ${WORKER_CONCURRENCY}, LOG_LEVEL warn${describeOverrides()}) from runtime/dist; ` +
-      `${sizes.jobs} jobs closed loop over ${sizes.connections} connections; open loop ${sizes.fixedRate} req/s and ½ peak for ${sizes.openLoopSeconds} s`,
+      `${sizes.jobs} jobs closed loop over ${sizes.connections} connections; open loop ${sizes.fixedRate} req/s and ½ peak for ${sizes.openLoopSeconds} s; ` +
+      `then ${sizes.batchJobs} jobs as POST /v1/jobs:batch of ${sizes.batchSize} over ${sizes.batchConnections} connections (closed loop)`,
     ...(notMeasured ? { notMeasured } : {}),
     metrics: {
       ...PIPELINE_METRICS,
+      ...BATCH_METRICS,
       apiCpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
       relayCpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
       workerCpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
@@ -284,6 +318,155 @@ export function listCell(env: BenchEnv, quick: boolean): Cell {
   };
 }
 
+/** The scale-out cell: 2 api + 2 relay + 4 worker processes on the same machine. */
+export const SCALE = { api: 2, relay: 2, worker: 4 } as const;
+
+/**
+ * P.scale: the platform scaled out on this one machine — SCALE.api api, SCALE.relay relay and
+ * SCALE.worker worker processes (each worker WORKER_CONCURRENCY) on one database and Redis; the
+ * closed loop of single submissions is split evenly over the api processes. Phase 1 of the
+ * pipeline measurement only (throughput, commits, CPU).
+ */
+export function scaleCell(env: BenchEnv, quick: boolean): Cell {
+  const schema = 'jobplane_scale';
+  const sizes = pipelineSizes(quick);
+  const apiKey = randomBytes(16).toString('hex');
+  const children: Child[] = [];
+  const apiUrls: string[] = [];
+  const pids: Record<string, number> = {};
+  let pool: pg.Pool | undefined;
+  const notMeasured = missingDist();
+  const submit = (key: string) => ({
+    method: 'POST' as const,
+    path: '/v1/jobs',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${apiKey}`,
+      'idempotency-key': key,
+    },
+    body: JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 0 } }),
+  });
+  return {
+    id: 'P.scale',
+    group: 'C',
+    title: `Jobplane scaled out: ${SCALE.api} api + ${SCALE.relay} relay + ${SCALE.worker} worker processes`,
+    method:
+      `${SCALE.api} api, ${SCALE.relay} relay, ${SCALE.worker} worker processes (WORKER_CONCURRENCY ${WORKER_CONCURRENCY} each${describeOverrides()}) on one machine; ` +
+      `${sizes.jobs} single submissions closed loop over ${sizes.connections} connections split evenly over the api processes; ` +
+      'a 503 (overload shedding or a PostgreSQL timeout) is counted in shedRequests, not retried, and the figures count the accepted jobs',
+    ...(notMeasured ? { notMeasured } : {}),
+    metrics: {
+      acceptedPerSec: PIPELINE_METRICS.acceptedPerSec,
+      e2eJobsPerSec: PIPELINE_METRICS.e2eJobsPerSec,
+      pgCommitsPerJob: PIPELINE_METRICS.pgCommitsPerJob,
+      cpuMsPerJob: PIPELINE_METRICS.cpuMsPerJob,
+      shedRequests: { unit: 'requests answered 503', better: 'lower' },
+    },
+    async setup() {
+      await migrate(env, schema);
+      pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
+      const e = baseEnv(env, schema, apiKey);
+      // Started side by side: eight cold Node processes one after the other take minutes on a busy box.
+      const apis = await Promise.all(
+        Array.from({ length: SCALE.api }, async (_, i) => {
+          const port = await freePort();
+          const c = await startProcess(
+            `jobplane-api-${i}`,
+            'api',
+            { ...e, PORT: String(port), METRICS_PORT: String(await freePort()) },
+            `http://127.0.0.1:${port}/readyz`,
+          );
+          return { c, url: `http://127.0.0.1:${port}`, role: `api${i}` };
+        }),
+      );
+      const others = await Promise.all(
+        (['relay', 'worker'] as const).flatMap((role) =>
+          Array.from({ length: SCALE[role] }, async (_, i) => {
+            const mport = await freePort();
+            const c = await startProcess(
+              `jobplane-${role}-${i}`,
+              role,
+              { ...e, METRICS_PORT: String(mport) },
+              `http://127.0.0.1:${mport}/healthz`,
+            );
+            return { c, role: `${role}${i}` };
+          }),
+        ),
+      );
+      for (const a of apis) apiUrls.push(a.url);
+      for (const p of [...apis, ...others]) {
+        children.push(p.c);
+        pids[p.role] = p.c.pid;
+      }
+    },
+    async run(ctx) {
+      const db = pool as pg.Pool;
+      const prefix = `s-r${ctx.round}-c-`;
+      const commits0 = await pgCommitCount(env.databaseUrl, env.databaseName);
+      const cpu0 = cpuSnapshot(pids);
+      const share = Math.floor(sizes.jobs / apiUrls.length);
+      const perConn = Math.floor(sizes.connections / apiUrls.length);
+      const started = performance.now();
+      const loops = await Promise.all(
+        apiUrls.map((url, a) =>
+          closedLoop({
+            url,
+            connections: perConn,
+            amount: share,
+            request: (i) => submit(`${prefix}${a}-${i}`),
+          }),
+        ),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      let shed = 0;
+      for (const l of loops) {
+        const other = l.non2xx - (l.statuses['503'] ?? 0);
+        if (other > 0 || l.errors > 0)
+          throw new Error(
+            `closed loop: ${l.non2xx} non-2xx, ${l.errors} errors (statuses ${JSON.stringify(l.statuses)})`,
+          );
+        shed += l.statuses['503'] ?? 0;
+      }
+      const jobs = share * apiUrls.length - shed;
+      const terminal = {
+        baseUrl: '',
+        submit,
+        terminalCount: async (p: string) =>
+          Number(
+            (
+              await db.query<{ n: string }>(
+                `SELECT count(*) AS n FROM ${schema}.jobs WHERE idempotency_key LIKE $1 AND state IN ${TERMINAL}`,
+                [`${p}%`],
+              )
+            ).rows[0]?.n ?? 0,
+          ),
+        counts: async () => ({ total: 0, active: 0 }),
+        timings: async () => [],
+        pids: () => pids,
+      };
+      await waitTerminal(terminal, prefix, jobs, sizes.drainTimeoutMs);
+      await new Promise((r) => setTimeout(r, sizes.statsPauseMs));
+      const commits1 = await pgCommitCount(env.databaseUrl, env.databaseName);
+      const cpu = cpuSince(pids, cpu0, jobs);
+      const t = await db.query(
+        timingQuery(`${schema}.jobs`, 'create_time', 'start_time', 'finish_time', 'idempotency_key'),
+        [`${prefix}%`],
+      );
+      return {
+        acceptedPerSec: jobs / seconds,
+        e2eJobsPerSec: endToEnd(timingRows(t.rows), jobs),
+        pgCommitsPerJob: (commits1 - commits0) / jobs,
+        cpuMsPerJob: cpu.totalMsPerJob,
+        shedRequests: shed,
+      };
+    },
+    async teardown() {
+      for (const c of children.reverse()) await c.stop();
+      await pool?.end();
+    },
+  };
+}
+
 export function platformCells(env: BenchEnv, quick: boolean): Cell[] {
-  return [platformCell(env, quick), listCell(env, quick)];
+  return [platformCell(env, quick), scaleCell(env, quick), listCell(env, quick)];
 }

@@ -24,6 +24,8 @@ export interface ClosedLoopResult {
   readonly errors: number;
   readonly total: number;
   readonly seconds: number;
+  /** Answers by HTTP status, e.g. `{ "202": 4991, "503": 9 }`. */
+  readonly statuses: Record<string, number>;
 }
 
 export async function closedLoop(options: {
@@ -69,6 +71,11 @@ export async function closedLoop(options: {
     errors: result.errors + result.timeouts,
     total,
     seconds,
+    statuses: Object.fromEntries(
+      Object.entries(
+        (result as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {},
+      ).map(([code, v]) => [code, v.count]),
+    ),
   };
 }
 

@@ -8,6 +8,9 @@
  *  2. open loop at a fixed rate (1,000 requests/s in full mode) → POST p50/p99.
  *  3. open loop at half the end-to-end peak of phase 1 → POST p50/p99 at a sustainable rate, and
  *     accept → start p50/p99 (database times).
+ *  4. (targets with a batch endpoint) closed loop of batched submissions (`batchSize` jobs per
+ *     request over `batchConnections` connections) → accepted and end-to-end jobs/s, commits, Redis
+ *     commands and CPU per job, counted like phase 1.
  * Between phases every job of the phase must be terminal (and no late one appear) first.
  */
 import type { BenchEnv } from './env.js';
@@ -36,6 +39,8 @@ export interface PipelineTarget {
   timings(prefix: string): Promise<JobTiming[]>;
   /** Process ids by role, for CPU and RSS. */
   pids(): Readonly<Record<string, number>>;
+  /** The batch request for these keys (targets with a batch endpoint only). */
+  submitBatch?(keys: readonly string[]): RequestSpec;
 }
 
 export interface PipelineSizes {
@@ -46,6 +51,10 @@ export interface PipelineSizes {
   /** Idle pause before reading PostgreSQL statistics (they flush within 10 s of going idle). */
   readonly statsPauseMs: number;
   readonly drainTimeoutMs: number;
+  /** Phase 4: jobs in all, jobs per request, connections. */
+  readonly batchJobs: number;
+  readonly batchSize: number;
+  readonly batchConnections: number;
 }
 
 export function pipelineSizes(quick: boolean): PipelineSizes {
@@ -57,6 +66,9 @@ export function pipelineSizes(quick: boolean): PipelineSizes {
         openLoopSeconds: 1,
         statsPauseMs: 0,
         drainTimeoutMs: 30_000,
+        batchJobs: 400,
+        batchSize: 50,
+        batchConnections: 2,
       }
     : {
         jobs: 5_000,
@@ -65,6 +77,9 @@ export function pipelineSizes(quick: boolean): PipelineSizes {
         openLoopSeconds: 5,
         statsPauseMs: 11_000,
         drainTimeoutMs: 120_000,
+        batchJobs: 20_000,
+        batchSize: 500,
+        batchConnections: 4,
       };
 }
 
@@ -84,7 +99,83 @@ export const PIPELINE_METRICS = {
   halfPeakRate: { unit: 'jobs/s', better: 'higher' },
 } as const;
 
-async function waitTerminal(
+/** Phase 4 metrics (targets with a batch endpoint). */
+export const BATCH_METRICS = {
+  batchAcceptedPerSec: { unit: 'jobs/s (batched)', better: 'higher' },
+  batchE2eJobsPerSec: { unit: 'jobs/s (batched)', better: 'higher' },
+  batchPgCommitsPerJob: { unit: 'commits/job (batched)', better: 'lower' },
+  batchRedisCmdsPerJob: { unit: 'cmds/job (batched)', better: 'lower' },
+  batchCpuMsPerJob: { unit: 'CPU ms/job (batched)', better: 'lower' },
+} as const;
+
+/** CPU seconds of each process since `cpu0` (from `cpuSnapshot`), per job and in all. */
+export function cpuSnapshot(pids: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(pids).map(([role, pid]) => [role, cpuSeconds(pid)]));
+}
+
+export function cpuSince(
+  pids: Readonly<Record<string, number>>,
+  cpu0: Record<string, number>,
+  jobs: number,
+): { perRole: Record<string, number>; totalMsPerJob: number } {
+  const perRole: Record<string, number> = {};
+  let total = 0;
+  for (const [role, pid] of Object.entries(pids)) {
+    const used = cpuSeconds(pid) - (cpu0[role] ?? Number.NaN);
+    perRole[`${role}CpuMsPerJob`] = (used * 1000) / jobs;
+    total += used;
+  }
+  return { perRole, totalMsPerJob: (total * 1000) / jobs };
+}
+
+/** Jobs ÷ (last finish − first create), from the database's times. */
+export function endToEnd(timings: readonly JobTiming[], jobs: number): number {
+  const firstCreate = Math.min(...timings.map((t) => t.created));
+  const lastFinish = Math.max(...timings.map((t) => t.finished ?? Number.NaN));
+  return jobs / ((lastFinish - firstCreate) / 1000);
+}
+
+/** Phase 4: batched submissions, closed loop. */
+async function measureBatched(
+  target: PipelineTarget,
+  env: BenchEnv,
+  sizes: PipelineSizes,
+  prefix: string,
+): Promise<Record<string, number>> {
+  const submitBatch = target.submitBatch!;
+  const pids = target.pids();
+  const requests = Math.ceil(sizes.batchJobs / sizes.batchSize);
+  const jobs = requests * sizes.batchSize;
+  const commits0 = await pgCommitCount(env.databaseUrl, env.databaseName);
+  const redis0 = await redisCommandCount(env.redisUrl);
+  const cpu0 = cpuSnapshot(pids);
+  const closed = await closedLoop({
+    url: target.baseUrl,
+    connections: sizes.batchConnections,
+    amount: requests,
+    request: (i) =>
+      submitBatch(Array.from({ length: sizes.batchSize }, (_, j) => `${prefix}b-${i * sizes.batchSize + j}`)),
+  });
+  if (closed.non2xx > 0 || closed.errors > 0) {
+    throw new Error(
+      `batched closed loop: ${closed.non2xx} non-2xx answers and ${closed.errors} errors (statuses ${JSON.stringify(closed.statuses)})`,
+    );
+  }
+  await waitTerminal(target, `${prefix}b-`, jobs, sizes.drainTimeoutMs);
+  await new Promise((r) => setTimeout(r, sizes.statsPauseMs));
+  const commits1 = await pgCommitCount(env.databaseUrl, env.databaseName);
+  const redis1 = await redisCommandCount(env.redisUrl);
+  const cpu = cpuSince(pids, cpu0, jobs);
+  return {
+    batchAcceptedPerSec: jobs / closed.seconds,
+    batchE2eJobsPerSec: endToEnd(await target.timings(`${prefix}b-`), jobs),
+    batchPgCommitsPerJob: (commits1 - commits0) / jobs,
+    batchRedisCmdsPerJob: (redis1 - redis0) / jobs,
+    batchCpuMsPerJob: cpu.totalMsPerJob,
+  };
+}
+
+export async function waitTerminal(
   target: PipelineTarget,
   prefix: string,
   expected: number,
@@ -143,7 +234,7 @@ export async function measurePipeline(
   });
   if (closed.non2xx > 0 || closed.errors > 0) {
     throw new Error(
-      `closed loop: ${closed.non2xx} non-2xx answers and ${closed.errors} errors of ${closed.total}`,
+      `closed loop: ${closed.non2xx} non-2xx answers and ${closed.errors} errors of ${closed.total} (statuses ${JSON.stringify(closed.statuses)})`,
     );
   }
   await waitTerminal(target, `${prefix}c-`, sizes.jobs, sizes.drainTimeoutMs);
@@ -188,6 +279,8 @@ export async function measurePipeline(
     .filter((t) => t.started !== null)
     .map((t) => (t.started as number) - t.created);
 
+  const batched = target.submitBatch ? await measureBatched(target, env, sizes, prefix) : {};
+
   return {
     acceptedPerSec: closed.requestsPerSec,
     e2eJobsPerSec,
@@ -204,6 +297,7 @@ export async function measurePipeline(
     acceptToStartP99Ms: percentile(waits, 99),
     halfPeakRate,
     ...rss,
+    ...batched,
   };
 }
 

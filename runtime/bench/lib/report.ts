@@ -54,7 +54,17 @@ export function deriveFigures(cells: readonly CellReport[], platformWorkerConcur
       ...(note ? { note } : {}),
     });
   };
+  const b3 = (m: string) => med(cells, 'B3.pipeline', m);
+  const scale = (m: string) => med(cells, 'P.scale', m);
+  push(
+    'P end-to-end ÷ B3 end-to-end (single submissions, same run)',
+    p('e2eJobsPerSec') / b3('e2eJobsPerSec'),
+    'ratio',
+    '≥',
+    1,
+  );
   push('P end-to-end jobs/s (single submissions)', p('e2eJobsPerSec'), 'jobs/s', '≥', 2000);
+  push('P accepted/s ÷ B3 accepted/s', p('acceptedPerSec') / b3('acceptedPerSec'), 'ratio');
   push(
     `P end-to-end ÷ B1 process (concurrency ${platformWorkerConcurrency})`,
     p('e2eJobsPerSec') / b1,
@@ -62,23 +72,23 @@ export function deriveFigures(cells: readonly CellReport[], platformWorkerConcur
     '≥',
     0.5,
   );
-  push(
-    'P accepted/s ÷ B3 accepted/s',
-    p('acceptedPerSec') / med(cells, 'B3.pipeline', 'acceptedPerSec'),
-    'ratio',
-  );
-  push(
-    'P end-to-end ÷ B3 end-to-end',
-    p('e2eJobsPerSec') / med(cells, 'B3.pipeline', 'e2eJobsPerSec'),
-    'ratio',
-  );
-  push('P PostgreSQL commits per job', p('pgCommitsPerJob'), 'commits/job', '≤', 2);
+  push('P batched end-to-end jobs/s (POST /v1/jobs:batch)', p('batchE2eJobsPerSec'), 'jobs/s', '≥', 5000);
+  push('P batched accepted jobs/s', p('batchAcceptedPerSec'), 'jobs/s', '≥', 20000);
+  push('P batched end-to-end ÷ B3 end-to-end', p('batchE2eJobsPerSec') / b3('e2eJobsPerSec'), 'ratio');
+  push('P PostgreSQL commits per job (single)', p('pgCommitsPerJob'), 'commits/job', '≤', 1.5);
+  push('P PostgreSQL commits per job (batched)', p('batchPgCommitsPerJob'), 'commits/job', '≤', 0.1);
+  push('P commits per job ÷ B3 commits per job', p('pgCommitsPerJob') / b3('pgCommitsPerJob'), 'ratio');
   push('P Redis commands per job', p('redisCmdsPerJob'), 'cmds/job');
+  push('P CPU per job (api + relay + worker, single)', p('cpuMsPerJob'), 'CPU ms/job', '≤', 0.6);
+  push('P CPU per job (batched)', p('batchCpuMsPerJob'), 'CPU ms/job');
+  push('P CPU per job ÷ B3 CPU per job', p('cpuMsPerJob') / b3('cpuMsPerJob'), 'ratio');
   push('P POST /v1/jobs p99 at the fixed rate', p('postP99Ms'), 'ms', '≤', 10);
   push('P POST /v1/jobs p99 at ½ peak (a rate it sustains)', p('halfPeakPostP99Ms'), 'ms');
   push('P accept → start p50 at ½ peak', p('acceptToStartP50Ms'), 'ms', '≤', 5);
   push('P accept → start p99 at ½ peak', p('acceptToStartP99Ms'), 'ms', '≤', 50);
-  push('P CPU per job (api + relay + worker)', p('cpuMsPerJob'), 'CPU ms/job');
+  push('P.scale end-to-end jobs/s (2 api + 2 relay + 4 worker)', scale('e2eJobsPerSec'), 'jobs/s');
+  push('P.scale end-to-end ÷ P end-to-end', scale('e2eJobsPerSec') / p('e2eJobsPerSec'), 'ratio');
+  push('P.scale CPU per job', scale('cpuMsPerJob'), 'CPU ms/job');
   push(
     'Synthesis of all environments (synth command: synth + verify + write)',
     med(cells, 'S.synth', 'synthCommandMs') / 1000,

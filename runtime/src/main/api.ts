@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { CachedBacklog } from '../adapters/bullmq/bullmq-job-queue.js';
 import { buildApp, type AppDeps } from '../adapters/http/app.js';
 import { createAuthenticator } from '../adapters/http/auth.js';
-import { withStorablePayload } from '../adapters/http/input.js';
+import { withStorablePayload, withStorablePayloads } from '../adapters/http/input.js';
 import { createJobControls } from '../application/control-job.use-case.js';
 import { createJobQueries } from '../application/query-jobs.use-case.js';
-import { createSubmitJob } from '../application/submit-job.use-case.js';
+import { createSubmitJob, createSubmitJobs } from '../application/submit-job.use-case.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import type { Core } from './context.js';
 import { submittableTypes } from './catalog.js';
@@ -16,18 +16,17 @@ import { scheduleCommandsOf, startScheduler, type SchedulerLoop } from './schedu
 
 /** Wires the use cases into the HTTP app. Extra plugins (edge features) go in `plugins`. */
 export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: CachedBacklog): AppDeps {
-  const submitJob = withStorablePayload(
-    createSubmitJob({
-      store: core.store,
-      catalog: core.jobCatalog,
-      submittableTypes: submittableTypes(core.catalog),
-      metrics: core.metrics,
-      clock: SYSTEM_CLOCK,
-      ...(backlog ? { backlog, maxDepth: core.config.QUEUE_MAX_DEPTH } : {}),
-    }),
-  );
+  const submitDeps = {
+    store: core.store,
+    catalog: core.jobCatalog,
+    submittableTypes: submittableTypes(core.catalog),
+    metrics: core.metrics,
+    clock: SYSTEM_CLOCK,
+    ...(backlog ? { backlog, maxDepth: core.config.QUEUE_MAX_DEPTH } : {}),
+  };
   return {
-    submitJob,
+    submitJob: withStorablePayload(createSubmitJob(submitDeps)),
+    submitJobs: withStorablePayloads(createSubmitJobs(submitDeps)),
     queries: createJobQueries(core.store),
     controls: createJobControls({
       store: core.store,

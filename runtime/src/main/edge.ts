@@ -49,7 +49,8 @@ export function withEdgeMetrics(core: Core, command: JobplaneCommand): Core {
             postgresOldestWaiting(core.pool),
           ),
         }),
-    ...(command === 'api' ? { outboxCount: () => core.store.countOutbox() } : {}),
+    // The outbox depth is a count(*): read when scraped, never per relay pass.
+    ...(command === 'api' || command === 'relay' ? { outboxCount: () => core.store.countOutbox() } : {}),
   });
   return { ...core, metrics };
 }

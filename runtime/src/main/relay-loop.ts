@@ -46,7 +46,7 @@ export async function startRelayLoop(core: Core): Promise<RelayLoop> {
       again = false;
       try {
         await relay();
-        core.metrics.outboxPending(await core.store.countOutbox());
+        // No gauge query here: /metrics reads the outbox depth when it is scraped (main/edge.ts).
       } catch (err) {
         logger.error({ err }, 'outbox relay pass failed; retrying');
       }

@@ -87,8 +87,16 @@ export interface ReconcileCandidate {
  * every write after an attempt start is fenced by the attempt token.
  */
 export interface JobStore {
-  /** Job + outbox row + creation event in one transaction (no-op on an existing key). */
+  /**
+   * Job + outbox row + creation event in one transaction (no-op on an existing key). Concurrent
+   * calls may share one transaction (group commit); each settles after its own row committed.
+   */
   insert(job: NewJob): Promise<InsertResult>;
+  /**
+   * Many jobs in one transaction, one result per input in order; a (client, key) repeated inside
+   * the batch is stored once and the later entries read as replays of the first.
+   */
+  insertMany(jobs: readonly NewJob[]): Promise<InsertResult[]>;
   get(clientId: string, id: string): Promise<Job | null>;
   getAny(id: string): Promise<Job | null>;
   list(clientId: string, filter: ListFilter, pageSize: number, cursor: string | null): Promise<Page<Job>>;

@@ -202,6 +202,56 @@ describe('hostile input to the HTTP API', () => {
     );
   });
 
+  /** A SubmitJobRequest with hostile values in every field. */
+  const hostileSubmit = fc.record(
+    {
+      type: fc.oneof(fc.constant('demo.sleep'), hostileJson),
+      payload: fc.oneof(
+        fc.record(
+          {
+            durationMs: fc.oneof(fc.integer({ min: -5, max: 700_000 }), hostileJson),
+            failureRate: hostileJson,
+            seed: hostileJson,
+          },
+          { requiredKeys: [] },
+        ),
+        hostileJson,
+      ),
+      priority: hostileJson,
+      maxAttempts: hostileJson,
+      runAt: fc.oneof(fc.string({ maxLength: 40 }), hostileJson),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('POST /v1/jobs:batch with hostile entries, keys and shapes → 2xx or 4xx problem, never a 5xx', async () => {
+    dumpOnFailure();
+    const entry = fc.oneof(
+      fc.record(
+        {
+          idempotencyKey: fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), hostileJson),
+          job: fc.oneof(hostileSubmit, hostileJson),
+        },
+        { requiredKeys: [] },
+      ),
+      hostileJson,
+    );
+    const body = fc.oneof(
+      hostileJson,
+      fc.record({ jobs: fc.oneof(fc.array(entry, { maxLength: 6 }), hostileJson) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const { res } = await hostile('POST', '/v1/jobs:batch', [auth(), json], JSON.stringify(b));
+        if (res.status < 300) {
+          const jobs = (b as { jobs?: { job?: { type?: unknown } }[] }).jobs ?? [];
+          for (const e of jobs) expect(e.job?.type).toBe('demo.sleep');
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('arbitrary JSON values and wrong types in every field → 4xx problem, never a 5xx', async () => {
     dumpOnFailure();
     const body = fc.oneof(

@@ -76,6 +76,38 @@ describe('JobService over Connect and gRPC-Web (generated client, real PostgreSQ
         expect(cancelled.job?.state).toBe(JobState.CANCELLED);
       });
 
+      it('SubmitJobs: one result per entry, replays by key, all-or-nothing validation', async () => {
+        const base = `connect-batch-${name}-${Date.now()}`;
+        const entry = (key: string, durationMs: number) => ({
+          idempotencyKey: key,
+          job: { type: 'demo.sleep', payload: { durationMs } },
+        });
+        const first = await client.submitJobs(
+          { jobs: [entry(`${base}-a`, 1), entry(`${base}-b`, 2), entry(`${base}-a`, 1)] },
+          auth(),
+        );
+        expect(first.results.map((r) => r.created)).toEqual([true, true, false]);
+        expect(first.results[2]?.job?.id).toBe(first.results[0]?.job?.id);
+        const again = await client.submitJobs(
+          { jobs: [entry(`${base}-b`, 2), entry(`${base}-a`, 9)] },
+          auth(),
+        );
+        expect(again.results[0]).toMatchObject({ created: false, job: { id: first.results[1]?.job?.id } });
+        expect(again.results[1]?.job).toBeUndefined();
+        expect(again.results[1]?.error?.code).toBe('IDEMPOTENCY.KEY_REUSED');
+        const refused = await rpcError(
+          client.submitJobs(
+            { jobs: [entry(`${base}-c`, 1), { idempotencyKey: `${base}-d`, job: { type: 'nope' } }] },
+            auth(),
+          ),
+        );
+        expect(refused.code).toBe(Code.InvalidArgument);
+        expect(refused.metadata.get('jobplane-error-code')).toBe('REQUEST.INVALID');
+        expect(refused.rawMessage).toMatch(/jobs\[1\]: JOB\.UNKNOWN_TYPE/);
+        const c = await client.submitJobs({ jobs: [entry(`${base}-c`, 1)] }, auth());
+        expect(c.results[0]?.created).toBe(true);
+      });
+
       it('maps errors to Connect codes with the stable code in metadata', async () => {
         const unauth = await rpcError(client.getJob({ id: '00000000-0000-4000-8000-000000000000' }));
         expect(unauth.code).toBe(Code.Unauthenticated);

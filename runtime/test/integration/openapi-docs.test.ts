@@ -41,8 +41,14 @@ describe('OpenAPI document and Swagger UI', () => {
     if (env) await destroyEdgeEnv(env);
   });
 
-  // @fastify/swagger writes :param as {param} and a trailing wildcard as {*}.
-  const openapiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}');
+  // @fastify/swagger writes :param as {param}, a trailing wildcard as {*} and `::` (find-my-way's
+  // literal colon) as `:`.
+  const openapiPath = (url: string) =>
+    url
+      .split('::')
+      .map((part) => part.replace(/:([A-Za-z0-9_]+)/g, '{$1}'))
+      .join(':')
+      .replace(/\*$/, '{*}');
 
   it('documents every registered route', async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json() as OpenApiDoc;
@@ -63,6 +69,8 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(hidden.filter((r) => !r.url.startsWith('/admin/queues/'))).toEqual([]);
     expect(Object.keys(doc.paths).filter((p) => p.startsWith('/admin'))).toEqual(['/admin/queues']);
     expect(doc.paths['/jobprocessing.v1.JobService/SubmitJob']?.post).toBeDefined();
+    expect(doc.paths['/jobprocessing.v1.JobService/SubmitJobs']?.post).toBeDefined();
+    expect(doc.paths['/v1/jobs:batch']?.post?.requestBody).toBeDefined();
   });
 
   it('documents the submit request per job type of the catalog: a union by type with payload schema and example', async () => {

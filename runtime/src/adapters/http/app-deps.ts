@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync, FastifyPluginCallback } fro
 import type { JobControls } from '../../application/control-job.use-case.js';
 import type { JobQueries } from '../../application/query-jobs.use-case.js';
 import type { ScheduleCommands } from '../../application/schedule-commands.js';
-import type { SubmitJob } from '../../application/submit-job.use-case.js';
+import type { SubmitJob, SubmitJobs } from '../../application/submit-job.use-case.js';
 import type { HealthCheck } from '../../ports/health.port.js';
 import type { Metrics } from '../../ports/metrics.port.js';
 import type { FailureCounter } from './failure-counter.js';
@@ -10,6 +10,8 @@ import type { FailureCounter } from './failure-counter.js';
 /** Everything the HTTP adapter needs; built by the composition root (main/api.ts). */
 export interface AppDeps {
   readonly submitJob: SubmitJob;
+  /** `POST /v1/jobs:batch` and SubmitJobs over Connect/gRPC. */
+  readonly submitJobs: SubmitJobs;
   readonly queries: JobQueries;
   readonly controls: JobControls;
   /** /v1/schedules; absent = no schedule routes. */

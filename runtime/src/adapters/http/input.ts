@@ -1,6 +1,6 @@
 import type { DomainError } from '../../domain/errors.js';
 import { invalidRequest } from '../../domain/errors.js';
-import type { SubmitJob } from '../../application/submit-job.use-case.js';
+import type { SubmitJob, SubmitJobs } from '../../application/submit-job.use-case.js';
 
 /**
  * Checks on untrusted input shared by the JSON API, Connect/gRPC and webhooks, applied before a
@@ -91,6 +91,32 @@ export function singleHeader(
 export function withStorablePayload(submit: SubmitJob): SubmitJob {
   return async (cmd) => {
     checkStorableJson(cmd.payload, 'payload');
+    return submit(cmd);
+  };
+}
+
+/**
+ * The same check for every entry of a batch (`POST /v1/jobs:batch`, SubmitJobs), all or nothing:
+ * every unstorable payload or key is listed (`jobs[i]: …`) and nothing reaches the use case. Keys
+ * come from a JSON body here (not a header), so a lone surrogate in one is refused too.
+ */
+export function withStorablePayloads(submit: SubmitJobs): SubmitJobs {
+  return async (cmd) => {
+    const problems: string[] = [];
+    cmd.jobs.forEach((item, i) => {
+      try {
+        checkStorableJson(item.payload, 'payload');
+        if (item.idempotencyKey !== undefined) checkStorableJson(item.idempotencyKey, 'idempotencyKey');
+      } catch (err) {
+        problems.push(`jobs[${i}]: REQUEST.INVALID: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+    if (problems.length > 0) {
+      throw invalidRequest(
+        `${problems.length} of ${cmd.jobs.length} jobs are invalid; none was stored: ${problems.join(' | ')}`,
+        problems,
+      );
+    }
     return submit(cmd);
   };
 }

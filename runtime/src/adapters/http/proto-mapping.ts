@@ -4,10 +4,14 @@ import {
   ExecutionMode,
   JobEventSchema,
   JobSchema,
+  JobErrorSchema,
   JobState as ProtoJobState,
+  SubmitJobsResultSchema,
   type Job as ProtoJob,
+  type SubmitJobsResult as ProtoSubmitJobsResult,
   type JobEvent as ProtoJobEvent,
 } from '@jobplane/proto';
+import type { SubmitJobsItemResult } from '../../application/submit-job.use-case.js';
 import type { Job, JobEvent } from '../../domain/job.entity.js';
 import type { JobState } from '../../domain/job-state.js';
 
@@ -74,3 +78,12 @@ export function eventToProto(ev: JobEvent): ProtoJobEvent {
 }
 
 export { toJson };
+
+/** One entry's outcome of SubmitJobs → `jobprocessing.v1.SubmitJobsResult`. */
+export function submitJobsResultToProto(r: SubmitJobsItemResult): ProtoSubmitJobsResult {
+  return r.ok
+    ? create(SubmitJobsResultSchema, { job: jobToProto(r.job), created: r.created })
+    : create(SubmitJobsResultSchema, {
+        error: create(JobErrorSchema, { code: r.error.code, message: r.error.message, retryable: false }),
+      });
+}

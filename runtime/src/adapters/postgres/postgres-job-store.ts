@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { DomainError } from '../../domain/errors.js';
+import { DomainError, isDomainError } from '../../domain/errors.js';
 import type { ExecutionMode, Job, JobError, JobEvent } from '../../domain/job.entity.js';
 import { decideStart } from '../../domain/fencing.js';
-import type { JobState } from '../../domain/job-state.js';
+import { ACTIVE_STATES, TERMINAL_STATES, type JobState } from '../../domain/job-state.js';
 import type { QueueMessage } from '../../ports/job-queue.port.js';
 import type {
   CancelResult,
@@ -17,9 +17,18 @@ import type {
   ReconcileCandidate,
   StartResult,
 } from '../../ports/job-store.port.js';
-import { checkout, unavailable, withTransaction } from './pg-pool.js';
+import {
+  BatchItemError,
+  DEFAULT_GROUP_COMMIT,
+  GroupCommitter,
+  type GroupCommitOptions,
+} from './group-commit.js';
+import { checkout, isUnavailable, unavailable, withTransaction } from './pg-pool.js';
 
-const TERMINAL_SQL = `('succeeded','dead_lettered','cancelled')`;
+/** A SQL list of states, from the domain's constants (the state names are fixed identifiers). */
+const sqlStates = (states: readonly JobState[]): string => `(${states.map((st) => `'${st}'`).join(',')})`;
+const TERMINAL_SQL = sqlStates(TERMINAL_STATES);
+const ACTIVE_SQL = sqlStates(ACTIVE_STATES);
 
 type Row = Record<string, unknown>;
 
@@ -114,9 +123,65 @@ function decodeCursor(token: string): [string, string] {
 
 const INSERT_EVENT = `INSERT INTO job_events (job_id, from_state, to_state, attempt, reason, details)`;
 
+/** Byte order of (client, key), the order PostgreSQL's unique index would lock them in any batch. */
+function compareKeys(a: NewJob, b: NewJob): number {
+  if (a.clientId !== b.clientId) return a.clientId < b.clientId ? -1 : 1;
+  return a.idempotencyKey < b.idempotencyKey ? -1 : a.idempotencyKey > b.idempotencyKey ? 1 : 0;
+}
+
+interface StartItem {
+  readonly id: string;
+  readonly token: string;
+  readonly worker: string;
+}
+
+interface SucceedItem {
+  readonly id: string;
+  readonly token: string;
+  readonly result: Record<string, unknown>;
+}
+
+/**
+ * Splits a batch so no id appears twice in one statement (an UPDATE … FROM touches a row once):
+ * the first occurrence of each id goes in `batch`, the others in `rest` (run one by one after).
+ */
+function splitDuplicates<T extends { id: string }>(items: readonly T[]): { batch: number[]; rest: number[] } {
+  const seen = new Set<string>();
+  const batch: number[] = [];
+  const rest: number[] = [];
+  items.forEach((it, i) => {
+    if (seen.has(it.id)) rest.push(i);
+    else {
+      seen.add(it.id);
+      batch.push(i);
+    }
+  });
+  return { batch, rest };
+}
+
 /** PostgreSQL implementation of the JobStore port. See migrations/ for the schema. */
 export class PostgresJobStore implements JobStore {
-  constructor(private readonly pool: pg.Pool) {}
+  /** Concurrent `insert` calls, coalesced into one statement (group commit). */
+  private readonly inserts: GroupCommitter<NewJob, InsertResult>;
+  /** Concurrent attempt starts (the `queued → running` fast path), one statement per batch. */
+  private readonly starts: GroupCommitter<StartItem, Row | null>;
+  /** Concurrent success writes, one statement per batch. */
+  private readonly successes: GroupCommitter<SucceedItem, Row | null>;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    groupCommit: GroupCommitOptions = DEFAULT_GROUP_COMMIT,
+  ) {
+    this.inserts = new GroupCommitter((items) => this.flushInserts(items), groupCommit);
+    this.starts = new GroupCommitter((items) => this.flushStarts(items), groupCommit);
+    this.successes = new GroupCommitter((items) => this.flushSuccesses(items), groupCommit);
+  }
+
+  /** Batches and items each group committer carried (tests, benchmarks). */
+  groupCommitStats(): Record<'inserts' | 'starts' | 'successes', { batches: number; items: number }> {
+    const of = (g: { batches: number; items: number }) => ({ batches: g.batches, items: g.items });
+    return { inserts: of(this.inserts), starts: of(this.starts), successes: of(this.successes) };
+  }
 
   /** One statement on the pool; "PostgreSQL did not answer" becomes 503 SERVICE.UNAVAILABLE. */
   private async query(text: string, params?: unknown[]): Promise<pg.QueryResult> {
@@ -127,13 +192,69 @@ export class PostgresJobStore implements JobStore {
     }
   }
 
-  async insert(job: NewJob): Promise<InsertResult> {
-    // One statement = one commit: job row, creation event and outbox row together.
+  /**
+   * Job + creation event + outbox row. Concurrent calls share one statement (one commit); the
+   * promise settles once the caller's own row has committed.
+   */
+  insert(job: NewJob): Promise<InsertResult> {
+    return this.inserts.submit(job);
+  }
+
+  /**
+   * Many jobs in one statement (one transaction, one commit), one result per input in order. A
+   * (client, key) given twice is inserted once; the later ones read as replays of the first.
+   */
+  async insertMany(jobs: readonly NewJob[]): Promise<InsertResult[]> {
+    if (jobs.length === 0) return [];
+    return this.insertStatement(jobs);
+  }
+
+  private async flushInserts(items: readonly NewJob[]): Promise<Array<InsertResult | BatchItemError>> {
+    try {
+      return await this.insertStatement(items);
+    } catch (err) {
+      // PostgreSQL unreachable: every caller gets the 503. Refused: find which row it refused.
+      if (items.length === 1 || isDomainError(err) || isUnavailable(err)) throw unavailable(err);
+      return Promise.all(
+        items.map((item) =>
+          this.insertStatement([item]).then(
+            (r) => r[0]!,
+            (e: unknown) => new BatchItemError(unavailable(e)),
+          ),
+        ),
+      );
+    }
+  }
+
+  private async insertStatement(jobs: readonly NewJob[]): Promise<InsertResult[]> {
+    // Duplicates of a (client, key) inside the batch: only the first goes to PostgreSQL.
+    const firstOf = new Map<string, number>();
+    const unique: NewJob[] = [];
+    const slot = jobs.map((j) => {
+      const k = `${j.clientId}\u0000${j.idempotencyKey}`;
+      let at = firstOf.get(k);
+      if (at === undefined) {
+        at = unique.length;
+        firstOf.set(k, at);
+        unique.push(j);
+      }
+      return at;
+    });
+    // A fixed order of the unique index entries: two batches never wait on each other in a cycle.
+    const order = unique.map((_, i) => i).sort((a, b) => compareKeys(unique[a]!, unique[b]!));
+    const sorted = order.map((i) => unique[i]!);
+    // One statement = one commit: job rows, creation events and outbox rows together.
     const res = await this.query(
-      `WITH ins AS (
+      `WITH v AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+                              $8::int[], $9::timestamptz[], $10::text[], $11::text[], $12::text[])
+                  WITH ORDINALITY AS v(id, client_id, idempotency_key, request_hash, type, payload, max_attempts,
+                                       priority, run_at, mode, queue, request_id, ord)),
+       ins AS (
          INSERT INTO jobs (id, client_id, idempotency_key, request_hash, type, payload, state, max_attempts,
                            priority, run_at, mode, queue, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12)
+         SELECT id, client_id, idempotency_key, request_hash, type, payload::jsonb, 'queued', max_attempts,
+                priority, run_at, mode, queue, request_id FROM v ORDER BY ord
          ON CONFLICT (client_id, idempotency_key) DO NOTHING
          RETURNING *),
        ev AS (${INSERT_EVENT} SELECT id, NULL, 'queued', 0, 'submitted', NULL FROM ins),
@@ -141,29 +262,50 @@ export class PostgresJobStore implements JobStore {
               SELECT id, queue, 'run', 0, priority, run_at, request_id FROM ins)
        SELECT * FROM ins`,
       [
-        job.id,
-        job.clientId,
-        job.idempotencyKey,
-        job.requestHash,
-        job.type,
-        job.payload,
-        job.maxAttempts,
-        job.priority,
-        job.runAt,
-        job.mode,
-        job.queue,
-        job.requestId,
+        sorted.map((j) => j.id),
+        sorted.map((j) => j.clientId),
+        sorted.map((j) => j.idempotencyKey),
+        sorted.map((j) => j.requestHash),
+        sorted.map((j) => j.type),
+        sorted.map((j) => JSON.stringify(j.payload)),
+        sorted.map((j) => j.maxAttempts),
+        sorted.map((j) => j.priority),
+        sorted.map((j) => j.runAt),
+        sorted.map((j) => j.mode),
+        sorted.map((j) => j.queue),
+        sorted.map((j) => j.requestId),
       ],
     );
-    const created = res.rows[0] as Row | undefined;
-    if (created) return { job: toJob(created), created: true, requestHash: job.requestHash };
-    const existing = await this.query('SELECT * FROM jobs WHERE client_id = $1 AND idempotency_key = $2', [
-      job.clientId,
-      job.idempotencyKey,
-    ]);
-    const row = existing.rows[0] as Row | undefined;
-    if (!row) throw new Error('idempotent insert found neither a new nor an existing row');
-    return { job: toJob(row), created: false, requestHash: row.request_hash as string };
+    const createdById = new Map<string, Row>();
+    for (const r of res.rows as Row[]) createdById.set(r.id as string, r);
+    const results: (InsertResult | undefined)[] = unique.map((j) => {
+      const row = createdById.get(j.id);
+      return row ? { job: toJob(row), created: true, requestHash: j.requestHash } : undefined;
+    });
+    const missing = unique.filter((_, i) => results[i] === undefined);
+    if (missing.length > 0) {
+      const existing = await this.query(
+        `SELECT j.* FROM jobs j JOIN unnest($1::text[], $2::text[]) AS k(client_id, idempotency_key)
+           ON j.client_id = k.client_id AND j.idempotency_key = k.idempotency_key`,
+        [missing.map((j) => j.clientId), missing.map((j) => j.idempotencyKey)],
+      );
+      const byKey = new Map<string, Row>();
+      for (const r of existing.rows as Row[])
+        byKey.set(`${r.client_id as string}\u0000${r.idempotency_key as string}`, r);
+      unique.forEach((j, i) => {
+        if (results[i]) return;
+        const row = byKey.get(`${j.clientId}\u0000${j.idempotencyKey}`);
+        if (!row) throw new Error('idempotent insert found neither a new nor an existing row');
+        results[i] = { job: toJob(row), created: false, requestHash: row.request_hash as string };
+      });
+    }
+    const seen = new Set<number>();
+    return slot.map((at) => {
+      const r = results[at]!;
+      if (seen.has(at)) return { job: r.job, created: false, requestHash: r.requestHash };
+      seen.add(at);
+      return r;
+    });
   }
 
   async get(clientId: string, id: string): Promise<Job | null> {
@@ -225,18 +367,9 @@ export class PostgresJobStore implements JobStore {
   }
 
   async startAttempt(id: string, token: string, worker: string): Promise<StartResult> {
-    // Hot path: queued → running in one statement (one commit).
-    const fast = await this.query(
-      `WITH upd AS (
-         UPDATE jobs SET state = 'running', attempts = attempts + 1, attempt_token = $2, worker = $3,
-                start_time = now(), update_time = now(), progress = 0, progress_message = NULL
-         WHERE id = $1 AND state = 'queued' RETURNING *),
-       ev AS (${INSERT_EVENT} SELECT id, 'queued', 'running', attempts, 'attempt_started',
-              jsonb_build_object('worker', $3::text) FROM upd)
-       SELECT * FROM upd`,
-      [id, token, worker],
-    );
-    if (fast.rows[0]) return { status: 'started', job: toJob(fast.rows[0] as Row), token, tookOver: false };
+    // Hot path: queued → running in one statement (one commit), shared by concurrent starts.
+    const fast = await this.starts.submit({ id, token, worker });
+    if (fast) return { status: 'started', job: toJob(fast), token, tookOver: false };
 
     const outcome = await withTransaction(this.pool, async (c) => {
       const cur = await c.query('SELECT * FROM jobs WHERE id = $1 FOR UPDATE', [id]);
@@ -321,18 +454,84 @@ export class PostgresJobStore implements JobStore {
   }
 
   async succeed(id: string, token: string, result: Record<string, unknown>): Promise<Job | null> {
-    const res = await this.query(
-      `WITH upd AS (
-         UPDATE jobs SET state = 'succeeded', result = $3, error = NULL, progress = 100, finish_time = now(),
-                update_time = now()
-         WHERE id = $1 AND attempt_token = $2 AND state = 'running' RETURNING *),
-       ev AS (${INSERT_EVENT} SELECT id, 'running', 'succeeded', attempts, 'handler_succeeded', NULL FROM upd)
-       SELECT * FROM upd`,
-      [id, token, result],
-    );
-    const job = res.rows[0] ? toJob(res.rows[0] as Row) : null;
+    // Fenced running → succeeded; concurrent successes share one statement (one commit).
+    const row = await this.successes.submit({ id, token, result });
+    const job = row ? toJob(row) : null;
     if (job?.parentId) await this.notifyParent(job.parentId);
     return job;
+  }
+
+  /**
+   * Runs `statement` for the items whose id is unique in the batch and `single` for the rest, one
+   * by one after it; a refused multi-row statement is retried item by item so only the item
+   * PostgreSQL refuses fails.
+   */
+  private async perItem<T extends { id: string }>(
+    items: readonly T[],
+    statement: (items: readonly T[]) => Promise<Map<string, Row>>,
+  ): Promise<Array<Row | null | BatchItemError>> {
+    const { batch, rest } = splitDuplicates(items);
+    const out: Array<Row | null | BatchItemError> = new Array<Row | null | BatchItemError>(items.length);
+    const first = batch.map((i) => items[i]!);
+    let rows: Map<string, Row> | null = null;
+    try {
+      rows = await statement(first);
+    } catch (err) {
+      if (first.length === 1 || isUnavailable(err)) throw unavailable(err);
+    }
+    if (rows) {
+      for (const i of batch) out[i] = rows.get(items[i]!.id) ?? null;
+    } else {
+      for (const i of batch) {
+        out[i] = await statement([items[i]!]).then(
+          (m) => m.get(items[i]!.id) ?? null,
+          (e: unknown) => new BatchItemError(unavailable(e)),
+        );
+      }
+    }
+    for (const i of rest) {
+      out[i] = await statement([items[i]!]).then(
+        (m) => m.get(items[i]!.id) ?? null,
+        (e: unknown) => new BatchItemError(unavailable(e)),
+      );
+    }
+    return out;
+  }
+
+  private flushStarts(items: readonly StartItem[]): Promise<Array<Row | null | BatchItemError>> {
+    return this.perItem(items, async (batch) => {
+      const sorted = [...batch].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const res = await this.pool.query(
+        `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS v(id, token, worker)),
+         upd AS (
+           UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, attempt_token = v.token,
+                  worker = v.worker, start_time = now(), update_time = now(), progress = 0,
+                  progress_message = NULL
+           FROM v WHERE j.id = v.id AND j.state = 'queued' RETURNING j.*),
+         ev AS (${INSERT_EVENT} SELECT id, 'queued', 'running', attempts, 'attempt_started',
+                jsonb_build_object('worker', worker) FROM upd)
+         SELECT * FROM upd`,
+        [sorted.map((b) => b.id), sorted.map((b) => b.token), sorted.map((b) => b.worker)],
+      );
+      return new Map((res.rows as Row[]).map((r) => [r.id as string, r]));
+    });
+  }
+
+  private flushSuccesses(items: readonly SucceedItem[]): Promise<Array<Row | null | BatchItemError>> {
+    return this.perItem(items, async (batch) => {
+      const sorted = [...batch].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const res = await this.pool.query(
+        `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS v(id, token, result)),
+         upd AS (
+           UPDATE jobs j SET state = 'succeeded', result = v.result::jsonb, error = NULL, progress = 100,
+                  finish_time = now(), update_time = now()
+           FROM v WHERE j.id = v.id AND j.attempt_token = v.token AND j.state = 'running' RETURNING j.*),
+         ev AS (${INSERT_EVENT} SELECT id, 'running', 'succeeded', attempts, 'handler_succeeded', NULL FROM upd)
+         SELECT * FROM upd`,
+        [sorted.map((b) => b.id), sorted.map((b) => b.token), sorted.map((b) => JSON.stringify(b.result))],
+      );
+      return new Map((res.rows as Row[]).map((r) => [r.id as string, r]));
+    });
   }
 
   async failAndRetry(id: string, token: string, error: JobError, runAt: Date): Promise<Job | null> {
@@ -511,7 +710,7 @@ export class PostgresJobStore implements JobStore {
       const kids = await c.query(
         `WITH upd AS (
            UPDATE jobs c SET state = 'cancelled', attempt_token = NULL, finish_time = now(), update_time = now()
-           FROM (SELECT id, state AS old_state FROM jobs WHERE parent_id = $1 AND state IN ('queued','running') FOR UPDATE) o
+           FROM (SELECT id, state AS old_state FROM jobs WHERE parent_id = $1 AND state IN ${ACTIVE_SQL} FOR UPDATE) o
            WHERE c.id = o.id RETURNING c.id, o.old_state, c.attempts),
          ev AS (${INSERT_EVENT} SELECT id, old_state, 'cancelled', attempts, 'parent_cancelled', NULL FROM upd)
          SELECT id FROM upd`,
@@ -557,15 +756,21 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
+  /**
+   * Claims up to `limit` outbox rows in a transaction that stays open until `ack` (delete + commit)
+   * or `release` (rollback). Two round trips per pass: `BEGIN` and the claim go together, and so do
+   * the delete and the commit (simple-query protocol, no parameters: the limit is an integer and
+   * the ids are PostgreSQL's own bigints, both checked).
+   */
   async claimOutbox(limit: number): Promise<OutboxBatch> {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`'limit' (${limit}) must be a positive integer`);
     const { client, release } = await checkout(this.pool);
     let done = false;
-    const finish = async (sql: string, ids?: string[]) => {
+    const finish = async (sql: string) => {
       if (done) return;
       done = true;
       try {
-        if (ids && ids.length > 0)
-          await client.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]);
         await client.query(sql);
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -575,11 +780,10 @@ export class PostgresJobStore implements JobStore {
       }
     };
     try {
-      await client.query('BEGIN');
-      const res = await client.query('SELECT * FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [
-        limit,
-      ]);
-      const rows = res.rows as Row[];
+      const out = (await client.query(
+        `BEGIN; SELECT * FROM outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
+      )) as unknown as pg.QueryResult[];
+      const rows = (out[1]?.rows ?? []) as Row[];
       const messages: QueueMessage[] = rows.map((r) => ({
         jobId: r.job_id as string,
         queue: r.queue as string,
@@ -591,9 +795,11 @@ export class PostgresJobStore implements JobStore {
         replace: r.replace as boolean,
       }));
       const ids = rows.map((r) => String(r.id));
+      if (!ids.every((id) => /^\d{1,19}$/.test(id))) throw new Error('outbox ids are not bigints');
       return {
         messages,
-        ack: () => finish('COMMIT', ids),
+        ack: () =>
+          finish(ids.length > 0 ? `DELETE FROM outbox WHERE id IN (${ids.join(',')}); COMMIT` : 'COMMIT'),
         release: () => finish('ROLLBACK'),
       };
     } catch (err) {
@@ -618,7 +824,7 @@ export class PostgresJobStore implements JobStore {
                 (SELECT count(*) FILTER (WHERE c.state IN ${TERMINAL_SQL}) >= j.fan_out_total FROM jobs c WHERE c.parent_id = j.id)
               END AS children_done
        FROM jobs j
-       WHERE j.state IN ('queued','running') AND j.update_time < now() - make_interval(secs => $1::double precision / 1000)
+       WHERE j.state IN ${ACTIVE_SQL} AND j.update_time < now() - make_interval(secs => $1::double precision / 1000)
          AND ($2::uuid IS NULL OR j.id > $2::uuid)
        ORDER BY j.id LIMIT $3`,
       [olderThanMs, afterId, limit],

@@ -21,6 +21,7 @@ const CELLS: Readonly<Record<Group, readonly string[]>> = {
   B2: ['B2.hello', 'B2.post'],
   B3: ['B3.pipeline'],
   P: ['P.platform'],
+  C: ['P.scale'],
   L: [],
   S: [],
 };
@@ -67,7 +68,8 @@ describe('benchmark quick mode', () => {
             expect(m.min).toBeLessThanOrEqual(m.max);
           }
         }
-        if (group === 'P') expect(json.derived.map((d) => d.name)).toContain('P PostgreSQL commits per job');
+        if (group === 'P')
+          expect(json.derived.map((d) => d.name)).toContain('P PostgreSQL commits per job (single)');
 
         const markdown = readFileSync(files.markdown, 'utf8');
         expect(markdown).toContain('| cell | metric | median | min–max | unit |');

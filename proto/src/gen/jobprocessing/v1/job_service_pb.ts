@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Job, JobEvent, JobState } from "./job_pb.js";
+import type { Job, JobError, JobEvent, JobState } from "./job_pb.js";
 import { file_jobprocessing_v1_job } from "./job_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file jobprocessing/v1/job_service.proto.
  */
 export const file_jobprocessing_v1_job_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJqb2Jwcm9jZXNzaW5nL3YxL2pvYl9zZXJ2aWNlLnByb3RvEhBqb2Jwcm9jZXNzaW5nLnYxIp4BChBTdWJtaXRKb2JSZXF1ZXN0EgwKBHR5cGUYASABKAkSKAoHcGF5bG9hZBgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEAoIcHJpb3JpdHkYAyABKAUSKgoGcnVuX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxtYXhfYXR0ZW1wdHMYBSABKAUiNwoRU3VibWl0Sm9iUmVzcG9uc2USIgoDam9iGAEgASgLMhUuam9icHJvY2Vzc2luZy52MS5Kb2IiGwoNR2V0Sm9iUmVxdWVzdBIKCgJpZBgBIAEoCSI0Cg5HZXRKb2JSZXNwb25zZRIiCgNqb2IYASABKAsyFS5qb2Jwcm9jZXNzaW5nLnYxLkpvYiJxCg9MaXN0Sm9ic1JlcXVlc3QSKQoFc3RhdGUYASABKA4yGi5qb2Jwcm9jZXNzaW5nLnYxLkpvYlN0YXRlEgwKBHR5cGUYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiUAoQTGlzdEpvYnNSZXNwb25zZRIjCgRqb2JzGAEgAygLMhUuam9icHJvY2Vzc2luZy52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh4KEENhbmNlbEpvYlJlcXVlc3QSCgoCaWQYASABKAkiNwoRQ2FuY2VsSm9iUmVzcG9uc2USIgoDam9iGAEgASgLMhUuam9icHJvY2Vzc2luZy52MS5Kb2IiHQoPUmV0cnlKb2JSZXF1ZXN0EgoKAmlkGAEgASgJIjYKEFJldHJ5Sm9iUmVzcG9uc2USIgoDam9iGAEgASgLMhUuam9icHJvY2Vzc2luZy52MS5Kb2IiTQoUTGlzdEpvYkV2ZW50c1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlwKFUxpc3RKb2JFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5qb2Jwcm9jZXNzaW5nLnYxLkpvYkV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKNBAoKSm9iU2VydmljZRJUCglTdWJtaXRKb2ISIi5qb2Jwcm9jZXNzaW5nLnYxLlN1Ym1pdEpvYlJlcXVlc3QaIy5qb2Jwcm9jZXNzaW5nLnYxLlN1Ym1pdEpvYlJlc3BvbnNlEksKBkdldEpvYhIfLmpvYnByb2Nlc3NpbmcudjEuR2V0Sm9iUmVxdWVzdBogLmpvYnByb2Nlc3NpbmcudjEuR2V0Sm9iUmVzcG9uc2USUQoITGlzdEpvYnMSIS5qb2Jwcm9jZXNzaW5nLnYxLkxpc3RKb2JzUmVxdWVzdBoiLmpvYnByb2Nlc3NpbmcudjEuTGlzdEpvYnNSZXNwb25zZRJUCglDYW5jZWxKb2ISIi5qb2Jwcm9jZXNzaW5nLnYxLkNhbmNlbEpvYlJlcXVlc3QaIy5qb2Jwcm9jZXNzaW5nLnYxLkNhbmNlbEpvYlJlc3BvbnNlElEKCFJldHJ5Sm9iEiEuam9icHJvY2Vzc2luZy52MS5SZXRyeUpvYlJlcXVlc3QaIi5qb2Jwcm9jZXNzaW5nLnYxLlJldHJ5Sm9iUmVzcG9uc2USYAoNTGlzdEpvYkV2ZW50cxImLmpvYnByb2Nlc3NpbmcudjEuTGlzdEpvYkV2ZW50c1JlcXVlc3QaJy5qb2Jwcm9jZXNzaW5nLnYxLkxpc3RKb2JFdmVudHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_jobprocessing_v1_job]);
+  fileDesc("CiJqb2Jwcm9jZXNzaW5nL3YxL2pvYl9zZXJ2aWNlLnByb3RvEhBqb2Jwcm9jZXNzaW5nLnYxIp4BChBTdWJtaXRKb2JSZXF1ZXN0EgwKBHR5cGUYASABKAkSKAoHcGF5bG9hZBgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEAoIcHJpb3JpdHkYAyABKAUSKgoGcnVuX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxtYXhfYXR0ZW1wdHMYBSABKAUiNwoRU3VibWl0Sm9iUmVzcG9uc2USIgoDam9iGAEgASgLMhUuam9icHJvY2Vzc2luZy52MS5Kb2IiGwoNR2V0Sm9iUmVxdWVzdBIKCgJpZBgBIAEoCSI0Cg5HZXRKb2JSZXNwb25zZRIiCgNqb2IYASABKAsyFS5qb2Jwcm9jZXNzaW5nLnYxLkpvYiJxCg9MaXN0Sm9ic1JlcXVlc3QSKQoFc3RhdGUYASABKA4yGi5qb2Jwcm9jZXNzaW5nLnYxLkpvYlN0YXRlEgwKBHR5cGUYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiUAoQTGlzdEpvYnNSZXNwb25zZRIjCgRqb2JzGAEgAygLMhUuam9icHJvY2Vzc2luZy52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh4KEENhbmNlbEpvYlJlcXVlc3QSCgoCaWQYASABKAkiNwoRQ2FuY2VsSm9iUmVzcG9uc2USIgoDam9iGAEgASgLMhUuam9icHJvY2Vzc2luZy52MS5Kb2IiHQoPUmV0cnlKb2JSZXF1ZXN0EgoKAmlkGAEgASgJIjYKEFJldHJ5Sm9iUmVzcG9uc2USIgoDam9iGAEgASgLMhUuam9icHJvY2Vzc2luZy52MS5Kb2IiTQoUTGlzdEpvYkV2ZW50c1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlwKFUxpc3RKb2JFdmVudHNSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5qb2Jwcm9jZXNzaW5nLnYxLkpvYkV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJEChFTdWJtaXRKb2JzUmVxdWVzdBIvCgRqb2JzGAEgAygLMiEuam9icHJvY2Vzc2luZy52MS5TdWJtaXRKb2JzRW50cnkiWwoPU3VibWl0Sm9ic0VudHJ5EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIvCgNqb2IYAiABKAsyIi5qb2Jwcm9jZXNzaW5nLnYxLlN1Ym1pdEpvYlJlcXVlc3QiSQoSU3VibWl0Sm9ic1Jlc3BvbnNlEjMKB3Jlc3VsdHMYASADKAsyIi5qb2Jwcm9jZXNzaW5nLnYxLlN1Ym1pdEpvYnNSZXN1bHQicgoQU3VibWl0Sm9ic1Jlc3VsdBIiCgNqb2IYASABKAsyFS5qb2Jwcm9jZXNzaW5nLnYxLkpvYhIPCgdjcmVhdGVkGAIgASgIEikKBWVycm9yGAMgASgLMhouam9icHJvY2Vzc2luZy52MS5Kb2JFcnJvcjLmBAoKSm9iU2VydmljZRJUCglTdWJtaXRKb2ISIi5qb2Jwcm9jZXNzaW5nLnYxLlN1Ym1pdEpvYlJlcXVlc3QaIy5qb2Jwcm9jZXNzaW5nLnYxLlN1Ym1pdEpvYlJlc3BvbnNlEksKBkdldEpvYhIfLmpvYnByb2Nlc3NpbmcudjEuR2V0Sm9iUmVxdWVzdBogLmpvYnByb2Nlc3NpbmcudjEuR2V0Sm9iUmVzcG9uc2USUQoITGlzdEpvYnMSIS5qb2Jwcm9jZXNzaW5nLnYxLkxpc3RKb2JzUmVxdWVzdBoiLmpvYnByb2Nlc3NpbmcudjEuTGlzdEpvYnNSZXNwb25zZRJUCglDYW5jZWxKb2ISIi5qb2Jwcm9jZXNzaW5nLnYxLkNhbmNlbEpvYlJlcXVlc3QaIy5qb2Jwcm9jZXNzaW5nLnYxLkNhbmNlbEpvYlJlc3BvbnNlElEKCFJldHJ5Sm9iEiEuam9icHJvY2Vzc2luZy52MS5SZXRyeUpvYlJlcXVlc3QaIi5qb2Jwcm9jZXNzaW5nLnYxLlJldHJ5Sm9iUmVzcG9uc2USYAoNTGlzdEpvYkV2ZW50cxImLmpvYnByb2Nlc3NpbmcudjEuTGlzdEpvYkV2ZW50c1JlcXVlc3QaJy5qb2Jwcm9jZXNzaW5nLnYxLkxpc3RKb2JFdmVudHNSZXNwb25zZRJXCgpTdWJtaXRKb2JzEiMuam9icHJvY2Vzc2luZy52MS5TdWJtaXRKb2JzUmVxdWVzdBokLmpvYnByb2Nlc3NpbmcudjEuU3VibWl0Sm9ic1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_jobprocessing_v1_job]);
 
 /**
  * @generated from message jobprocessing.v1.SubmitJobRequest
@@ -294,6 +294,107 @@ export const ListJobEventsResponseSchema: GenMessage<ListJobEventsResponse> = /*
   messageDesc(file_jobprocessing_v1_job_service, 11);
 
 /**
+ * @generated from message jobprocessing.v1.SubmitJobsRequest
+ */
+export type SubmitJobsRequest = Message<"jobprocessing.v1.SubmitJobsRequest"> & {
+  /**
+   * 1 to 1,000 entries.
+   *
+   * @generated from field: repeated jobprocessing.v1.SubmitJobsEntry jobs = 1;
+   */
+  jobs: SubmitJobsEntry[];
+};
+
+/**
+ * Describes the message jobprocessing.v1.SubmitJobsRequest.
+ * Use `create(SubmitJobsRequestSchema)` to create a new message.
+ */
+export const SubmitJobsRequestSchema: GenMessage<SubmitJobsRequest> = /*@__PURE__*/
+  messageDesc(file_jobprocessing_v1_job_service, 12);
+
+/**
+ * SubmitJobsEntry is one job of a batch and the key that makes its submission idempotent.
+ *
+ * @generated from message jobprocessing.v1.SubmitJobsEntry
+ */
+export type SubmitJobsEntry = Message<"jobprocessing.v1.SubmitJobsEntry"> & {
+  /**
+   * Required; the rules of the Idempotency-Key header (1 to 255 characters, no control
+   * characters). The same key with the same job returns the stored job, also within one batch.
+   *
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: jobprocessing.v1.SubmitJobRequest job = 2;
+   */
+  job?: SubmitJobRequest | undefined;
+};
+
+/**
+ * Describes the message jobprocessing.v1.SubmitJobsEntry.
+ * Use `create(SubmitJobsEntrySchema)` to create a new message.
+ */
+export const SubmitJobsEntrySchema: GenMessage<SubmitJobsEntry> = /*@__PURE__*/
+  messageDesc(file_jobprocessing_v1_job_service, 13);
+
+/**
+ * @generated from message jobprocessing.v1.SubmitJobsResponse
+ */
+export type SubmitJobsResponse = Message<"jobprocessing.v1.SubmitJobsResponse"> & {
+  /**
+   * One result per entry of the request, in the same order.
+   *
+   * @generated from field: repeated jobprocessing.v1.SubmitJobsResult results = 1;
+   */
+  results: SubmitJobsResult[];
+};
+
+/**
+ * Describes the message jobprocessing.v1.SubmitJobsResponse.
+ * Use `create(SubmitJobsResponseSchema)` to create a new message.
+ */
+export const SubmitJobsResponseSchema: GenMessage<SubmitJobsResponse> = /*@__PURE__*/
+  messageDesc(file_jobprocessing_v1_job_service, 14);
+
+/**
+ * SubmitJobsResult is the outcome of one entry: a job, or the error of its key.
+ *
+ * @generated from message jobprocessing.v1.SubmitJobsResult
+ */
+export type SubmitJobsResult = Message<"jobprocessing.v1.SubmitJobsResult"> & {
+  /**
+   * The job (new or stored before); unset when `error` is set.
+   *
+   * @generated from field: jobprocessing.v1.Job job = 1;
+   */
+  job?: Job | undefined;
+
+  /**
+   * True when this call created the job; false for an idempotent replay.
+   *
+   * @generated from field: bool created = 2;
+   */
+  created: boolean;
+
+  /**
+   * Set when the key was used before (or earlier in this batch) with a different request:
+   * code "IDEMPOTENCY.KEY_REUSED". The entry stored nothing.
+   *
+   * @generated from field: jobprocessing.v1.JobError error = 3;
+   */
+  error?: JobError | undefined;
+};
+
+/**
+ * Describes the message jobprocessing.v1.SubmitJobsResult.
+ * Use `create(SubmitJobsResultSchema)` to create a new message.
+ */
+export const SubmitJobsResultSchema: GenMessage<SubmitJobsResult> = /*@__PURE__*/
+  messageDesc(file_jobprocessing_v1_job_service, 15);
+
+/**
  * JobService accepts, reads and controls jobs. Every call is scoped to the calling client
  * (Authorization: Bearer <key>); SubmitJob also requires an Idempotency-Key header.
  *
@@ -355,6 +456,18 @@ export const JobService: GenService<{
     methodKind: "unary";
     input: typeof ListJobEventsRequestSchema;
     output: typeof ListJobEventsResponseSchema;
+  },
+  /**
+   * Accepts up to 1,000 jobs in one call and one transaction, each with its own idempotency key
+   * (in the body; no Idempotency-Key header). Validation is all or nothing: one invalid entry
+   * refuses the call and stores nothing. Then every entry gets its own result, in order.
+   *
+   * @generated from rpc jobprocessing.v1.JobService.SubmitJobs
+   */
+  submitJobs: {
+    methodKind: "unary";
+    input: typeof SubmitJobsRequestSchema;
+    output: typeof SubmitJobsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_jobprocessing_v1_job_service, 0);

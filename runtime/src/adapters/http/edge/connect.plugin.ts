@@ -23,7 +23,8 @@ import { DomainError, isDomainError, type ErrorCode } from '../../../domain/erro
 import type { AppDeps } from '../app.js';
 import { singleHeader, truncateValues } from '../input.js';
 import { problem, sendProblem } from '../problem.js';
-import { eventToProto, jobToProto, stateFromProto } from '../proto-mapping.js';
+import { eventToProto, jobToProto, stateFromProto, submitJobsResultToProto } from '../proto-mapping.js';
+import { submitFields } from '../routes/jobs.routes.js';
 import { emptyMessage, rpcFormat, screenRpcBody, type RpcBodyProblem } from './connect-screen.js';
 
 /** Metadata key (response header / trailer) carrying the stable error code, e.g. `JOB.NOT_FOUND`. */
@@ -158,6 +159,14 @@ export function connectPlugin(): FastifyPluginAsync<{ deps: AppDeps }> {
             maxAttempts: req.maxAttempts,
           });
           return { job: jobToProto(result.job) };
+        }),
+        submitJobs: guard(async (req, ctx, clientId) => {
+          const results = await deps.submitJobs({
+            clientId,
+            requestId: ctx.values.get(kRequest)?.id ?? null,
+            jobs: req.jobs.map((e) => ({ idempotencyKey: e.idempotencyKey, ...submitFields(e.job) })),
+          });
+          return { results: results.map(submitJobsResultToProto) };
         }),
         getJob: guard(async (req, _ctx, clientId) => ({
           job: jobToProto(await deps.queries.get(clientId, req.id)),

@@ -9,6 +9,8 @@ import {
   ListJobsResponseSchema,
   SubmitJobRequestSchema,
   SubmitJobResponseSchema,
+  SubmitJobsRequestSchema,
+  SubmitJobsResponseSchema,
 } from '@jobplane/proto';
 import { messageJsonSchema, parametersJsonSchema, type JsonSchema } from './proto-json-schema.js';
 
@@ -78,6 +80,19 @@ export function jsonApiRouteSchemas(): Record<string, RouteDoc> {
       },
       body: messageJsonSchema(SubmitJobRequestSchema),
       response: { '2xx': messageJsonSchema(SubmitJobResponseSchema), ...errors(...AUTH_ERRORS, 422) },
+    },
+    'POST /v1/jobs::batch': {
+      summary: 'Submit up to 1,000 jobs in one transaction: POST /v1/jobs:batch (SubmitJobs)',
+      description:
+        'Each entry carries its own `idempotencyKey` (no Idempotency-Key header). Validation is all or ' +
+        'nothing: one invalid entry answers 400 REQUEST.INVALID with a `problems` line per invalid ' +
+        'entry (`jobs[i]: CODE: …`) and stores nothing. Otherwise one result per entry, in order: ' +
+        '`job` and `created`, or `error` IDEMPOTENCY.KEY_REUSED for that entry alone. 202 when at ' +
+        'least one job was created, 200 when every entry was a replay or refused.',
+      tags: ['jobs'],
+      security: bearer,
+      body: messageJsonSchema(SubmitJobsRequestSchema),
+      response: { '2xx': messageJsonSchema(SubmitJobsResponseSchema), ...errors(...AUTH_ERRORS, 413) },
     },
     'GET /v1/jobs': {
       summary: 'List jobs, newest first (ListJobs)',

@@ -10,12 +10,15 @@ import {
   RetryJobResponseSchema,
   SubmitJobRequestSchema,
   SubmitJobResponseSchema,
+  SubmitJobsRequestSchema,
+  SubmitJobsResponseSchema,
   JobState as ProtoJobState,
+  type SubmitJobRequest,
 } from '@jobplane/proto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { DomainError, invalidRequest } from '../../../domain/errors.js';
 import type { AppDeps } from '../app-deps.js';
-import { eventToProto, jobToProto, stateFromProto } from '../proto-mapping.js';
+import { eventToProto, jobToProto, stateFromProto, submitJobsResultToProto } from '../proto-mapping.js';
 import { singleHeader } from '../input.js';
 import { problem, sendProblem } from '../problem.js';
 
@@ -36,6 +39,17 @@ function normalizeQuery(query: Record<string, unknown>): Record<string, JsonValu
     out[k] = k === 'state' && /^[a-z_]+$/.test(v) ? `JOB_STATE_${v.toUpperCase()}` : v;
   }
   return out;
+}
+
+/** The use-case fields of a SubmitJobRequest (single or batch entry). */
+export function submitFields(body: SubmitJobRequest | undefined) {
+  return {
+    type: body?.type ?? '',
+    payload: (body?.payload ?? {}) as Record<string, unknown>,
+    priority: body?.priority ?? 0,
+    runAt: body?.runAt ? timestampDate(body.runAt) : null,
+    maxAttempts: body?.maxAttempts ?? 0,
+  };
 }
 
 function idParam(request: FastifyRequest): string {
@@ -64,17 +78,36 @@ export const jobRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
       clientId: request.clientId,
       idempotencyKey: key,
       requestId: request.id,
-      type: body.type,
-      payload: (body.payload ?? {}) as Record<string, unknown>,
-      priority: body.priority,
-      runAt: body.runAt ? timestampDate(body.runAt) : null,
-      maxAttempts: body.maxAttempts,
+      ...submitFields(body),
     });
     reply.header('location', `/v1/jobs/${result.job.id}`);
     return reply
       .status(result.created ? 202 : 200)
       .send(
         toJson(SubmitJobResponseSchema, create(SubmitJobResponseSchema, { job: jobToProto(result.job) })),
+      );
+  });
+
+  // `POST /v1/jobs:batch` (SubmitJobs). `::` is a literal colon for find-my-way.
+  app.post('/jobs::batch', async (request, reply) => {
+    if (request.body === null || typeof request.body !== 'object' || Array.isArray(request.body)) {
+      throw invalidRequest('the body must be a JSON object (SubmitJobsRequest)');
+    }
+    const body = parse('body is not a valid SubmitJobsRequest', () =>
+      fromJson(SubmitJobsRequestSchema, request.body as JsonValue),
+    );
+    const results = await deps.submitJobs({
+      clientId: request.clientId,
+      requestId: request.id,
+      jobs: body.jobs.map((e) => ({ idempotencyKey: e.idempotencyKey, ...submitFields(e.job) })),
+    });
+    return reply
+      .status(results.some((r) => r.ok && r.created) ? 202 : 200)
+      .send(
+        toJson(
+          SubmitJobsResponseSchema,
+          create(SubmitJobsResponseSchema, { results: results.map(submitJobsResultToProto) }),
+        ),
       );
   });
 

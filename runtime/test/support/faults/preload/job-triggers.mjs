@@ -5,7 +5,7 @@
 // Client#query and watches for the job ids listed in the JSON file named by FAULTS_TRIGGER_FILE:
 //   {"crash": ["<job id>", ...], "block": ["<job id>", ...], "blockMs": 5000, "blockAfterMs": 200}
 // - crash: once a query has started an attempt of the job (returned its row running with the new
-//   attempt token), the process is SIGKILLed 200 ms later, while the handler runs: a job that
+//   attempt token; a batched start carries ids and tokens as array parameters), the process is SIGKILLed 200 ms later, while the handler runs: a job that
 //   crashes its worker on every attempt. A delivery that starts no attempt (the store dead-letters
 //   the job, its budget spent) does not crash: that crash would be no attempt, and each extra crash
 //   charges the bystanders on that worker one more lost attempt.
@@ -52,8 +52,10 @@ function started(res, id, params) {
   return rows.some((r) => r && r.id === id && r.state === 'running' && params.includes(r.attempt_token));
 }
 
-function fire(values, res) {
-  if (!Array.isArray(values)) return;
+function fire(params, res) {
+  if (!Array.isArray(params)) return;
+  // A batched attempt start (group commit) passes the ids and tokens as array parameters.
+  const values = params.flatMap((p) => (Array.isArray(p) ? p : [p]));
   const t = triggers();
   for (const v of values) {
     if (typeof v !== 'string') continue;
