@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { JOB_TYPE_PATTERN, MAX_QUEUE_NAME_LENGTH, QUEUE_NAME_PATTERN } from './contract/names.js';
 import type { JobHandlerImpl } from './handler.js';
+import type { LoadedResultView } from './result-view.js';
 
 export type ExecutionMode = 'pooled' | 'isolated';
 export const EXECUTION_MODES: readonly ExecutionMode[] = ['pooled', 'isolated'];
@@ -53,6 +54,8 @@ export interface JobTypeDefinition<P = unknown, R = unknown, I = unknown> {
   readonly checks?: (payload: P) => readonly string[];
   /** Imports the handler: called by a worker the first time it runs this type, never by the API. */
   readonly load: () => Promise<LoadedHandler<P, R>>;
+  /** Imports the console's result view of a finished job (see result-view.ts); called by the API on first use. */
+  readonly view?: () => Promise<LoadedResultView>;
 }
 
 /** Any job type, whatever its payload and result. */
@@ -93,6 +96,8 @@ export interface JobTypeOptions<S extends z.ZodType, RS extends z.ZodType> {
   readonly example?: z.input<S>;
   readonly checks?: (payload: z.output<S>) => readonly string[];
   readonly load: () => Promise<LoadedHandler<z.output<S>, z.output<RS>>>;
+  /** The console's result view, e.g. `() => import('./my-type.view.js')`. */
+  readonly view?: () => Promise<LoadedResultView>;
 }
 
 export { JOB_TYPE_PATTERN, MAX_QUEUE_NAME_LENGTH, QUEUE_NAME_PATTERN };
@@ -209,6 +214,13 @@ export function defineJobType<S extends z.ZodType, RS extends z.ZodType = z.ZodT
       "must be a function returning a promise of the handler, e.g. () => import('./handler.js')",
     );
   }
+  if (o.view !== undefined && typeof o.view !== 'function') {
+    fail(
+      'view',
+      o.view,
+      "must be a function returning a promise of the view, e.g. () => import('./view.js')",
+    );
+  }
   if (o.example !== undefined) {
     const parsed = o.payload.safeParse(o.example);
     if (!parsed.success) {
@@ -237,6 +249,7 @@ export function defineJobType<S extends z.ZodType, RS extends z.ZodType = z.ZodT
     ...(o.example !== undefined ? { example: o.example } : {}),
     ...(o.checks !== undefined ? { checks: o.checks } : {}),
     load: o.load,
+    ...(o.view !== undefined ? { view: o.view } : {}),
   };
   Object.defineProperty(def, JOB_TYPE_BRAND, { value: 1 });
   return Object.freeze(def) as JobTypeDefinition<z.output<S>, z.output<RS>, z.input<S>>;

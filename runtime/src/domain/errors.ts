@@ -37,6 +37,10 @@ export const ERROR_CODES = {
     meaning: 'the payload does not match the job type (with `problems`)',
   },
   'JOB.NOT_SUBMITTABLE': { status: 400, meaning: 'the job type is created by its parent only' },
+  'JOB.NO_RESULT_VIEW': {
+    status: 404,
+    meaning: 'the job type declares no result view, or the job has no result yet (console)',
+  },
   'IDEMPOTENCY.KEY_MISSING': { status: 400, meaning: 'submit without an Idempotency-Key' },
   'IDEMPOTENCY.KEY_INVALID': {
     status: 400,

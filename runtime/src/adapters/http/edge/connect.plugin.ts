@@ -36,6 +36,7 @@ export const CONNECT_CODE_BY_ERROR: Record<ErrorCode, Code> = {
   'JOB.UNKNOWN_TYPE': Code.InvalidArgument,
   'JOB.PAYLOAD_INVALID': Code.InvalidArgument,
   'JOB.NOT_SUBMITTABLE': Code.InvalidArgument,
+  'JOB.NO_RESULT_VIEW': Code.NotFound,
   'IDEMPOTENCY.KEY_MISSING': Code.InvalidArgument,
   'IDEMPOTENCY.KEY_INVALID': Code.InvalidArgument,
   'IDEMPOTENCY.KEY_REUSED': Code.AlreadyExists,
