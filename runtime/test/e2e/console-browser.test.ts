@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleDistDir } from '../../src/main/console.js';
@@ -154,8 +154,8 @@ describe('job console in Chromium', () => {
     alice = await open(ALICE, 'alice');
     expect(await alice.getByTestId('who').textContent()).toBe('client alice');
     expect(alice.url()).not.toContain(ALICE);
-    expect(await alice.evaluate(() => sessionStorage.getItem('jobplane.apiKey'))).toBe(ALICE);
-    expect(await alice.evaluate(() => localStorage.length)).toBe(0);
+    expect(await alice.evaluate('sessionStorage.getItem("jobplane.apiKey")')).toBe(ALICE);
+    expect(await alice.evaluate('localStorage.length')).toBe(0);
   });
 
   it('submits a job from the form and watches it run live to success', async () => {

@@ -20,6 +20,7 @@ import {
   API_KEY,
   createEdgeEnv,
   destroyEdgeEnv,
+  freePort,
   startEdgeApi,
   type EdgeApi,
   type EdgeEnv,
@@ -134,9 +135,10 @@ describe('jobplane client commands', () => {
     const nokey = await cli(['list'], { JP_API_KEY: '' });
     expect(nokey.code).toBe(2);
     expect(nokey.stderr).toMatch(/JP_API_KEY/);
-    const down = await cli(['list', '--url', 'http://127.0.0.1:9']);
+    const closed = `http://127.0.0.1:${await freePort()}`; // nothing listens there
+    const down = await cli(['list', '--url', closed]);
     expect(down.code).toBe(3);
-    expect(down.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9/);
+    expect(down.stderr).toContain(`cannot reach ${closed}: ECONNREFUSED`);
   });
 
   it('watch follows progress and events to the end: exit 0 succeeded, 4 dead-lettered, 5 cancelled', async () => {
