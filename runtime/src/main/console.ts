@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { resultViewBuilderOf, type ResultViewBuilder } from '@jobplane/sdk';
 import type { FastifyPluginAsync } from 'fastify';
 import { PostgresConsoleRead } from '../adapters/postgres/console-queries.js';
@@ -93,15 +93,14 @@ export function prometheusAlerts(
   };
 }
 
-/** `console/dist` of the `@jobplane/console` package, or null when it was not built. */
+/**
+ * The console package's build output (`console/dist`, from `npm run build`), or null when it was
+ * not built. Found next to the runtime package, as the workspace and the image lay them out
+ * (`<root>/runtime/dist/main/console.js` → `<root>/console/dist`).
+ */
 export function consoleDistDir(): string | null {
-  try {
-    const pkg = createRequire(import.meta.url).resolve('@jobplane/console/package.json');
-    const dist = join(dirname(pkg), 'dist');
-    return existsSync(join(dist, 'index.html')) ? dist : null;
-  } catch {
-    return null;
-  }
+  const dist = fileURLToPath(new URL('../../../console/dist', import.meta.url));
+  return existsSync(join(dist, 'index.html')) ? dist : null;
 }
 
 export interface ConsolePluginOptions {

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { CLI_PATH } from '../support/faults/supervisor.js';
+import { runClient, type ClientCommand } from '../../src/main/client/commands.js';
 
 /** The installed `jobplane` bin: client commands load only the HTTP client. */
 const BIN = fileURLToPath(new URL('../../bin/jobplane.js', import.meta.url));
@@ -38,7 +39,20 @@ describe('jobplane client commands', () => {
   let env: EdgeEnv;
   let api: EdgeApi;
   let url = '';
-  const cli = (args: string[], extraEnv: Record<string, string> = {}): Promise<Ran> =>
+  /** The command in this process (same code the bin runs), output captured. */
+  const cli = async (args: string[], extraEnv: Record<string, string> = {}): Promise<Ran> => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runClient(args[0] as ClientCommand, args.slice(1), {
+      out: { write: (s: string) => (stdout += s) },
+      err: { write: (s: string) => (stderr += s) },
+      env: { JP_API_URL: url, JP_API_KEY: API_KEY, ...extraEnv },
+      stdin: () => '{"durationMs": 7}',
+    });
+    return { code, stdout, stderr };
+  };
+  /** The installed bin as a child process. */
+  const bin = (args: string[], extraEnv: Record<string, string> = {}): Promise<Ran> =>
     run(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH ?? '', JP_API_URL: url, JP_API_KEY: API_KEY, ...extraEnv },
     }).then(
@@ -113,6 +127,12 @@ describe('jobplane client commands', () => {
 
     expect((await cli(['cancel', id!])).stdout.trim()).toBe(`${id} cancelled`);
     expect((await cli(['retry', id!])).stdout.trim()).toBe(`${id} queued`);
+    const fromStdin = await cli(['submit', 'demo.sleep', '-', '--json']);
+    expect(JSON.parse(fromStdin.stdout).job.payload).toEqual({ durationMs: 7, failureRate: 0 });
+    // the installed bin, as a user runs it
+    const viaBin = await bin(['get', id!, '--json']);
+    expect(viaBin.code, viaBin.stderr).toBe(0);
+    expect(JSON.parse(viaBin.stdout).job.id).toBe(id);
     const events = await cli(['events', id!]);
     expect(events.stdout).toMatch(/queued\s+submitted/);
     expect(events.stdout).toMatch(/queued -> cancelled/);
@@ -136,7 +156,7 @@ describe('jobplane client commands', () => {
     expect(nokey.code).toBe(2);
     expect(nokey.stderr).toMatch(/JP_API_KEY/);
     const closed = `http://127.0.0.1:${await freePort()}`; // nothing listens there
-    const down = await cli(['list', '--url', closed]);
+    const down = await bin(['list', '--url', closed]);
     expect(down.code).toBe(3);
     expect(down.stderr).toContain(`cannot reach ${closed}: ECONNREFUSED`);
   });
