@@ -574,7 +574,13 @@ function JobPage({ id }: { id: string }) {
           <h2>Error</h2>
           <p>
             <strong class="mono">{j.error.code}</strong>: {errFirst}{' '}
-            <span class="hint">{j.error.retryable ? '(retryable)' : '(not retryable)'}</span>
+            <span class="hint">
+              {j.state === 'dead_lettered'
+                ? '(dead-lettered: no attempt left; Retry re-queues it)'
+                : j.error.retryable
+                  ? '(retryable)'
+                  : '(not retryable)'}
+            </span>
           </p>
           {errRest ? (
             <details>
