@@ -363,21 +363,23 @@ describe('hostile input the contract must refuse (production app)', () => {
       await logged?.close();
     });
 
-    it('every route has a policy; only operations, docs and webhooks are public; the rest refuse a missing key', async () => {
+    it('every route has a policy; only operations, docs, webhooks and the console UI are public; the rest refuse a missing key', async () => {
       const publicUrls = new Set<string>();
       for (const r of routes) {
         const policy = r.config?.auth;
-        expect(['client', 'admin', 'public'], `${String(r.method)} ${r.url}`).toContain(policy);
+        expect(['client', 'admin', 'public', 'console'], `${String(r.method)} ${r.url}`).toContain(policy);
         if (policy === 'public') publicUrls.add(r.url);
       }
       for (const url of publicUrls)
         expect(url, 'public route').toMatch(
-          /^(\/healthz|\/readyz|\/metrics|\/docs.*|\/v1\/webhooks\/:source)$/,
+          /^(\/healthz|\/readyz|\/metrics|\/docs.*|\/v1\/webhooks\/:source|\/console|\/console\/\*)$/,
         );
       expect(publicUrls).toContain('/metrics');
-      const keyed = routes.filter((r) => r.config?.auth === 'client' && !r.url.includes('*'));
-      expect(keyed.length).toBeGreaterThanOrEqual(13); // 6 JSON API + SSE + 6 RPCs
-      for (const r of keyed) {
+      const keyed = routes.filter(
+        (r) => (r.config?.auth === 'client' || r.config?.auth === 'console') && !r.url.includes('*'),
+      );
+      expect(keyed.length).toBeGreaterThanOrEqual(24); // 6 JSON API + SSE + 6 RPCs + 11 console API
+      for (const [i, r] of keyed.entries()) {
         const method = (Array.isArray(r.method) ? r.method[0] : r.method) as 'GET' | 'POST';
         const url = r.url
           .replace(':id', '00000000-0000-4000-8000-000000000000')
@@ -387,6 +389,8 @@ describe('hostile input the contract must refuse (production app)', () => {
           url,
           headers: { 'content-type': 'application/json' },
           payload: method === 'GET' ? undefined : '{}',
+          // one address per route: more than 20 failures from one address would be 429 by design
+          remoteAddress: `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`,
         });
         expect(res.statusCode, `${method} ${url}`).toBe(401);
       }
