@@ -2,12 +2,14 @@
 # make demo: submits example jobs to a running dev stack (make dev-local) and follows them:
 # six demo.sleep jobs (one is set up to dead-letter) and a backtest.sweep over the S&P 500.
 set -euo pipefail
-export JOBPLANE_URL="${JOBPLANE_URL:-http://127.0.0.1:${PORT:-8080}}"
-export JOBPLANE_API_KEY="${JOBPLANE_API_KEY:-${DEV_API_KEY:-dev-local-key-0123456789abcdef}}"
+# JP_API_URL / JP_API_KEY: the client's variables (also read by `jobplane list|watch|top`); the
+# server's configuration refuses unknown JOBPLANE_* names, so the demo uses none.
+export JP_API_URL="${JP_API_URL:-http://127.0.0.1:${PORT:-8080}}"
+export JP_API_KEY="${JP_API_KEY:-${DEV_API_KEY:-dev-local-key-0123456789abcdef}}"
 
 exec node --input-type=module - <<'JS'
-const base = process.env.JOBPLANE_URL;
-const headers = { authorization: `Bearer ${process.env.JOBPLANE_API_KEY}`, 'content-type': 'application/json' };
+const base = process.env.JP_API_URL;
+const headers = { authorization: `Bearer ${process.env.JP_API_KEY}`, 'content-type': 'application/json' };
 const run = Date.now().toString(36);
 
 async function call(method, path, body, extra = {}) {
@@ -68,4 +70,7 @@ if (s.result) {
 const events = (await call('GET', `/v1/jobs/${submitted[5].id}/events`)).events;
 console.log(`\nhistory of the job that always fails:`);
 for (const e of events) console.log(`  ${short(e.fromState ?? 'JOB_STATE_-')} → ${short(e.toState)}  (${e.reason}, attempt ${e.attempt ?? 0})`);
+console.log(`\nsee them in the console: ${base}/console (sign in with the API key ${process.env.JP_API_KEY})`);
+console.log(`  the sweep's heatmap and equity curve: ${base}/console#/jobs/${s.id}`);
+console.log(`  dead letters (redrive): ${base}/console#/dead-letters`);
 JS

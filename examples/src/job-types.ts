@@ -43,6 +43,7 @@ export const backtestSweep = defineJobType({
   result: sweepSummarySchema,
   example: { series: { kind: 'sp500', from: '1950-01' }, chunkSize: 25 },
   load: () => import('./backtest/sweep.handler.js'),
+  view: () => import('./backtest/sweep.view.js'),
 });
 
 /** One slice of a sweep's grid (child-only). */
@@ -72,6 +73,7 @@ export const backtestFull = defineJobType({
   result: sweepSummarySchema,
   example: { series: { kind: 'random-walk', seed: 42, length: 600 } },
   load: () => import('./backtest/full.handler.js'),
+  view: () => import('./backtest/sweep.view.js'),
 });
 
 /**

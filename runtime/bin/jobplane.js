@@ -1,4 +1,9 @@
 #!/usr/bin/env node
 // Checked-in shim so `npm ci` can link the `jobplane` bin before the first build; the CLI itself
-// is compiled TypeScript (src/main/cli.ts → dist/main/cli.js).
-import '../dist/main/cli.js';
+// is compiled TypeScript (src/main/cli.ts → dist/main/cli.js). Client commands (list, get, submit…)
+// load only the HTTP client (src/main/client/main.ts), not the server.
+import process from 'node:process';
+
+const CLIENT_COMMANDS = new Set(['list', 'get', 'submit', 'cancel', 'retry', 'events', 'watch', 'top']);
+if (CLIENT_COMMANDS.has(process.argv[2] ?? '')) await import('../dist/main/client/main.js');
+else await import('../dist/main/cli.js');

@@ -90,3 +90,15 @@ export {
 } from './payload.js';
 export type { PayloadCheck } from './payload.js';
 export { loadCatalog, resolveCatalogSpecifier } from './load.js';
+export { resultViewBuilderOf } from './result-view.js';
+export type {
+  HeatmapPanel,
+  LinesPanel,
+  LoadedResultView,
+  ResultPanel,
+  ResultView,
+  ResultViewBuilder,
+  ResultViewInput,
+  StatsPanel,
+  TablePanel,
+} from './result-view.js';

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { JOB_TYPE_PATTERN, MAX_QUEUE_NAME_LENGTH, QUEUE_NAME_PATTERN } from './contract/names.js';
 import type { JobHandlerImpl } from './handler.js';
+import type { LoadedResultView } from './result-view.js';
 
 import type { ContainerSpec } from './container-spec.js';
 
@@ -62,6 +63,8 @@ export interface JobTypeDefinition<P = unknown, R = unknown, I = unknown> {
   readonly load: () => Promise<LoadedHandler<P, R>>;
   /** Mode `container` only: the image and how its Kubernetes Job is built (`defineContainerJobType`). */
   readonly container?: ContainerSpec;
+  /** Imports the console's result view of a finished job (see result-view.ts); called by the API on first use. */
+  readonly view?: () => Promise<LoadedResultView>;
 }
 
 /** Any job type, whatever its payload and result. */
@@ -102,6 +105,8 @@ export interface JobTypeOptions<S extends z.ZodType, RS extends z.ZodType> {
   readonly example?: z.input<S>;
   readonly checks?: (payload: z.output<S>) => readonly string[];
   readonly load: () => Promise<LoadedHandler<z.output<S>, z.output<RS>>>;
+  /** The console's result view, e.g. `() => import('./my-type.view.js')`. */
+  readonly view?: () => Promise<LoadedResultView>;
 }
 
 export { JOB_TYPE_PATTERN, MAX_QUEUE_NAME_LENGTH, QUEUE_NAME_PATTERN };
@@ -224,6 +229,13 @@ export function defineJobType<S extends z.ZodType, RS extends z.ZodType = z.ZodT
       "must be a function returning a promise of the handler, e.g. () => import('./handler.js')",
     );
   }
+  if (o.view !== undefined && typeof o.view !== 'function') {
+    fail(
+      'view',
+      o.view,
+      "must be a function returning a promise of the view, e.g. () => import('./view.js')",
+    );
+  }
   if (o.example !== undefined) {
     const parsed = o.payload.safeParse(o.example);
     if (!parsed.success) {
@@ -253,6 +265,7 @@ export function defineJobType<S extends z.ZodType, RS extends z.ZodType = z.ZodT
     ...(o.checks !== undefined ? { checks: o.checks } : {}),
     load: o.load,
     ...(o[CONTAINER_SPEC] !== undefined ? { container: o[CONTAINER_SPEC] as ContainerSpec } : {}),
+    ...(o.view !== undefined ? { view: o.view } : {}),
   };
   Object.defineProperty(def, JOB_TYPE_BRAND, { value: 1 });
   return Object.freeze(def) as JobTypeDefinition<z.output<S>, z.output<RS>, z.input<S>>;

@@ -184,3 +184,27 @@ describe('payloadJsonSchema', () => {
     });
   });
 });
+
+describe('defineJobType view', () => {
+  it('keeps a view loader and refuses one that is not a function, naming the field', async () => {
+    const { defineJobType, resultViewBuilderOf } = await import('../src/index.js');
+    const { z } = await import('zod');
+    const base = {
+      type: 'a.b',
+      queue: 'q',
+      timeoutSeconds: 1,
+      payload: z.object({}),
+      load: async () => async () => ({}),
+    };
+    const view = () => Promise.resolve({ default: () => ({ title: 't', panels: [] }) });
+    expect(defineJobType({ ...base, view }).view).toBe(view);
+    expect(defineJobType(base).view).toBeUndefined();
+    expect(() => defineJobType({ ...base, view: 'x' as never })).toThrow(
+      /job type 'a.b': 'view' \("x"\) must be a function/,
+    );
+    expect(resultViewBuilderOf(await view())({ type: 'a.b', payload: {}, result: {}, children: [] })).toEqual(
+      { title: 't', panels: [] },
+    );
+    expect(() => resultViewBuilderOf({} as never)).toThrow(/must export a function/);
+  });
+});

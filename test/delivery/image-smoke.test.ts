@@ -129,7 +129,7 @@ describe('image-equivalent smoke run', () => {
     expect(report.exitCodes).toEqual({ 'migrate#1': 0, 'migrate#2': 0, api: 0, worker: 0 });
   });
 
-  it('ships production dependencies only, and only the runtime, proto, sdk and examples workspaces', () => {
+  it('ships production dependencies only, and only the runtime, proto, sdk and examples workspaces (plus the console UI)', () => {
     const app = join(image.roots.runtime as string, 'app');
     const modules = join(app, 'node_modules');
     for (const dev of [
@@ -150,6 +150,7 @@ describe('image-equivalent smoke run', () => {
     }
     expect(readdirSync(join(modules, '@jobplane')).sort()).toEqual(['examples', 'proto', 'runtime', 'sdk']);
     expect(readdirSync(app).sort()).toEqual([
+      'console',
       'examples',
       'node_modules',
       'package.json',
@@ -161,6 +162,9 @@ describe('image-equivalent smoke run', () => {
     expect(existsSync(join(app, 'runtime', 'src'))).toBe(false);
     expect(existsSync(join(app, 'runtime', 'dist', 'main', 'cli.js'))).toBe(true);
     expect(existsSync(join(app, 'examples', 'src'))).toBe(false);
+    // The console's UI: built static files only (served at /console).
+    expect(readdirSync(join(app, 'console'))).toEqual(['dist']);
+    expect(existsSync(join(app, 'console', 'dist', 'index.html'))).toBe(true);
     // The default catalog and its bundled data.
     expect(existsSync(join(app, 'examples', 'dist', 'catalog.js'))).toBe(true);
     expect(existsSync(join(app, 'examples', 'data', 'sp500-monthly.csv'))).toBe(true);

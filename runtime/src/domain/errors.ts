@@ -49,6 +49,10 @@ export const ERROR_CODES = {
     status: 404,
     meaning: "no such schedule for this client (another client's included)",
   },
+  'JOB.NO_RESULT_VIEW': {
+    status: 404,
+    meaning: 'the job type declares no result view, or the job has no result yet (console)',
+  },
   'IDEMPOTENCY.KEY_MISSING': { status: 400, meaning: 'submit without an Idempotency-Key' },
   'IDEMPOTENCY.KEY_INVALID': {
     status: 400,

@@ -22,6 +22,7 @@ import { startHealthServer } from '../adapters/http/health-server.js';
 import { redisPolicyProblem } from '../adapters/bullmq/redis.js';
 import { withEdgeMetrics } from './edge.js';
 import { startScheduler } from './scheduler.js';
+import { CLIENT_COMMANDS, CLIENT_USAGE, type ClientCommand } from './client/commands.js';
 
 const USAGE = `usage: jobplane <command> [--catalog <module>]
 
@@ -41,7 +42,9 @@ commands:
                     whose default export is defineCatalog(...) of @jobplane/sdk; default
                     JOBPLANE_CATALOG. Handlers are imported by workers only, on first use.
 
-Other configuration comes from environment variables; see docs/runtime.md.`;
+Other configuration comes from environment variables; see docs/runtime.md.
+
+${CLIENT_USAGE}`;
 
 async function main(args: string[]): Promise<number> {
   const parsedArgs = parseArgs(args);
@@ -54,6 +57,10 @@ async function main(args: string[]): Promise<number> {
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return cmd ? 0 : 2;
+  }
+  if ((CLIENT_COMMANDS as readonly string[]).includes(cmd)) {
+    const { runClient } = await import('./client/commands.js');
+    return runClient(cmd as ClientCommand, argv.slice(1));
   }
   if (!(JOBPLANE_COMMANDS as readonly string[]).includes(cmd)) {
     process.stderr.write(`jobplane: unknown command '${cmd}'\n\n${USAGE}\n`);

@@ -17,6 +17,7 @@ import type { JobplaneCommand } from '../config/schema.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import type { Core } from './context.js';
 import { workerQueues } from './worker.js';
+import { consolePlugin } from './console.js';
 
 /**
  * Composition of the runtime's edge features (metrics, webhooks, OpenAPI, Connect, SSE, queue
@@ -149,6 +150,6 @@ export function edgeApiPlugins(
   return {
     authFailures,
     prePlugins: [limits, openapi],
-    plugins: [metrics, webhooks, connectPlugin(), ssePlugin(), ...admin],
+    plugins: [metrics, webhooks, connectPlugin(), ssePlugin(), consolePlugin(core), ...admin],
   };
 }

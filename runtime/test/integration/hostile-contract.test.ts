@@ -363,20 +363,22 @@ describe('hostile input the contract must refuse (production app)', () => {
       await logged?.close();
     });
 
-    it('every route has a policy; only operations, docs and webhooks are public; the rest refuse a missing key', async () => {
+    it('every route has a policy; only operations, docs, webhooks and the console UI are public; the rest refuse a missing key', async () => {
       const publicUrls = new Set<string>();
       for (const r of routes) {
         const policy = r.config?.auth;
-        expect(['client', 'admin', 'public'], `${String(r.method)} ${r.url}`).toContain(policy);
+        expect(['client', 'admin', 'public', 'console'], `${String(r.method)} ${r.url}`).toContain(policy);
         if (policy === 'public') publicUrls.add(r.url);
       }
       for (const url of publicUrls)
         expect(url, 'public route').toMatch(
-          /^(\/healthz|\/readyz|\/metrics|\/docs.*|\/v1\/webhooks\/:source)$/,
+          /^(\/healthz|\/readyz|\/metrics|\/docs.*|\/v1\/webhooks\/:source|\/console|\/console\/\*)$/,
         );
       expect(publicUrls).toContain('/metrics');
-      const keyed = routes.filter((r) => r.config?.auth === 'client' && !r.url.includes('*'));
-      expect(keyed.length).toBeGreaterThanOrEqual(15); // 7 JSON API + SSE + 7 RPCs
+      const keyed = routes.filter(
+        (r) => (r.config?.auth === 'client' || r.config?.auth === 'console') && !r.url.includes('*'),
+      );
+      expect(keyed.length).toBeGreaterThanOrEqual(25); // 7 JSON API + SSE + 7 RPCs + 11 console API
       // One source address per route: the failed-authentication budget per address (20 a
       // minute) is not what this checks, and there are more keyed routes than that.
       for (const [i, r] of keyed.entries()) {
@@ -390,7 +392,7 @@ describe('hostile input the contract must refuse (production app)', () => {
           url,
           headers: { 'content-type': 'application/json' },
           payload: method === 'GET' ? undefined : '{}',
-          remoteAddress: `10.99.0.${i + 1}`,
+          remoteAddress: `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`,
         });
         expect(res.statusCode, `${method} ${url}`).toBe(401);
       }

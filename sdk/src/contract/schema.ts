@@ -126,6 +126,10 @@ export const configSchema = z.object({
   JOBPLANE_API_KEYS: apiKeys.optional(),
   /** Key for admin routes (queue dashboard). Unset disables them. */
   JOBPLANE_ADMIN_KEY: z.string().min(16).optional(),
+  /** Prometheus base URL the console reads firing alerts from (`/api/v1/alerts`). Unset: no alerts page data. */
+  PROMETHEUS_URL: urlWithScheme(['http', 'https']).optional(),
+  /** Grafana base URL the console links its dashboards to. */
+  GRAFANA_URL: urlWithScheme(['http', 'https']).optional(),
   /** Webhook sources as JSON: {"<source>": {"scheme", "secret", "jobType"}}. */
   JOBPLANE_WEBHOOKS: webhookSourcesSchema.optional(),
   /** Run the outbox relay and reconciler inside the API process (local use). */

@@ -11,9 +11,11 @@ import { problem, sendProblem } from './problem.js';
  * - `client`: an API key (`Authorization: Bearer`), sets `request.clientId`;
  * - `admin`: the admin key (Bearer, or the Basic password so browsers get a prompt);
  * - `public`: nobody needs a key (liveness, readiness, metrics, the OpenAPI document, and webhooks,
- *   whose authentication is the signature their route checks).
+ *   whose authentication is the signature their route checks);
+ * - `console`: the console's API: an API key (sets `request.clientId`, scoped to that client) or the
+ *   admin key as Bearer (sets `request.consoleAdmin`: every client's jobs).
  */
-export type AuthPolicy = 'client' | 'admin' | 'public';
+export type AuthPolicy = 'client' | 'admin' | 'public' | 'console';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,6 +28,8 @@ declare module 'fastify' {
      * own protocol (grpc-status 16) instead of an HTTP 401.
      */
     authFailed?: ErrorCode;
+    /** Set on a `console` route called with the admin key (sees every client). */
+    consoleAdmin?: boolean;
   }
 }
 
@@ -127,6 +131,13 @@ export function authPlugin(opts: AuthPluginOptions): FastifyPluginAsync {
           reply,
           problem(403, 'AUTH.FORBIDDEN', 'this key may not open the queue dashboard'),
         );
+      }
+      if (policy === 'console' && adminDigest) {
+        const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+        if (bearer !== undefined && timingSafeEqual(digest(bearer), adminDigest)) {
+          request.consoleAdmin = true;
+          return undefined;
+        }
       }
       const client = opts.authenticate(header);
       if (client) {

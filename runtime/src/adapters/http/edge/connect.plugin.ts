@@ -40,6 +40,7 @@ export const CONNECT_CODE_BY_ERROR: Record<ErrorCode, Code> = {
   'JOB.NOT_SUBMITTABLE': Code.InvalidArgument,
   'JOB.PAYLOAD_TOO_LARGE': Code.InvalidArgument,
   'LAUNCHER.NOT_LEADER': Code.Unavailable,
+  'JOB.NO_RESULT_VIEW': Code.NotFound,
   'IDEMPOTENCY.KEY_MISSING': Code.InvalidArgument,
   'IDEMPOTENCY.KEY_INVALID': Code.InvalidArgument,
   'IDEMPOTENCY.KEY_REUSED': Code.AlreadyExists,
