@@ -59,7 +59,7 @@ describe('@jobplane/sdk/contract', () => {
     const p = problems(() => loadConfig(env, 'worker', catalog));
     expect(p).toEqual([
       'JOBPLANE_TYPO: unknown variable',
-      "WORKER_QUEUES: unknown queue 'nope' (queues: media, transcode)",
+      "WORKER_QUEUES: unknown queue 'nope' (worker queues: media, transcode)",
       "JOBPLANE_WEBHOOKS: source 'child': 'jobType' ('media.part') must be a submittable job type (media.thumbnail, media.transcode)",
     ]);
     expect(p.join('\n')).not.toContain(whsec);

@@ -125,7 +125,7 @@ describe('jobplane CLI', () => {
     const badQueue = await fail(['worker', '--catalog', EXAMPLES_CATALOG_MODULE], { WORKER_QUEUES: 'media' });
     expect(badQueue.code).toBe(2);
     expect(badQueue.stderr).toContain(
-      "WORKER_QUEUES: unknown queue 'media' (queues: default, backtest, backtest-full)",
+      "WORKER_QUEUES: unknown queue 'media' (worker queues: default, backtest, backtest-full)",
     );
   });
 });

@@ -307,7 +307,14 @@ function catalogProblems(values: CatalogFields, catalog: CatalogShape): string[]
   // so isolated job types run without Kubernetes).
   for (const q of values.workerQueues ?? []) {
     if (!modeOf.has(q))
-      problems.push(`WORKER_QUEUES: unknown queue '${q}' (queues: ${[...modeOf.keys()].join(', ')})`);
+      problems.push(
+        `WORKER_QUEUES: unknown queue '${q}' (worker queues: ${
+          [...modeOf]
+            .filter(([, m]) => m !== 'container')
+            .map(([name]) => name)
+            .join(', ') || 'none'
+        })`,
+      );
     else if (modeOf.get(q) === 'container')
       problems.push(`WORKER_QUEUES: '${q}' is a container queue; 'jobplane launcher' runs it`);
   }
