@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { DomainError } from '../../domain/errors.js';
-import type { ExecutionMode, Job, JobError } from '../../domain/job.entity.js';
+import type { Job } from '../../domain/job.entity.js';
 import type { JobState } from '../../domain/job-state.js';
 import type {
   ChildOutcomeRow,
@@ -12,6 +12,7 @@ import type {
 } from '../../ports/console-read.port.js';
 import type { Page } from '../../ports/job-store.port.js';
 import { unavailable } from './pg-pool.js';
+import { toJob } from './job-row.js';
 
 type Row = Record<string, unknown>;
 
@@ -19,35 +20,6 @@ type Row = Record<string, unknown>;
 const COLUMNS = `id, client_id, type, payload, state, priority, run_at, attempts, max_attempts, progress,
   progress_message, result, error, mode, queue, idempotency_key, parent_id, child_index, fan_out_total,
   request_id, create_time, update_time, start_time, finish_time`;
-
-function toJob(r: Row): Job {
-  return {
-    id: r.id as string,
-    clientId: r.client_id as string,
-    type: r.type as string,
-    payload: r.payload as Record<string, unknown>,
-    state: r.state as JobState,
-    priority: r.priority as number,
-    runAt: r.run_at as Date,
-    attempts: r.attempts as number,
-    maxAttempts: r.max_attempts as number,
-    progress: r.progress as number,
-    progressMessage: (r.progress_message as string | null) ?? null,
-    result: (r.result as Record<string, unknown> | null) ?? null,
-    error: (r.error as JobError | null) ?? null,
-    mode: r.mode as ExecutionMode,
-    queue: r.queue as string,
-    idempotencyKey: r.idempotency_key as string,
-    parentId: (r.parent_id as string | null) ?? null,
-    childIndex: (r.child_index as number | null) ?? null,
-    fanOutTotal: (r.fan_out_total as number | null) ?? null,
-    requestId: (r.request_id as string | null) ?? null,
-    createTime: r.create_time as Date,
-    updateTime: r.update_time as Date,
-    startTime: (r.start_time as Date | null) ?? null,
-    finishTime: (r.finish_time as Date | null) ?? null,
-  };
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Microseconds since the epoch: PostgreSQL's timestamptz resolution, so the keyset is exact. */

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { DomainError, isDomainError } from '../../domain/errors.js';
-import type { ExecutionMode, Job, JobError, JobEvent } from '../../domain/job.entity.js';
+import type { Job, JobError, JobEvent } from '../../domain/job.entity.js';
 import { decideStart } from '../../domain/fencing.js';
 import { ACTIVE_STATES, TERMINAL_STATES, type JobState } from '../../domain/job-state.js';
 import type { QueueMessage } from '../../ports/job-queue.port.js';
@@ -24,6 +24,7 @@ import {
   type GroupCommitOptions,
 } from './group-commit.js';
 import { checkout, isUnavailable, unavailable, withTransaction } from './pg-pool.js';
+import { toJob } from './job-row.js';
 
 /** A SQL list of states, from the domain's constants (the state names are fixed identifiers). */
 const sqlStates = (states: readonly JobState[]): string => `(${states.map((st) => `'${st}'`).join(',')})`;
@@ -31,35 +32,6 @@ const TERMINAL_SQL = sqlStates(TERMINAL_STATES);
 const ACTIVE_SQL = sqlStates(ACTIVE_STATES);
 
 type Row = Record<string, unknown>;
-
-function toJob(r: Row): Job {
-  return {
-    id: r.id as string,
-    clientId: r.client_id as string,
-    type: r.type as string,
-    payload: r.payload as Record<string, unknown>,
-    state: r.state as JobState,
-    priority: r.priority as number,
-    runAt: r.run_at as Date,
-    attempts: r.attempts as number,
-    maxAttempts: r.max_attempts as number,
-    progress: r.progress as number,
-    progressMessage: (r.progress_message as string | null) ?? null,
-    result: (r.result as Record<string, unknown> | null) ?? null,
-    error: (r.error as JobError | null) ?? null,
-    mode: r.mode as ExecutionMode,
-    queue: r.queue as string,
-    idempotencyKey: r.idempotency_key as string,
-    parentId: (r.parent_id as string | null) ?? null,
-    childIndex: (r.child_index as number | null) ?? null,
-    fanOutTotal: (r.fan_out_total as number | null) ?? null,
-    requestId: (r.request_id as string | null) ?? null,
-    createTime: r.create_time as Date,
-    updateTime: r.update_time as Date,
-    startTime: (r.start_time as Date | null) ?? null,
-    finishTime: (r.finish_time as Date | null) ?? null,
-  };
-}
 
 function toEvent(r: Row): JobEvent {
   return {
