@@ -1,8 +1,8 @@
 // Test-only preload for `jobplane relay` children (node --import <this file>), never shipped.
 //
 // Kills the process (SIGKILL) in the middle of a schedule fire: right after the INSERT of the
-// FAULTS_SCHEDULE_CRASH_AFTER-th job whose idempotency key starts with `schedule:` returned its new
-// row (the job is committed), before the scheduler writes the schedule's new state (its row-lock
+// FAULTS_SCHEDULE_CRASH_AFTER-th job whose idempotency key starts with `schedule:` came back from
+// its INSERT (the job is committed), before the scheduler writes the schedule's new state (its row-lock
 // transaction is still open and dies with the connection).
 import process from 'node:process';
 import pg from 'pg';
@@ -10,15 +10,19 @@ import pg from 'pg';
 const after = Number(process.env.FAULTS_SCHEDULE_CRASH_AFTER ?? '0');
 let created = 0;
 
+// The store inserts submissions in groups (one multi-row statement, RETURNING the rows it created;
+// a replayed key returns no row), so count the returned rows whose key is a schedule's.
 function check(text, params, res) {
   if (after <= 0 || typeof text !== 'string' || !text.includes('INSERT INTO jobs')) return;
-  const key = Array.isArray(params) ? params[2] : undefined;
-  if (typeof key !== 'string' || !key.startsWith('schedule:')) return;
-  if (!res || !Array.isArray(res.rows) || res.rows.length === 0) return; // an idempotent replay
-  created++;
-  if (created === after) {
-    process.stderr.write(`[schedule-crash] SIGKILL after job ${res.rows[0].id} (${key})\n`);
-    process.kill(process.pid, 'SIGKILL');
+  if (!res || !Array.isArray(res.rows)) return;
+  for (const row of res.rows) {
+    const key = row.idempotency_key;
+    if (typeof key !== 'string' || !key.startsWith('schedule:')) continue;
+    created++;
+    if (created === after) {
+      process.stderr.write(`[schedule-crash] SIGKILL after job ${row.id} (${key})\n`);
+      process.kill(process.pid, 'SIGKILL');
+    }
   }
 }
 
