@@ -46,7 +46,15 @@ export function jobToProto(job: Job): ProtoJob {
     progress: { percent: job.progress, message: job.progressMessage ?? '' },
     ...(job.result ? { result: job.result as Record<string, JsonValue> } : {}),
     ...(job.error
-      ? { error: { code: job.error.code, message: job.error.message, retryable: job.error.retryable } }
+      ? {
+          error: {
+            code: job.error.code,
+            message: job.error.message,
+            // A dead-lettered job gets no further attempt, whatever its last failure was (a
+            // redrive starts a new one): never `retryable: true` there.
+            retryable: job.error.retryable && job.state !== 'dead_lettered',
+          },
+        }
       : {}),
     mode:
       job.mode === 'container'

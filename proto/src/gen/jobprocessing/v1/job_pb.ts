@@ -38,7 +38,8 @@ export type JobError = Message<"jobprocessing.v1.JobError"> & {
   message: string;
 
   /**
-   * Whether another attempt may succeed.
+   * Whether the platform will make another attempt that may succeed: false once the job is
+   * dead-lettered (RetryJob from the dead letters starts a new attempt regardless).
    *
    * @generated from field: bool retryable = 3;
    */
