@@ -247,7 +247,12 @@ describe('console API', () => {
 
   it('reports queues by state and the firing alerts of Prometheus, with Grafana links', async () => {
     const q = (await get('/console/api/queues')).json().queues;
-    expect(q.map((r: { queue: string }) => r.queue)).toEqual(['backtest', 'backtest-full', 'default', 'python']);
+    expect(q.map((r: { queue: string }) => r.queue)).toEqual([
+      'backtest',
+      'backtest-full',
+      'default',
+      'python',
+    ]);
     expect(q.find((r: { queue: string }) => r.queue === 'default')).toMatchObject({ running: 0 });
     expect(q.find((r: { queue: string }) => r.queue === 'default').ready).toBeGreaterThanOrEqual(3);
     const other = (await get('/console/api/queues', B)).json().queues;
