@@ -211,7 +211,8 @@ describe('jobplane client commands', () => {
           const s = await screen();
           return s.includes('Queues') && s.includes(running.slice(0, 8)) ? s : null;
         },
-        30_000,
+        // Inside the test's 30 s budget, so a failure shows the screen instead of a bare timeout.
+        20_000,
         100,
       ).catch(async () => {
         throw new Error(`top never showed the running job; screen:\n${await screen()}`);
