@@ -159,6 +159,9 @@ describe('jobplane client commands', () => {
     const down = await bin(['list', '--url', closed]);
     expect(down.code).toBe(3);
     expect(down.stderr).toContain(`cannot reach ${closed}: ECONNREFUSED`);
+    const piped = await bin(['top']); // stdout is a pipe here, not a terminal
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toMatch(/needs a terminal/);
   });
 
   it('watch follows progress and events to the end: exit 0 succeeded, 4 dead-lettered, 5 cancelled', async () => {
@@ -200,7 +203,20 @@ describe('jobplane client commands', () => {
     await api.core.store.startAttempt(running, randomUUID(), 'cli-test');
     const socket = `jobplane-test-${randomBytes(4).toString('hex')}`;
     const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args]);
-    const cmd = [process.execPath, BIN, 'top', '--url', url, '--key', API_KEY, '--interval', '0.5']
+    // CI=true as on a CI runner: top still draws every frame on a terminal.
+    const cmd = [
+      'env',
+      'CI=true',
+      process.execPath,
+      BIN,
+      'top',
+      '--url',
+      url,
+      '--key',
+      API_KEY,
+      '--interval',
+      '0.5',
+    ]
       .map((a) => `'${a}'`)
       .join(' ');
     await tmux('new-session', '-d', '-s', 'top', '-x', '160', '-y', '50', cmd);

@@ -268,6 +268,16 @@ export async function runClient(
           );
           return CLIENT_EXIT.usage;
         }
+        if (!process.stdout.isTTY) {
+          io.err.write(
+            "jobplane top: needs a terminal (stdout is not a TTY); use 'jobplane list --json' in scripts\n",
+          );
+          return CLIENT_EXIT.usage;
+        }
+        // Ink draws only the last frame when it believes it runs in CI (CI or CONTINUOUS_INTEGRATION
+        // set), which it reads once when it loads. top runs on a terminal here, so it always draws.
+        for (const name of ['CI', 'CONTINUOUS_INTEGRATION'])
+          if (name in process.env) process.env[name] = 'false';
         const { runTop } = await import('./top.js');
         return await runTop(client, { intervalMs: seconds * 1000, url });
       }
