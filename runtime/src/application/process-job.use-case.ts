@@ -219,8 +219,9 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
       const decision = shutdown
         ? { action: 'retry' as const, delayMs: 0 }
         : decideAfterFailure(
-            attempt,
-            job.maxAttempts,
+            // Counted from the current budget: after a redrive the backoff starts over.
+            attempt - (job.attemptBase ?? 0),
+            job.maxAttempts - (job.attemptBase ?? 0),
             error.retryable,
             info?.backoff ? policyForBackoff(info.backoff) : deps.retryPolicy,
             deps.random,

@@ -1,7 +1,6 @@
 import { DomainError, invalidRequest, jobNotFound } from '../domain/errors.js';
 import type { Job, JobEvent } from '../domain/job.entity.js';
-import type { JobState } from '../domain/job-state.js';
-import type { JobStore, Page } from '../ports/job-store.port.js';
+import type { JobStore, ListFilter, Page } from '../ports/job-store.port.js';
 
 export const LIST_PAGE_SIZE = { default: 50, max: 200 } as const;
 export const EVENTS_PAGE_SIZE = { default: 100, max: 500 } as const;
@@ -29,12 +28,7 @@ function pageSize(value: number, limits: { default: number; max: number }, name:
 
 export interface JobQueries {
   get(clientId: string, id: string): Promise<Job>;
-  list(
-    clientId: string,
-    filter: { state?: JobState; type?: string },
-    pageSize: number,
-    pageToken: string,
-  ): Promise<Page<Job>>;
+  list(clientId: string, filter: ListFilter, pageSize: number, pageToken: string): Promise<Page<Job>>;
   events(clientId: string, id: string, pageSize: number, pageToken: string): Promise<Page<JobEvent>>;
 }
 
@@ -59,9 +53,11 @@ export function createJobQueries(store: JobStore): JobQueries {
             `'type' must be at most ${TYPE_FILTER_MAX_LENGTH} printable characters (no control characters)`,
           );
       }
+      if (filter.parentId !== undefined && !isJobId(filter.parentId))
+        throw invalidRequest(`'parentId' (${filter.parentId}) must be a job id (UUID)`);
       return store.list(
         clientId,
-        filter,
+        filter.parentId === undefined ? filter : { ...filter, parentId: filter.parentId.toLowerCase() },
         pageSize(size, LIST_PAGE_SIZE, 'pageSize'),
         token === '' ? null : token,
       );

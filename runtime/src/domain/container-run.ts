@@ -6,8 +6,9 @@ import type { JobError } from './job.entity.js';
 
 /**
  * `jp-<job id>-<attempt>-<6 hex of the attempt token>`: the same attempt always gets the same name
- * (a second create is a 409 and adopts it), and a RetryJob — which restarts the attempt count —
- * never collides with a Job of the previous budget still waiting for its TTL. At most 52 characters.
+ * (a second create is a 409 and adopts it), and a later attempt under the same number (one taken
+ * over from a lost worker gets a new token) never collides with a Job still waiting for its TTL.
+ * At most 52 characters.
  */
 export function containerJobName(jobId: string, attempt: number, token: string): string {
   return `jp-${jobId}-${attempt}-${token.replace(/-/g, '').slice(0, 6)}`;

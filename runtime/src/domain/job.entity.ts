@@ -17,8 +17,14 @@ export interface Job {
   readonly state: JobState;
   readonly priority: number;
   readonly runAt: Date;
+  /** Attempts started so far; never reset, also not by a redrive. */
   readonly attempts: number;
+  /** The attempt after which the job is dead-lettered (a redrive raises it by the budget). */
   readonly maxAttempts: number;
+  /** Attempts already used when the current budget began (0 until the first redrive). */
+  readonly attemptBase?: number;
+  /** Rolled up from a fan-out parent's children where the read computes it (GetJob). */
+  readonly children?: ChildrenRollup;
   readonly progress: number;
   readonly progressMessage: string | null;
   readonly result: Record<string, unknown> | null;
@@ -35,6 +41,14 @@ export interface Job {
   readonly updateTime: Date;
   readonly startTime: Date | null;
   readonly finishTime: Date | null;
+}
+
+/** A fan-out parent's children, counted by state, with their mean progress. */
+export interface ChildrenRollup {
+  readonly total: number;
+  readonly byState: Readonly<Partial<Record<JobState, number>>>;
+  /** Mean progress of the children, terminal ones counting 100 (0–100, one decimal). */
+  readonly percent: number;
 }
 
 /** One entry of a job's append-only history. */

@@ -18,6 +18,7 @@ import { DomainError } from '../domain/errors.js';
 import type { ResultViews } from '../ports/result-views.port.js';
 import type { Catalog } from './catalog.js';
 import type { Core } from './context.js';
+import type { StreamSlots } from '../adapters/http/edge/job-stream.js';
 
 /** The Grafana dashboards this repository ships (deploy/grafana/dashboards/<uid>.json). */
 export const GRAFANA_DASHBOARDS = [
@@ -107,6 +108,8 @@ export interface ConsolePluginOptions {
   /** Where the UI's build output is (default: the `@jobplane/console` package's dist/). */
   readonly distDir?: string | null;
   readonly pollMs?: number;
+  /** The replica's stream slots, shared with `/v1/jobs/{id}/stream`. */
+  readonly slots?: StreamSlots;
 }
 
 /** The console: its JSON API under /console/api and its UI under /console (docs/console.md). */
@@ -147,6 +150,7 @@ export function consolePlugin(
         jobTypes,
         alerts,
         ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
+        ...(opts.slots ? { slots: opts.slots } : {}),
       }),
       { prefix: CONSOLE_API_PREFIX },
     );

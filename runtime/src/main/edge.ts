@@ -8,6 +8,7 @@ import { createAuthenticator } from '../adapters/http/auth.js';
 import { FailureCounter } from '../adapters/http/failure-counter.js';
 import { metricsPlugin } from '../adapters/http/edge/metrics.plugin.js';
 import { ssePlugin } from '../adapters/http/edge/sse.plugin.js';
+import { StreamSlots } from '../adapters/http/edge/job-stream.js';
 import { openApiPlugin } from '../adapters/http/edge/openapi.plugin.js';
 import { submitRequestDoc } from '../adapters/http/edge/catalog-openapi.js';
 import { webhookPlugin } from '../adapters/http/edge/webhooks.plugin.js';
@@ -147,9 +148,18 @@ export function edgeApiPlugins(
       }),
     );
   });
+  const slots = new StreamSlots();
   return {
     authFailures,
     prePlugins: [limits, openapi],
-    plugins: [metrics, webhooks, connectPlugin(), ssePlugin(), consolePlugin(core), ...admin],
+    // One stream cap per client across /v1 and the console.
+    plugins: [
+      metrics,
+      webhooks,
+      connectPlugin(),
+      ssePlugin({ slots }),
+      consolePlugin(core, { slots }),
+      ...admin,
+    ],
   };
 }

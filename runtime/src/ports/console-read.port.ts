@@ -1,4 +1,4 @@
-import type { Job } from '../domain/job.entity.js';
+import type { ChildrenRollup, Job } from '../domain/job.entity.js';
 import type { JobState } from '../domain/job-state.js';
 import type { Page } from './job-store.port.js';
 
@@ -25,13 +25,8 @@ export interface ConsoleJobFilter {
   readonly search?: string;
 }
 
-/** A fan-out parent's children, rolled up. */
-export interface ChildrenSummary {
-  readonly total: number;
-  readonly byState: Readonly<Partial<Record<JobState, number>>>;
-  /** Mean progress of the children, terminal ones counting 100 (0–100). */
-  readonly percent: number;
-}
+/** A fan-out parent's children, rolled up (the same figures GetJob reports). */
+export type ChildrenSummary = ChildrenRollup;
 
 /** One queue as the console shows it: depth by state from PostgreSQL, last hour's outcomes. */
 export interface ConsoleQueueRow {

@@ -28,6 +28,8 @@ export interface InsertResult {
 export interface ListFilter {
   readonly state?: JobState;
   readonly type?: string;
+  /** A fan-out parent's id (lower-case UUID): only its children. */
+  readonly parentId?: string;
 }
 
 export interface Page<T> {

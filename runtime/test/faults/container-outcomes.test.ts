@@ -140,11 +140,10 @@ describe('cancel and retry', () => {
     await env.waitForState(id, 'dead_lettered');
     await env.retry(id);
     const row = await env.waitForState(id, 'succeeded');
-    expect(row.result).toEqual({ echo: 7, attempt: 1, index: 0 });
-    const names = env.api.createdJobs
-      .filter((c) => c.labels['jobplane.dev/job-id'] === id)
-      .map((c) => c.name);
-    expect(names).toHaveLength(2);
-    expect(new Set(names).size).toBe(2);
+    // Attempt numbers keep counting after the redrive: attempt 2 (a 'jobplane.dev/attempt' of 2).
+    expect(row.result).toEqual({ echo: 7, attempt: 2, index: 0 });
+    const created = env.api.createdJobs.filter((c) => c.labels['jobplane.dev/job-id'] === id);
+    expect(created.map((c) => c.labels['jobplane.dev/attempt'])).toEqual(['1', '2']);
+    expect(new Set(created.map((c) => c.name)).size).toBe(2);
   });
 });

@@ -207,8 +207,10 @@ describe('process-job through BullMQ', () => {
       logger: SILENT_LOGGER,
     });
     const retried = await controls.retry('alice', job.id);
-    expect(retried).toMatchObject({ state: 'queued', attempts: 0 });
+    // Attempt numbers keep counting; the budget (1) is granted again on top of the attempt used.
+    expect(retried).toMatchObject({ state: 'queued', attempts: 1, maxAttempts: 2 });
     const done = await waitState(job.id, ['succeeded']);
+    expect(done).toMatchObject({ attempts: 2, maxAttempts: 2 });
     expect(done.result).toEqual({ runs: 2 });
     expect(await eventTrail(job.id)).toEqual([
       '->queued',

@@ -14,6 +14,7 @@ import {
 import type { SubmitJobsItemResult } from '../../application/submit-job.use-case.js';
 import type { Job, JobEvent } from '../../domain/job.entity.js';
 import type { JobState } from '../../domain/job-state.js';
+import type { ListFilter } from '../../ports/job-store.port.js';
 
 const STATE_TO_PROTO: Record<JobState, ProtoJobState> = {
   queued: ProtoJobState.QUEUED,
@@ -69,7 +70,35 @@ export function jobToProto(job: Job): ProtoJob {
     updateTime: timestampFromDate(job.updateTime),
     ...(job.startTime ? { startTime: timestampFromDate(job.startTime) } : {}),
     ...(job.finishTime ? { finishTime: timestampFromDate(job.finishTime) } : {}),
+    ...(job.children
+      ? {
+          children: {
+            total: job.children.total,
+            queued: job.children.byState.queued ?? 0,
+            running: job.children.byState.running ?? 0,
+            succeeded: job.children.byState.succeeded ?? 0,
+            failed: job.children.byState.failed ?? 0,
+            deadLettered: job.children.byState.dead_lettered ?? 0,
+            cancelled: job.children.byState.cancelled ?? 0,
+            percent: job.children.percent,
+          },
+        }
+      : {}),
   });
+}
+
+/** ListJobs' filters (HTTP query and Connect alike); the use case validates them. */
+export function listFilterFromProto(req: {
+  readonly state: ProtoJobState;
+  readonly type: string;
+  readonly parentId: string;
+}): ListFilter {
+  const state = req.state === ProtoJobState.UNSPECIFIED ? undefined : stateFromProto(req.state);
+  return {
+    ...(state ? { state } : {}),
+    ...(req.type ? { type: req.type } : {}),
+    ...(req.parentId ? { parentId: req.parentId } : {}),
+  };
 }
 
 export function eventToProto(ev: JobEvent): ProtoJobEvent {

@@ -12,7 +12,7 @@ import type {
 } from '../../ports/console-read.port.js';
 import type { Page } from '../../ports/job-store.port.js';
 import { unavailable } from './pg-pool.js';
-import { toJob } from './job-row.js';
+import { childrenRollupSql, toJob, toRollup } from './job-row.js';
 
 type Row = Record<string, unknown>;
 
@@ -123,19 +123,9 @@ export class PostgresConsoleRead implements ConsoleRead {
   }
 
   async childrenSummary(parentId: string): Promise<ChildrenSummary | null> {
-    const res = await this.query(
-      `SELECT state, count(*)::int AS n,
-              sum(CASE WHEN state IN ('succeeded','dead_lettered','cancelled') THEN 100 ELSE progress END)::float8 AS pct
-         FROM jobs WHERE parent_id = $1 GROUP BY state`,
-      [parentId],
-    );
-    const rows = res.rows as { state: JobState; n: number; pct: number }[];
-    if (rows.length === 0) return null;
-    const total = rows.reduce((s, r) => s + r.n, 0);
-    const byState: Partial<Record<JobState, number>> = {};
-    for (const r of rows) byState[r.state] = r.n;
-    const sum = rows.reduce((s, r) => s + r.pct, 0);
-    return { total, byState, percent: Math.round((sum / total) * 10) / 10 };
+    const res = await this.query(`SELECT ${childrenRollupSql('$1::uuid')} AS rollup`, [parentId]);
+    const rows = (res.rows[0] as { rollup: Parameters<typeof toRollup>[0] | null } | undefined)?.rollup;
+    return rows ? toRollup(rows) : null;
   }
 
   async listChildren(parentId: string, pageSize: number, afterIndex: number | null): Promise<Page<Job>> {

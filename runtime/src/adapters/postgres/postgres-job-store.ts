@@ -24,7 +24,7 @@ import {
   type GroupCommitOptions,
 } from './group-commit.js';
 import { checkout, isUnavailable, unavailable, withTransaction } from './pg-pool.js';
-import { toJob } from './job-row.js';
+import { childrenRollupSql, toJob } from './job-row.js';
 
 /** A SQL list of states, from the domain's constants (the state names are fixed identifiers). */
 const sqlStates = (states: readonly JobState[]): string => `(${states.map((st) => `'${st}'`).join(',')})`;
@@ -281,7 +281,12 @@ export class PostgresJobStore implements JobStore {
   }
 
   async get(clientId: string, id: string): Promise<Job | null> {
-    const res = await this.query('SELECT * FROM jobs WHERE id = $1 AND client_id = $2', [id, clientId]);
+    // A fan-out parent comes with its children rolled up (one statement; others skip the subquery).
+    const res = await this.query(
+      `SELECT j.*, CASE WHEN j.fan_out_total IS NOT NULL THEN ${childrenRollupSql('j.id')} END AS children_rollup
+         FROM jobs j WHERE j.id = $1 AND j.client_id = $2`,
+      [id, clientId],
+    );
     return res.rows[0] ? toJob(res.rows[0] as Row) : null;
   }
 
@@ -305,6 +310,10 @@ export class PostgresJobStore implements JobStore {
     if (filter.type) {
       params.push(filter.type);
       where.push(`type = $${params.length}`);
+    }
+    if (filter.parentId) {
+      params.push(filter.parentId);
+      where.push(`parent_id = $${params.length}::uuid`);
     }
     if (cursor) {
       const [t, id] = decodeCursor(cursor);
@@ -711,18 +720,26 @@ export class PostgresJobStore implements JobStore {
         return { job: toJob(row), changed: false };
       }
       const upd = await c.query(
-        `UPDATE jobs SET state = 'queued', attempts = 0, attempt_token = NULL, error = NULL, result = NULL,
-                fan_out_total = NULL, progress = 0, progress_message = NULL, run_at = now(), finish_time = NULL,
-                update_time = now()
+        // Attempt numbers keep counting: the redrive grants the job's budget again on top of the
+        // attempts already used (every right-hand side reads the row as it was).
+        `UPDATE jobs SET state = 'queued', attempt_base = attempts,
+                max_attempts = attempts + (max_attempts - attempt_base), attempt_token = NULL,
+                error = NULL, result = NULL, fan_out_total = NULL, progress = 0, progress_message = NULL,
+                run_at = now(), finish_time = NULL, update_time = now()
          WHERE id = $1 RETURNING *`,
         [id],
       );
       const job = toJob(upd.rows[0] as Row);
-      await c.query(`${INSERT_EVENT} VALUES ($1, $2, 'queued', 0, 'retry_requested', NULL)`, [id, from]);
+      await c.query(`${INSERT_EVENT} VALUES ($1, $2, 'queued', $3, 'retry_requested', $4)`, [
+        id,
+        from,
+        job.attempts,
+        { maxAttempts: job.maxAttempts },
+      ]);
       await c.query(
         `INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, replace)
-         VALUES ($1, $2, 'run', 0, $3, now(), $4, true)`,
-        [id, job.queue, job.priority, job.requestId],
+         VALUES ($1, $2, 'run', $3, $4, now(), $5, true)`,
+        [id, job.queue, job.attempts, job.priority, job.requestId],
       );
       return { job, changed: true };
     });

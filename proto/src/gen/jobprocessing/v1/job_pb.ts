@@ -15,7 +15,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file jobprocessing/v1/job.proto.
  */
 export const file_jobprocessing_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("Chpqb2Jwcm9jZXNzaW5nL3YxL2pvYi5wcm90bxIQam9icHJvY2Vzc2luZy52MSI8CghKb2JFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIIi8KC0pvYlByb2dyZXNzEg8KB3BlcmNlbnQYASABKA0SDwoHbWVzc2FnZRgCIAEoCSKMBQoDSm9iEgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSKAoHcGF5bG9hZBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKQoFc3RhdGUYBCABKA4yGi5qb2Jwcm9jZXNzaW5nLnYxLkpvYlN0YXRlEhAKCHByaW9yaXR5GAUgASgFEioKBnJ1bl9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIYXR0ZW1wdHMYByABKAUSFAoMbWF4X2F0dGVtcHRzGAggASgFEi8KCHByb2dyZXNzGAkgASgLMh0uam9icHJvY2Vzc2luZy52MS5Kb2JQcm9ncmVzcxInCgZyZXN1bHQYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKBWVycm9yGAsgASgLMhouam9icHJvY2Vzc2luZy52MS5Kb2JFcnJvchItCgRtb2RlGAwgASgOMh8uam9icHJvY2Vzc2luZy52MS5FeGVjdXRpb25Nb2RlEg0KBXF1ZXVlGA0gASgJEhcKD2lkZW1wb3RlbmN5X2tleRgOIAEoCRIRCglwYXJlbnRfaWQYDyABKAkSLwoLY3JlYXRlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAigAIKCEpvYkV2ZW50EgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIuCgpmcm9tX3N0YXRlGAMgASgOMhouam9icHJvY2Vzc2luZy52MS5Kb2JTdGF0ZRIsCgh0b19zdGF0ZRgEIAEoDjIaLmpvYnByb2Nlc3NpbmcudjEuSm9iU3RhdGUSDwoHYXR0ZW1wdBgFIAEoBRIOCgZyZWFzb24YBiABKAkSKAoHZGV0YWlscxgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKrcBCghKb2JTdGF0ZRIZChVKT0JfU1RBVEVfVU5TUEVDSUZJRUQQABIUChBKT0JfU1RBVEVfUVVFVUVEEAESFQoRSk9CX1NUQVRFX1JVTk5JTkcQAhIXChNKT0JfU1RBVEVfU1VDQ0VFREVEEAMSFAoQSk9CX1NUQVRFX0ZBSUxFRBAEEhsKF0pPQl9TVEFURV9ERUFEX0xFVFRFUkVEEAUSFwoTSk9CX1NUQVRFX0NBTkNFTExFRBAGKoUBCg1FeGVjdXRpb25Nb2RlEh4KGkVYRUNVVElPTl9NT0RFX1VOU1BFQ0lGSUVEEAASGQoVRVhFQ1VUSU9OX01PREVfUE9PTEVEEAESGwoXRVhFQ1VUSU9OX01PREVfSVNPTEFURUQQAhIcChhFWEVDVVRJT05fTU9ERV9DT05UQUlORVIQA2IGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Chpqb2Jwcm9jZXNzaW5nL3YxL2pvYi5wcm90bxIQam9icHJvY2Vzc2luZy52MSI8CghKb2JFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIIi8KC0pvYlByb2dyZXNzEg8KB3BlcmNlbnQYASABKA0SDwoHbWVzc2FnZRgCIAEoCSK9BQoDSm9iEgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSKAoHcGF5bG9hZBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKQoFc3RhdGUYBCABKA4yGi5qb2Jwcm9jZXNzaW5nLnYxLkpvYlN0YXRlEhAKCHByaW9yaXR5GAUgASgFEioKBnJ1bl9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIYXR0ZW1wdHMYByABKAUSFAoMbWF4X2F0dGVtcHRzGAggASgFEi8KCHByb2dyZXNzGAkgASgLMh0uam9icHJvY2Vzc2luZy52MS5Kb2JQcm9ncmVzcxInCgZyZXN1bHQYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKBWVycm9yGAsgASgLMhouam9icHJvY2Vzc2luZy52MS5Kb2JFcnJvchItCgRtb2RlGAwgASgOMh8uam9icHJvY2Vzc2luZy52MS5FeGVjdXRpb25Nb2RlEg0KBXF1ZXVlGA0gASgJEhcKD2lkZW1wb3RlbmN5X2tleRgOIAEoCRIRCglwYXJlbnRfaWQYDyABKAkSLwoLY3JlYXRlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydF90aW1lGBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hfdGltZRgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoIY2hpbGRyZW4YFCABKAsyHS5qb2Jwcm9jZXNzaW5nLnYxLkpvYkNoaWxkcmVuIpsBCgtKb2JDaGlsZHJlbhINCgV0b3RhbBgBIAEoBRIOCgZxdWV1ZWQYAiABKAUSDwoHcnVubmluZxgDIAEoBRIRCglzdWNjZWVkZWQYBCABKAUSDgoGZmFpbGVkGAUgASgFEhUKDWRlYWRfbGV0dGVyZWQYBiABKAUSEQoJY2FuY2VsbGVkGAcgASgFEg8KB3BlcmNlbnQYCCABKAEigAIKCEpvYkV2ZW50EgoKAmlkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIuCgpmcm9tX3N0YXRlGAMgASgOMhouam9icHJvY2Vzc2luZy52MS5Kb2JTdGF0ZRIsCgh0b19zdGF0ZRgEIAEoDjIaLmpvYnByb2Nlc3NpbmcudjEuSm9iU3RhdGUSDwoHYXR0ZW1wdBgFIAEoBRIOCgZyZWFzb24YBiABKAkSKAoHZGV0YWlscxgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKrcBCghKb2JTdGF0ZRIZChVKT0JfU1RBVEVfVU5TUEVDSUZJRUQQABIUChBKT0JfU1RBVEVfUVVFVUVEEAESFQoRSk9CX1NUQVRFX1JVTk5JTkcQAhIXChNKT0JfU1RBVEVfU1VDQ0VFREVEEAMSFAoQSk9CX1NUQVRFX0ZBSUxFRBAEEhsKF0pPQl9TVEFURV9ERUFEX0xFVFRFUkVEEAUSFwoTSk9CX1NUQVRFX0NBTkNFTExFRBAGKoUBCg1FeGVjdXRpb25Nb2RlEh4KGkVYRUNVVElPTl9NT0RFX1VOU1BFQ0lGSUVEEAASGQoVRVhFQ1VUSU9OX01PREVfUE9PTEVEEAESGwoXRVhFQ1VUSU9OX01PREVfSVNPTEFURUQQAhIcChhFWEVDVVRJT05fTU9ERV9DT05UQUlORVIQA2IGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * JobError describes why an attempt failed.
@@ -128,13 +128,15 @@ export type Job = Message<"jobprocessing.v1.Job"> & {
   runAt?: Timestamp | undefined;
 
   /**
-   * Attempts started so far.
+   * Attempts started so far; never reset, a redrive (RetryJob) keeps counting.
    *
    * @generated from field: int32 attempts = 7;
    */
   attempts: number;
 
   /**
+   * The attempt after which the job is dead-lettered; a redrive raises it by the job's budget.
+   *
    * @generated from field: int32 max_attempts = 8;
    */
   maxAttempts: number;
@@ -203,6 +205,13 @@ export type Job = Message<"jobprocessing.v1.Job"> & {
    * @generated from field: google.protobuf.Timestamp finish_time = 19;
    */
   finishTime?: Timestamp | undefined;
+
+  /**
+   * A fan-out parent's children rolled up (GetJob only; unset for other jobs and in lists).
+   *
+   * @generated from field: jobprocessing.v1.JobChildren children = 20;
+   */
+  children?: JobChildren | undefined;
 };
 
 /**
@@ -211,6 +220,64 @@ export type Job = Message<"jobprocessing.v1.Job"> & {
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
   messageDesc(file_jobprocessing_v1_job, 2);
+
+/**
+ * JobChildren counts a fan-out parent's children by state, with their mean progress.
+ *
+ * @generated from message jobprocessing.v1.JobChildren
+ */
+export type JobChildren = Message<"jobprocessing.v1.JobChildren"> & {
+  /**
+   * @generated from field: int32 total = 1;
+   */
+  total: number;
+
+  /**
+   * @generated from field: int32 queued = 2;
+   */
+  queued: number;
+
+  /**
+   * @generated from field: int32 running = 3;
+   */
+  running: number;
+
+  /**
+   * @generated from field: int32 succeeded = 4;
+   */
+  succeeded: number;
+
+  /**
+   * Failed attempts waiting for their retry.
+   *
+   * @generated from field: int32 failed = 5;
+   */
+  failed: number;
+
+  /**
+   * @generated from field: int32 dead_lettered = 6;
+   */
+  deadLettered: number;
+
+  /**
+   * @generated from field: int32 cancelled = 7;
+   */
+  cancelled: number;
+
+  /**
+   * Mean progress of the children, finished ones counting 100 (0 to 100).
+   *
+   * @generated from field: double percent = 8;
+   */
+  percent: number;
+};
+
+/**
+ * Describes the message jobprocessing.v1.JobChildren.
+ * Use `create(JobChildrenSchema)` to create a new message.
+ */
+export const JobChildrenSchema: GenMessage<JobChildren> = /*@__PURE__*/
+  messageDesc(file_jobprocessing_v1_job, 3);
 
 /**
  * JobEvent is one entry of a job's append-only history.
@@ -274,7 +341,7 @@ export type JobEvent = Message<"jobprocessing.v1.JobEvent"> & {
  * Use `create(JobEventSchema)` to create a new message.
  */
 export const JobEventSchema: GenMessage<JobEvent> = /*@__PURE__*/
-  messageDesc(file_jobprocessing_v1_job, 3);
+  messageDesc(file_jobprocessing_v1_job, 4);
 
 /**
  * JobState is the lifecycle of a job. Allowed transitions:

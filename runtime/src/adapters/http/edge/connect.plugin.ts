@@ -17,13 +17,13 @@ import {
 import * as protoConnect from '@connectrpc/connect/protocol-connect';
 import * as protoGrpc from '@connectrpc/connect/protocol-grpc';
 import * as protoGrpcWeb from '@connectrpc/connect/protocol-grpc-web';
-import { JobService, JobState as ProtoJobState } from '@jobplane/proto';
+import { JobService } from '@jobplane/proto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { DomainError, isDomainError, type ErrorCode } from '../../../domain/errors.js';
 import type { AppDeps } from '../app.js';
 import { singleHeader, truncateValues } from '../input.js';
 import { problem, sendProblem } from '../problem.js';
-import { eventToProto, jobToProto, stateFromProto, submitJobsResultToProto } from '../proto-mapping.js';
+import { eventToProto, jobToProto, listFilterFromProto, submitJobsResultToProto } from '../proto-mapping.js';
 import { submitFields } from '../routes/jobs.routes.js';
 import { emptyMessage, rpcFormat, screenRpcBody, type RpcBodyProblem } from './connect-screen.js';
 
@@ -173,10 +173,9 @@ export function connectPlugin(): FastifyPluginAsync<{ deps: AppDeps }> {
           job: jobToProto(await deps.queries.get(clientId, req.id)),
         })),
         listJobs: guard(async (req, _ctx, clientId) => {
-          const state = req.state === ProtoJobState.UNSPECIFIED ? undefined : stateFromProto(req.state);
           const page = await deps.queries.list(
             clientId,
-            { ...(state ? { state } : {}), ...(req.type ? { type: req.type } : {}) },
+            listFilterFromProto(req),
             req.pageSize,
             req.pageToken,
           );

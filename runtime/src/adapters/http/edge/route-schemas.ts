@@ -98,9 +98,13 @@ export function jsonApiRouteSchemas(): Record<string, RouteDoc> {
       summary: 'List jobs, newest first (ListJobs)',
       tags: ['jobs'],
       security: bearer,
-      querystring: parametersJsonSchema(ListJobsRequestSchema, ['state', 'type', 'pageSize', 'pageToken'], {
-        enumAliases: shortEnumNames,
-      }),
+      querystring: parametersJsonSchema(
+        ListJobsRequestSchema,
+        ['state', 'type', 'parentId', 'pageSize', 'pageToken'],
+        {
+          enumAliases: shortEnumNames,
+        },
+      ),
       response: { 200: messageJsonSchema(ListJobsResponseSchema), ...errors(...AUTH_ERRORS) },
     },
     'GET /v1/jobs/:id': {

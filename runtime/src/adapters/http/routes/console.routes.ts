@@ -4,7 +4,8 @@ import { DomainError, invalidRequest } from '../../../domain/errors.js';
 import type { Job, JobEvent } from '../../../domain/job.entity.js';
 import { isTerminal } from '../../../domain/job-state.js';
 import type { ConsoleScope } from '../../../ports/console-read.port.js';
-import { problem, sendProblem } from '../problem.js';
+import { problem } from '../problem.js';
+import { serveJobStream, StreamSlots } from '../edge/job-stream.js';
 
 /** Prefix of the console's JSON API; the UI itself is served under `/console` (console-static.routes.ts). */
 export const CONSOLE_API_PREFIX = '/console/api';
@@ -44,8 +45,8 @@ export interface ConsoleRoutesOptions {
   readonly pollMs?: number;
   readonly heartbeatMs?: number;
   readonly maxStreamMs?: number;
-  /** Open streams per client (the admin key counts as one client) and replica. Default 20. */
-  readonly maxStreamsPerClient?: number;
+  /** The replica's stream slots, shared with `/v1/jobs/{id}/stream` (one cap per client). */
+  readonly slots?: StreamSlots;
 }
 
 /** The JSON form of a job in the console's API (dates as RFC 3339, states in lowercase). */
@@ -141,7 +142,7 @@ export function consoleRoutes(opts: ConsoleRoutesOptions): FastifyPluginAsync {
   const pollMs = opts.pollMs ?? 500;
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   const maxStreamMs = opts.maxStreamMs ?? 3_600_000;
-  const maxPerClient = opts.maxStreamsPerClient ?? 20;
+  const slots = opts.slots ?? new StreamSlots();
   const c = opts.console;
   return async (app) => {
     app.get('/session', doc('Who is signed in, and the catalog the console shows'), async (request) => {
@@ -235,11 +236,7 @@ export function consoleRoutes(opts: ConsoleRoutesOptions): FastifyPluginAsync {
     });
 
     // Live job detail over SSE (fetch-based clients: EventSource cannot send Authorization).
-    const open = new Set<() => void>();
-    const perClient = new Map<string, number>();
-    app.addHook('preClose', async () => {
-      for (const end of open) end();
-    });
+    app.addHook('preClose', async () => slots.endAll());
     app.get(
       '/jobs/:id/stream',
       doc(
@@ -248,84 +245,26 @@ export function consoleRoutes(opts: ConsoleRoutesOptions): FastifyPluginAsync {
       ),
       async (request: FastifyRequest, reply: FastifyReply) => {
         const scope = scopeOf(request);
-        const key = scope.kind === 'admin' ? '\u0000admin' : scope.clientId;
-        if ((perClient.get(key) ?? 0) >= maxPerClient) {
-          reply.header('retry-after', '5');
-          return sendProblem(
-            reply,
-            problem(429, 'RATE_LIMIT.EXCEEDED', `at most ${maxPerClient} open console streams; close one`, {
-              instance: request.url,
-            }),
-          );
-        }
         const id = idParam(request);
-        let detail = await c.detail(scope, id); // 404 before the stream starts
-        perClient.set(key, (perClient.get(key) ?? 0) + 1);
-        reply.hijack();
-        const res = reply.raw;
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          'x-accel-buffering': 'no',
-          'x-request-id': request.id,
+        return serveJobStream(request, reply, slots, {
+          // One cap per client with its /v1 streams; the admin key counts as one client.
+          client: scope.kind === 'admin' ? '\u0000admin' : scope.clientId,
+          read: () => c.detail(scope, id), // the first read's 404 comes before the stream
+          fingerprint: ({ job: j, children: ch }) =>
+            `${j.state}|${j.attempts}|${j.progress}|${j.progressMessage ?? ''}|${j.updateTime.getTime()}|${ch ? `${ch.total}:${ch.percent}:${JSON.stringify(ch.byState)}` : ''}`,
+          data: detailJson,
+          ended: ({ job }) => (isTerminal(job.state) ? { state: job.state } : null),
+          readFailed: (err) =>
+            err instanceof DomainError
+              ? problem(404, 'JOB.NOT_FOUND', err.message, { instance: request.url })
+              : problem(503, 'SERVICE.UNAVAILABLE', 'the job could not be read; reconnect to resume', {
+                  instance: request.url,
+                }),
+          pollMs,
+          heartbeatMs,
+          maxStreamMs,
+          what: 'console stream read failed',
         });
-        let last = '';
-        let lastWrite = Date.now();
-        let timer: NodeJS.Timeout | null = null;
-        let done = false;
-        const started = Date.now();
-        const write = (chunk: string) => {
-          lastWrite = Date.now();
-          res.write(chunk);
-        };
-        const end = () => {
-          if (done) return;
-          done = true;
-          if (timer) clearTimeout(timer);
-          open.delete(end);
-          const left = (perClient.get(key) ?? 1) - 1;
-          if (left > 0) perClient.set(key, left);
-          else perClient.delete(key);
-          res.end();
-        };
-        open.add(end);
-        request.raw.on('close', end);
-        write(`retry: ${Math.max(1000, pollMs)}\n\n`);
-        const tick = async (first: boolean) => {
-          if (done) return;
-          if (!first) {
-            try {
-              detail = await c.detail(scope, id);
-            } catch (err) {
-              request.log.warn({ err, jobId: id }, 'console stream read failed');
-              const p =
-                err instanceof DomainError
-                  ? problem(404, 'JOB.NOT_FOUND', err.message, { instance: request.url })
-                  : problem(503, 'SERVICE.UNAVAILABLE', 'the job could not be read; reconnect to resume', {
-                      instance: request.url,
-                    });
-              write(`event: error\ndata: ${JSON.stringify(p)}\n\n`);
-              return end();
-            }
-          }
-          const j = detail.job;
-          const ch = detail.children;
-          const fp = `${j.state}|${j.attempts}|${j.progress}|${j.progressMessage ?? ''}|${j.updateTime.getTime()}|${ch ? `${ch.total}:${ch.percent}:${JSON.stringify(ch.byState)}` : ''}`;
-          if (fp !== last) {
-            last = fp;
-            write(`event: job\ndata: ${JSON.stringify(detailJson(detail))}\n\n`);
-          } else if (Date.now() - lastWrite >= heartbeatMs) {
-            write(`: keepalive\n\n`);
-          }
-          if (isTerminal(j.state)) {
-            write(`event: end\ndata: ${JSON.stringify({ state: j.state })}\n\n`);
-            return end();
-          }
-          if (Date.now() - started >= maxStreamMs) return end();
-          timer = setTimeout(() => void tick(false), pollMs);
-        };
-        await tick(true);
-        return reply;
       },
     );
   };

@@ -12,13 +12,12 @@ import {
   SubmitJobResponseSchema,
   SubmitJobsRequestSchema,
   SubmitJobsResponseSchema,
-  JobState as ProtoJobState,
   type SubmitJobRequest,
 } from '@jobplane/proto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { DomainError, invalidRequest } from '../../../domain/errors.js';
 import type { AppDeps } from '../app-deps.js';
-import { eventToProto, jobToProto, stateFromProto, submitJobsResultToProto } from '../proto-mapping.js';
+import { eventToProto, jobToProto, listFilterFromProto, submitJobsResultToProto } from '../proto-mapping.js';
 import { singleHeader } from '../input.js';
 import { problem, sendProblem } from '../problem.js';
 
@@ -115,10 +114,9 @@ export const jobRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
     const req = parse('invalid query', () =>
       fromJson(ListJobsRequestSchema, normalizeQuery(request.query as Record<string, unknown>)),
     );
-    const state = req.state === ProtoJobState.UNSPECIFIED ? undefined : stateFromProto(req.state);
     const page = await deps.queries.list(
       request.clientId,
-      { ...(state ? { state } : {}), ...(req.type ? { type: req.type } : {}) },
+      listFilterFromProto(req),
       req.pageSize,
       req.pageToken,
     );
