@@ -36,6 +36,8 @@ export async function startRelayLoop(core: Core): Promise<RelayLoop> {
     { connectionString: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, max: 1 },
     'jobplane_outbox',
     kick,
+    1000,
+    config.DATABASE_SCHEMA, // the trigger's payload: wake only for this installation's outbox
   ).catch((err: unknown) => {
     logger.warn({ err }, 'LISTEN failed; relying on polling');
     return async () => undefined;

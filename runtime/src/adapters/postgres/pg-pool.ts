@@ -117,16 +117,18 @@ export async function withTransaction<T>(
 }
 
 /**
- * LISTENs on `channel` with a dedicated connection and calls `onNotify` for each notification.
- * A lost connection is re-established every `retryMs` (polling covers the gap; `onNotify` is
- * called after each reconnect so nothing that committed meanwhile waits for the next poll).
- * Returns a function that stops listening.
+ * LISTENs on `channel` with a dedicated connection and calls `onNotify` for each notification
+ * (with `payload`, only for notifications carrying that payload or none, e.g. the outbox trigger's
+ * schema name). A lost connection is re-established every `retryMs` (polling covers the gap;
+ * `onNotify` is called after each reconnect so nothing that committed meanwhile waits for the next
+ * poll). Returns a function that stops listening.
  */
 export async function listen(
   opts: PgOptions,
   channel: string,
-  onNotify: () => void,
+  onNotify: (payload?: string) => void,
   retryMs = 1000,
+  payload?: string,
 ): Promise<() => Promise<void>> {
   let stopped = false;
   let current: pg.Client | null = null;
@@ -144,7 +146,9 @@ export async function listen(
     };
     client.on('error', lost);
     client.on('end', lost);
-    client.on('notification', () => onNotify());
+    client.on('notification', (n) => {
+      if (payload === undefined || !n.payload || n.payload === payload) onNotify(n.payload);
+    });
     current = client;
     try {
       await client.connect();
