@@ -3,7 +3,7 @@ import type { Job } from '../domain/job.entity.js';
 import { ACTIVE_STATES, RETRYABLE_BY_CLIENT } from '../domain/job-state.js';
 import type { CancelBus } from '../ports/cancel-bus.port.js';
 import type { JobQueue } from '../ports/job-queue.port.js';
-import type { JobStore } from '../ports/job-store.port.js';
+import type { JobCommands } from '../ports/job-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import { isJobId } from './query-jobs.use-case.js';
 
@@ -15,7 +15,7 @@ export interface JobControls {
 }
 
 export interface JobControlDeps {
-  readonly store: JobStore;
+  readonly store: JobCommands;
   readonly cancelBus: CancelBus;
   readonly queue: JobQueue | null;
   readonly logger: Logger;

@@ -19,7 +19,7 @@ import {
   type JobHandler,
 } from '../ports/job-handler.port.js';
 import type { QueueMessageKind } from '../ports/job-queue.port.js';
-import type { JobStore } from '../ports/job-store.port.js';
+import type { JobAttempts, JobFanOuts, JobReads } from '../ports/job-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { Metrics } from '../ports/metrics.port.js';
 
@@ -43,7 +43,7 @@ export type ProcessOutcome =
   | { readonly action: 'dead'; readonly reason: string };
 
 export interface ProcessJobDeps {
-  readonly store: JobStore;
+  readonly store: JobAttempts & JobFanOuts & Pick<JobReads, 'getAny'>;
   readonly handlers: HandlerRegistry;
   readonly catalog: JobCatalog;
   readonly retryPolicy: RetryPolicy;

@@ -1,6 +1,6 @@
 import { DomainError, invalidRequest, jobNotFound } from '../domain/errors.js';
 import type { Job, JobEvent } from '../domain/job.entity.js';
-import type { JobStore, ListFilter, Page } from '../ports/job-store.port.js';
+import type { JobReads, ListFilter, Page } from '../ports/job-store.port.js';
 
 export const LIST_PAGE_SIZE = { default: 50, max: 200 } as const;
 export const EVENTS_PAGE_SIZE = { default: 100, max: 500 } as const;
@@ -33,7 +33,7 @@ export interface JobQueries {
 }
 
 /** Read side: every read is scoped to the calling client (another client's job is "not found"). */
-export function createJobQueries(store: JobStore): JobQueries {
+export function createJobQueries(store: JobReads): JobQueries {
   const get = async (clientId: string, id: string): Promise<Job> => {
     const job = isJobId(id) ? await store.get(clientId, id) : null;
     if (!job) throw jobNotFound(id);

@@ -1,10 +1,10 @@
 import type { QueueMessage } from '../ports/job-queue.port.js';
 import type { JobQueue } from '../ports/job-queue.port.js';
-import type { JobStore } from '../ports/job-store.port.js';
+import type { JobReconciliation } from '../ports/job-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 
 export interface ReconcileDeps {
-  readonly store: JobStore;
+  readonly store: JobReconciliation;
   readonly queue: JobQueue;
   readonly logger: Logger;
   /** Jobs changed more recently than this are left alone (the relay or a worker is on them). */

@@ -1,10 +1,10 @@
 import type { JobQueue } from '../ports/job-queue.port.js';
-import type { JobStore } from '../ports/job-store.port.js';
+import type { JobOutbox } from '../ports/job-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { Metrics } from '../ports/metrics.port.js';
 
 export interface RelayDeps {
-  readonly store: JobStore;
+  readonly store: JobOutbox;
   readonly queue: JobQueue;
   readonly logger: Logger;
   readonly metrics: Metrics;

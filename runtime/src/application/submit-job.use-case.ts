@@ -4,7 +4,7 @@ import { idempotencyKeyProblem, type Job } from '../domain/job.entity.js';
 import type { BacklogGauge } from '../ports/backlog.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { JobCatalog } from '../ports/job-catalog.port.js';
-import type { InsertResult, JobStore, NewJob } from '../ports/job-store.port.js';
+import type { InsertResult, JobSubmissions, NewJob } from '../ports/job-store.port.js';
 import type { Metrics } from '../ports/metrics.port.js';
 
 export interface SubmitJobCommand {
@@ -29,7 +29,7 @@ export const PRIORITY_RANGE = { min: -1000, max: 1000 } as const;
 export const MAX_ATTEMPTS_LIMIT = 100;
 
 export interface SubmitJobDeps {
-  readonly store: JobStore;
+  readonly store: JobSubmissions;
   readonly catalog: JobCatalog;
   /** Listed in the JOB.UNKNOWN_TYPE message. */
   readonly submittableTypes: readonly string[];

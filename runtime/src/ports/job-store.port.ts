@@ -85,10 +85,14 @@ export interface ReconcileCandidate {
 }
 
 /**
- * PostgreSQL-backed job state. Every state change appends a job event in the same transaction;
- * every write after an attempt start is fenced by the attempt token.
+ * Job state, split by concern: every state change appends a job event in the same transaction;
+ * every write after an attempt start is fenced by the attempt token. `JobStore` is all of them
+ * (the PostgreSQL store and the in-memory store implement it and pass one contract suite,
+ * runtime/test/contract/job-store.contract.ts); each use case depends on the parts it uses.
  */
-export interface JobStore {
+
+/** Submission: a job, its creation event and its outbox row, idempotent per (client, key). */
+export interface JobSubmissions {
   /**
    * Job + outbox row + creation event in one transaction (no-op on an existing key). Concurrent
    * calls may share one transaction (group commit); each settles after its own row committed.
@@ -99,11 +103,18 @@ export interface JobStore {
    * the batch is stored once and the later entries read as replays of the first.
    */
   insertMany(jobs: readonly NewJob[]): Promise<InsertResult[]>;
+}
+
+/** Reads, scoped to a client except `getAny` (internal callers). */
+export interface JobReads {
   get(clientId: string, id: string): Promise<Job | null>;
   getAny(id: string): Promise<Job | null>;
   list(clientId: string, filter: ListFilter, pageSize: number, cursor: string | null): Promise<Page<Job>>;
   listEvents(jobId: string, pageSize: number, afterId: string | null): Promise<Page<JobEvent>>;
+}
 
+/** One attempt's life on a worker, fenced by its token. */
+export interface JobAttempts {
   /** Starts a new attempt (queued → running, or a take-over of a running job) with a fresh token. */
   startAttempt(id: string, token: string, worker: string): Promise<StartResult>;
   /** Fenced progress write; false when the attempt was fenced out. */
@@ -128,26 +139,46 @@ export interface JobStore {
   unknownTypeDeferrals(id: string): Promise<number>;
   /** Fenced running → failed → dead_lettered. */
   failAndDeadLetter(id: string, token: string, error: JobError): Promise<Job | null>;
-  /** Unfenced dead-letter of a non-terminal job (the queue gave up on it, e.g. too many stalls). */
-  deadLetterAbandoned(id: string, error: JobError): Promise<Job | null>;
-  /** Fenced: records a fan-out, creates the children idempotently (job + outbox + event each). */
-  fanOut(id: string, token: string, children: readonly ChildSpec[]): Promise<boolean>;
-  /** Fenced: the children of a running fan-out parent, ordered by index. */
-  children(id: string): Promise<ChildRow[]>;
   /** The attempt token of a running job (aggregate messages resume the attempt that fanned out). */
   currentToken(id: string, attempt: number): Promise<string | null>;
+}
 
+/** Fan-out: a running parent's children and, once all are terminal, its aggregate step. */
+export interface JobFanOuts {
+  /** Fenced: records a fan-out, creates the children idempotently (job + outbox + event each). */
+  fanOut(id: string, token: string, children: readonly ChildSpec[]): Promise<boolean>;
+  /** The children of a fan-out parent, ordered by index. */
+  children(id: string): Promise<ChildRow[]>;
+}
+
+/** What a client may do to its own job. */
+export interface JobCommands {
   /** queued | running → cancelled (children too). Returns the job, or null when not found. */
   cancel(clientId: string, id: string): Promise<CancelResult | null>;
-  /** failed | dead_lettered | cancelled → queued with a fresh attempt budget (outbox row). */
+  /**
+   * failed | dead_lettered | cancelled → queued with the job's attempt budget granted again on
+   * top of the attempts used (attempt numbers keep counting), and an outbox row.
+   */
   retry(clientId: string, id: string): Promise<{ job: Job; changed: boolean } | null>;
+}
 
+/** The transactional outbox the relay drains. */
+export interface JobOutbox {
   claimOutbox(limit: number): Promise<OutboxBatch>;
   countOutbox(): Promise<number>;
+}
+
+/** What the reconciler walks and repairs. */
+export interface JobReconciliation {
   /** Non-terminal jobs not updated for `olderThanMs`, keyset-paged by id. */
   reconcileCandidates(
     olderThanMs: number,
     afterId: string | null,
     limit: number,
   ): Promise<ReconcileCandidate[]>;
+  /** Unfenced dead-letter of a non-terminal job (the queue gave up on it, e.g. too many stalls). */
+  deadLetterAbandoned(id: string, error: JobError): Promise<Job | null>;
 }
+
+export interface JobStore
+  extends JobSubmissions, JobReads, JobAttempts, JobFanOuts, JobCommands, JobOutbox, JobReconciliation {}

@@ -14,7 +14,7 @@ import {
   type HandlerRegistry,
   type JobHandler,
 } from '../../../src/ports/job-handler.port.js';
-import type { ChildSpec, JobStore, StartResult } from '../../../src/ports/job-store.port.js';
+import type { ChildSpec, StartResult } from '../../../src/ports/job-store.port.js';
 import { SILENT_LOGGER } from '../../../src/ports/logger.port.js';
 import { NOOP_METRICS } from '../../../src/ports/metrics.port.js';
 
@@ -74,7 +74,8 @@ class FakeStore {
       throw Object.assign(new Error('Connection terminated unexpectedly'), { write });
     }
   }
-  asStore(): JobStore {
+  /** The processor's store port, whole (a typed double, no cast), with injected write failures. */
+  asStore(): ProcessJobDeps['store'] {
     return {
       startAttempt: async (_id: string, token: string): Promise<StartResult> => {
         if (this.job.state !== 'queued') return { status: 'skipped', reason: this.job.state };
@@ -136,7 +137,7 @@ class FakeStore {
           error: { code: 'X', message: 'bad', retryable: true },
         },
       ],
-    } as unknown as JobStore;
+    };
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createReconciler } from '../../../src/application/reconcile.use-case.js';
 import type { Job } from '../../../src/domain/job.entity.js';
 import type { JobQueue, QueueMessage, QueueMessageState } from '../../../src/ports/job-queue.port.js';
-import type { JobStore, ReconcileCandidate } from '../../../src/ports/job-store.port.js';
+import type { JobReconciliation, ReconcileCandidate } from '../../../src/ports/job-store.port.js';
 import { SILENT_LOGGER } from '../../../src/ports/logger.port.js';
 
 const job = (id: string, over: Partial<Job> = {}): Job =>
@@ -21,13 +21,13 @@ const job = (id: string, over: Partial<Job> = {}): Job =>
 function setup(candidates: ReconcileCandidate[], states: Record<string, QueueMessageState>) {
   const published: QueueMessage[] = [];
   const deadLettered: string[] = [];
-  const store = {
+  const store: JobReconciliation = {
     reconcileCandidates: async (_grace: number, after: string | null) => (after === null ? candidates : []),
     deadLetterAbandoned: async (id: string) => {
       deadLettered.push(id);
       return job(id, { state: 'dead_lettered' });
     },
-  } as unknown as JobStore;
+  };
   const queue: JobQueue = {
     publish: async (m) => {
       published.push(...m);

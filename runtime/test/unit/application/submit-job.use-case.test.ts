@@ -5,43 +5,10 @@ import {
   requestHash,
   type SubmitJobCommand,
 } from '../../../src/application/submit-job.use-case.js';
-import type { Job } from '../../../src/domain/job.entity.js';
-import type { JobStore, NewJob } from '../../../src/ports/job-store.port.js';
+import { InMemoryJobStore } from '../../../src/adapters/memory/in-memory-job-store.js';
 import { NOOP_METRICS } from '../../../src/ports/metrics.port.js';
 import type { JobCatalog } from '../../../src/ports/job-catalog.port.js';
 import type { JobHandler } from '../../../src/ports/job-handler.port.js';
-
-/** In-memory store: only what submit needs. */
-function memoryStore() {
-  const rows = new Map<string, { job: Job; hash: string }>();
-  const store = {
-    async insert(n: NewJob) {
-      const key = `${n.clientId}\u0000${n.idempotencyKey}`;
-      const existing = rows.get(key);
-      if (existing) return { job: existing.job, created: false, requestHash: existing.hash };
-      const now = new Date();
-      const job = {
-        ...n,
-        state: 'queued',
-        attempts: 0,
-        progress: 0,
-        progressMessage: null,
-        result: null,
-        error: null,
-        parentId: null,
-        childIndex: null,
-        fanOutTotal: null,
-        createTime: now,
-        updateTime: now,
-        startTime: null,
-        finishTime: null,
-      } as Job;
-      rows.set(key, { job, hash: n.requestHash });
-      return { job, created: true, requestHash: n.requestHash };
-    },
-  } as unknown as JobStore;
-  return { store, rows };
-}
 
 const sleepHandler: JobHandler = {
   type: 'demo.sleep',
@@ -74,19 +41,20 @@ const cmd = (over: Partial<SubmitJobCommand> = {}): SubmitJobCommand => ({
 });
 
 const setup = (extra: { depth?: number; maxDepth?: number } = {}) => {
-  const { store, rows } = memoryStore();
+  const store = new InMemoryJobStore();
+  let ids = 0;
   const submit = createSubmitJob({
     store,
     catalog,
     submittableTypes: ['demo.sleep'],
     metrics: NOOP_METRICS,
     clock: { now: () => new Date('2026-01-01T00:00:00Z') },
-    newId: () => `id-${rows.size}`,
+    newId: () => `id-${ids++}`,
     ...(extra.depth !== undefined
       ? { backlog: { depth: () => extra.depth ?? null }, maxDepth: extra.maxDepth ?? 10 }
       : {}),
   });
-  return { submit, rows };
+  return { submit, store };
 };
 
 describe('submit-job use case', () => {
