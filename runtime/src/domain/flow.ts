@@ -124,9 +124,12 @@ export interface FlowTicket {
   readonly slot: FlowSlot | null;
 }
 
-/** A resolved key in Redis: hashed, so client-chosen text never lands raw in a Redis key. */
+/**
+ * A resolved key as the gate's key name: hashed (the gate adds `{<prefix>:flow}:slot:` or
+ * `:rate:`), so client-chosen text never lands raw in a Redis key.
+ */
 export function redisFlowKey(kind: 'slot' | 'rate', key: string): string {
-  return `${kind}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+  return createHash('sha256').update(`${kind}\u0000${key}`).digest('hex').slice(0, 40);
 }
 
 /** The rate-limit key of one start, or null when the type has no rate limit. */
