@@ -7,6 +7,9 @@
  * runtime/test/faults/flow-control.test.ts.
  */
 import { randomUUID } from 'node:crypto';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { JobService } from '@jobplane/proto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineCatalog, defineJobType } from '@jobplane/sdk';
 import type { Worker } from 'bullmq';
@@ -396,5 +399,46 @@ describe('bad input', () => {
     });
     expect(r.statusCode).toBe(400);
     expect((r.json() as { detail: string }).detail).toMatch(/concurrency_?[lL]imit/);
+  });
+});
+
+describe('over Connect (jobprocessing.v1)', () => {
+  it('SubmitJob and SubmitJobs carry concurrency_key and concurrency_limit; a bad limit is invalid_argument naming the field', async () => {
+    const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    const client = createClient(JobService, createConnectTransport({ baseUrl, httpVersion: '1.1' }));
+    const headers = (key?: string) => ({ ...authA, ...(key ? { 'idempotency-key': key } : {}) });
+    const one = await client.submitJob(
+      { type: 't.plain', payload: { ms: 1 }, concurrencyKey: 'rpc', concurrencyLimit: 2 },
+      { headers: headers(randomUUID()) },
+    );
+    const many = await client.submitJobs(
+      {
+        jobs: [
+          {
+            idempotencyKey: randomUUID(),
+            job: { type: 't.plain', payload: { ms: 1 }, concurrencyKey: 'rpc-b', concurrencyLimit: 1 },
+          },
+        ],
+      },
+      { headers: headers() },
+    );
+    const rows = await iso.query<{ flow_key: string; flow_limit: number }>(
+      'SELECT flow_key, flow_limit FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY flow_key',
+      [[one.job!.id, many.results[0]!.job!.id]],
+    );
+    expect(rows).toEqual([
+      { flow_key: 'key:alice:rpc', flow_limit: 2 },
+      { flow_key: 'key:alice:rpc-b', flow_limit: 1 },
+    ]);
+    const err = await client
+      .submitJob(
+        { type: 't.plain', payload: { ms: 1 }, concurrencyKey: 'k', concurrencyLimit: 0 },
+        { headers: headers(randomUUID()) },
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((err as ConnectError).rawMessage).toMatch(/'concurrencyLimit' \(0\) must be an integer from 1/);
+    await allSucceeded([one.job!.id, many.results[0]!.job!.id]);
   });
 });
