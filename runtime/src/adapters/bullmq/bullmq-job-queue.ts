@@ -8,7 +8,7 @@ import type {
   QueueMessageState,
 } from '../../ports/job-queue.port.js';
 
-/** BullMQ job data: ids only. PostgreSQL holds the payload and the state. */
+/** BullMQ job data: ids, and what flow control needs (docs/flow-control.md). PostgreSQL holds the payload and the state. */
 export interface MessageData {
   readonly jobId: string;
   readonly kind: QueueMessageKind;
