@@ -3,7 +3,7 @@
  *
  *   npm run bench                     full run (warm-up + 3 rounds), several minutes
  *   npm run bench -- --quick          smoke mode (< 60 s): tiny sizes, one round, no warm-up
- *   npm run bench -- --only B1,B2     only these groups (B0 B1 B2 B3 P C S L; C = the scale-out cell)
+ *   npm run bench -- --only B1,B2     only these groups (B0 B1 B2 B3 P C S L F; C = the scale-out cell, F = fairness)
  *   npm run bench -- --repeats 5 --out .bench
  *
  * Uses loopback PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres) to
@@ -16,6 +16,7 @@ import { postgresCell, redisCell } from './cells/b0-limits.js';
 import { bullmqAddBulkCell, bullmqAddCell, bullmqProcessCell } from './cells/b1-bullmq.js';
 import { fastifyCells } from './cells/b2-fastify.js';
 import { b3Cell, WORKER_CONCURRENCY } from './cells/b3-pipeline.js';
+import { fairnessCell } from './cells/f-fairness.js';
 import { platformCells } from './cells/p-platform.js';
 import { synthCell } from './cells/s-synth.js';
 import { installSignalCleanup } from './lib/cleanup.js';
@@ -60,6 +61,7 @@ export async function runBench(
       b3Cell(env, q),
       ...platformCells(env, q),
       synthCell(q),
+      fairnessCell(env, q),
     ];
     const cells = options.only ? all.filter((c) => options.only?.includes(c.group)) : all;
     const reports = await runCells(cells, {

@@ -14,6 +14,10 @@ export interface QueueSpec {
   readonly maxJobSeconds: number;
   /** Per-worker concurrency declared by the queue's job types (they must agree). */
   readonly concurrency?: number;
+  /** `client` when the queue's job types declare `flow.fairness` (they must agree). */
+  readonly fairness?: 'client';
+  /** The queue's `flow.queueCap` (its job types must agree). */
+  readonly queueCap?: number;
 }
 
 export interface Catalog {
@@ -100,12 +104,26 @@ function buildQueues(label: string, defs: readonly AnyJobType[]): readonly Queue
           `${label}: queue '${queue}' has job types with different 'concurrency' (${detail}); they share one worker`,
         );
       }
+      const agreed = <T>(field: string, of: (d: AnyJobType) => T | undefined): T | undefined => {
+        const values = [...new Set(types.map(of))];
+        if (values.length > 1) {
+          const detail = types.map((d) => `${d.type}: ${String(of(d) ?? 'none')}`).join(', ');
+          throw new JobTypeDefinitionError(
+            `${label}: queue '${queue}' has job types with different '${field}' (${detail}); they share one queue`,
+          );
+        }
+        return values[0];
+      };
+      const fairness = agreed('flow.fairness', (d) => d.flow?.fairness);
+      const queueCap = agreed('flow.queueCap', (d) => d.flow?.queueCap);
       const spec: QueueSpec = {
         name: queue,
         mode: modes[0] as ExecutionMode,
         jobTypes: Object.freeze(types.map((d) => d.type)),
         maxJobSeconds: Math.max(...types.map((d) => d.timeoutSeconds)),
         ...(declared.length === 1 ? { concurrency: declared[0] as number } : {}),
+        ...(fairness ? { fairness } : {}),
+        ...(queueCap !== undefined ? { queueCap } : {}),
       };
       return Object.freeze(spec);
     }),

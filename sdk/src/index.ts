@@ -28,11 +28,17 @@ export {
   MAX_QUEUE_NAME_LENGTH,
   MAX_TIMEOUT_SECONDS,
   QUEUE_NAME_PATTERN,
+  FLOW_PAYLOAD_PATH_PATTERN,
+  MAX_FLOW_LIMIT,
+  MAX_RATE_INTERVAL_MS,
 } from './job-type.js';
 export type {
   AnyJobType,
   BackoffSpec,
   ExecutionMode,
+  FlowConcurrencyKey,
+  FlowRateKey,
+  FlowSpec,
   Handler,
   JobTypeDefinition,
   JobTypeOptions,

@@ -27,6 +27,34 @@ export interface BackoffSpec {
   readonly maxDelayMs?: number;
 }
 
+/**
+ * Which jobs share one concurrency slot set (docs/flow-control.md): `type` (default) all jobs of
+ * the type, `client` each client's jobs of the type, `payload.<path>` the jobs whose payload has
+ * the same value at `<path>` (a string or number, e.g. `payload.tenantId`). A submission's
+ * `concurrencyKey` replaces the declared key (scoped to the submitting client).
+ */
+export type FlowConcurrencyKey = 'type' | 'client' | `payload.${string}`;
+
+/** Whose starts one rate limit counts: the type's (default), each client's, or each concurrency key's. */
+export type FlowRateKey = 'type' | 'client' | 'concurrencyKey';
+
+/** Flow control of a pooled job type, enforced by every worker together (docs/flow-control.md). */
+export interface FlowSpec {
+  /** At most `limit` attempts of one key run at once across all workers. */
+  readonly concurrency?: { readonly limit: number; readonly key?: FlowConcurrencyKey };
+  /** At most this many attempts of the queue's flow-controlled types run at once (types of a queue agree). */
+  readonly queueCap?: number;
+  /** At most `limit` starts in any `intervalMs` window; over it, jobs wait (never fail). */
+  readonly rateLimit?: { readonly limit: number; readonly intervalMs: number; readonly key?: FlowRateKey };
+  /** `client`: fair share between the clients of the queue (types of a queue agree). Absent: FIFO by priority. */
+  readonly fairness?: 'client';
+}
+
+export const MAX_FLOW_LIMIT = 100_000;
+/** Longest rate-limit window: one day. */
+export const MAX_RATE_INTERVAL_MS = 86_400_000;
+export const FLOW_PAYLOAD_PATH_PATTERN = /^payload(?:\.[A-Za-z_][A-Za-z0-9_]{0,63}){1,8}$/;
+
 /** What `load()` may resolve to: a handler, or a module whose default export (or `handler`) is one. */
 export type LoadedHandler<P, R> =
   | JobHandlerImpl<P, R>
@@ -51,6 +79,8 @@ export interface JobTypeDefinition<P = unknown, R = unknown, I = unknown> {
   readonly concurrency?: number;
   /** False: child-only types (created by a fan-out parent), refused by the submit API. */
   readonly submittable: boolean;
+  /** Concurrency keys, queue cap, rate limit and fairness across workers (pooled types only). */
+  readonly flow?: FlowSpec;
   readonly description?: string;
   readonly payload: z.ZodType<P, I>;
   /** When given, the runtime validates every result against it (`HANDLER.RESULT_INVALID` when it does not match). */
@@ -99,6 +129,8 @@ export interface JobTypeOptions<S extends z.ZodType, RS extends z.ZodType> {
   readonly concurrency?: number;
   /** Default true. */
   readonly submittable?: boolean;
+  /** Flow control across workers (docs/flow-control.md); pooled types only. */
+  readonly flow?: FlowSpec;
   readonly description?: string;
   readonly payload: S;
   readonly result?: RS;
@@ -215,6 +247,7 @@ export function defineJobType<S extends z.ZodType, RS extends z.ZodType = z.ZodT
   if (o.submittable !== undefined && typeof o.submittable !== 'boolean') {
     fail('submittable', o.submittable, 'must be a boolean');
   }
+  const flow = o.flow === undefined ? undefined : checkFlow(o.flow, mode, fail);
   if (o.description !== undefined && (typeof o.description !== 'string' || o.description.length > 2000)) {
     fail('description', o.description, 'must be a string of at most 2000 characters');
   }
@@ -258,6 +291,7 @@ export function defineJobType<S extends z.ZodType, RS extends z.ZodType = z.ZodT
     ...(backoff ? { backoff } : {}),
     ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
     submittable: o.submittable ?? true,
+    ...(flow ? { flow } : {}),
     ...(o.description !== undefined ? { description: o.description } : {}),
     payload: o.payload,
     ...(o.result !== undefined ? { result: o.result } : {}),
@@ -318,6 +352,70 @@ function checkBackoff(
           maxDelayMs: (b.maxDelayMs as number | undefined) ?? Math.max(delayMs, DEFAULT_BACKOFF_MAX_DELAY_MS),
         },
   );
+}
+
+function checkFlow(
+  flow: unknown,
+  mode: ExecutionMode,
+  fail: (field: string, value: unknown, rule: string) => never,
+): FlowSpec {
+  if (typeof flow !== 'object' || flow === null || Array.isArray(flow))
+    return fail('flow', flow, 'must be an object');
+  if (mode !== 'pooled') fail('flow', flow, "applies to mode 'pooled' only");
+  const f = flow as Record<string, unknown>;
+  const limitRule = `must be an integer from 1 to ${MAX_FLOW_LIMIT}`;
+  const knownOnly = (obj: Record<string, unknown>, field: string, known: readonly string[]) => {
+    for (const key of Object.keys(obj))
+      if (!known.includes(key)) fail(field ? `${field}.${key}` : key, obj[key], 'is not a known field');
+  };
+  knownOnly(f, 'flow', ['concurrency', 'queueCap', 'rateLimit', 'fairness']);
+  let concurrency: FlowSpec['concurrency'];
+  if (f.concurrency !== undefined) {
+    const c = f.concurrency as Record<string, unknown>;
+    if (typeof c !== 'object' || c === null) fail('flow.concurrency', c, 'must be an object');
+    knownOnly(c, 'flow.concurrency', ['limit', 'key']);
+    if (!intIn(c.limit, 1, MAX_FLOW_LIMIT)) fail('flow.concurrency.limit', c.limit, limitRule);
+    const key = c.key ?? 'type';
+    if (
+      key !== 'type' &&
+      key !== 'client' &&
+      !(typeof key === 'string' && FLOW_PAYLOAD_PATH_PATTERN.test(key))
+    ) {
+      fail(
+        'flow.concurrency.key',
+        c.key,
+        "must be 'type', 'client' or a payload field path like 'payload.tenantId'",
+      );
+    }
+    concurrency = Object.freeze({ limit: c.limit as number, key: key as FlowConcurrencyKey });
+  }
+  if (f.queueCap !== undefined && !intIn(f.queueCap, 1, MAX_FLOW_LIMIT))
+    fail('flow.queueCap', f.queueCap, limitRule);
+  let rateLimit: FlowSpec['rateLimit'];
+  if (f.rateLimit !== undefined) {
+    const r = f.rateLimit as Record<string, unknown>;
+    if (typeof r !== 'object' || r === null) fail('flow.rateLimit', r, 'must be an object');
+    knownOnly(r, 'flow.rateLimit', ['limit', 'intervalMs', 'key']);
+    if (!intIn(r.limit, 1, MAX_FLOW_LIMIT)) fail('flow.rateLimit.limit', r.limit, limitRule);
+    if (!intIn(r.intervalMs, 1, MAX_RATE_INTERVAL_MS))
+      fail('flow.rateLimit.intervalMs', r.intervalMs, `must be an integer from 1 to ${MAX_RATE_INTERVAL_MS}`);
+    const key = r.key ?? 'type';
+    if (key !== 'type' && key !== 'client' && key !== 'concurrencyKey')
+      fail('flow.rateLimit.key', r.key, "must be one of 'type', 'client', 'concurrencyKey'");
+    rateLimit = Object.freeze({
+      limit: r.limit as number,
+      intervalMs: r.intervalMs as number,
+      key: key as FlowRateKey,
+    });
+  }
+  if (f.fairness !== undefined && f.fairness !== 'client')
+    fail('flow.fairness', f.fairness, "must be 'client'");
+  return Object.freeze({
+    ...(concurrency ? { concurrency } : {}),
+    ...(f.queueCap !== undefined ? { queueCap: f.queueCap as number } : {}),
+    ...(rateLimit ? { rateLimit } : {}),
+    ...(f.fairness !== undefined ? { fairness: 'client' as const } : {}),
+  });
 }
 
 /** `childJob(def, payload)`: a typed fan-out child of job type `def`. */

@@ -20,6 +20,20 @@ const jt = (type: string, queue: string, extra: Record<string, unknown> = {}) =>
   defineJobType({ type, queue, timeoutSeconds: 60, payload: empty, load: noop, ...extra });
 
 describe('defineCatalog', () => {
+  it("puts the types' agreed fairness and queue cap on the queue", () => {
+    const c = defineCatalog({
+      name: 'acme',
+      jobTypes: [
+        jt('a.b', 'q', { flow: { fairness: 'client', queueCap: 4 } }),
+        jt('a.c', 'q', { flow: { fairness: 'client', queueCap: 4, concurrency: { limit: 1 } } }),
+        jt('a.d', 'other'),
+      ],
+    });
+    expect(c.queue('q')).toMatchObject({ fairness: 'client', queueCap: 4 });
+    expect(c.queue('other')?.fairness).toBeUndefined();
+    expect(c.queue('other')?.queueCap).toBeUndefined();
+  });
+
   const catalog = defineCatalog({
     name: 'acme',
     jobTypes: [
@@ -83,6 +97,17 @@ describe('defineCatalog', () => {
     [
       { name: 'acme', jobTypes: [jt('a.b', 'q', { concurrency: 2 }), jt('a.c', 'q', { concurrency: 3 })] },
       "queue 'q' has job types with different 'concurrency' (a.b: 2, a.c: 3)",
+    ],
+    [
+      { name: 'acme', jobTypes: [jt('a.b', 'q', { flow: { fairness: 'client' } }), jt('a.c', 'q')] },
+      "queue 'q' has job types with different 'flow.fairness' (a.b: client, a.c: none)",
+    ],
+    [
+      {
+        name: 'acme',
+        jobTypes: [jt('a.b', 'q', { flow: { queueCap: 2 } }), jt('a.c', 'q', { flow: { queueCap: 3 } })],
+      },
+      "queue 'q' has job types with different 'flow.queueCap' (a.b: 2, a.c: 3)",
     ],
   ])('rejects %#', (options, message) => {
     expect(() => defineCatalog(options as never)).toThrow(JobTypeDefinitionError);

@@ -24,6 +24,28 @@ const base = {
 };
 
 describe('defineJobType', () => {
+  it('keeps a validated flow with its defaults filled in', () => {
+    const def = defineJobType({
+      ...base,
+      flow: {
+        concurrency: { limit: 3, key: 'payload.url' },
+        queueCap: 10,
+        rateLimit: { limit: 10, intervalMs: 1000 },
+        fairness: 'client',
+      },
+    });
+    expect(def.flow).toEqual({
+      concurrency: { limit: 3, key: 'payload.url' },
+      queueCap: 10,
+      rateLimit: { limit: 10, intervalMs: 1000, key: 'type' },
+      fairness: 'client',
+    });
+    expect(defineJobType({ ...base, flow: { concurrency: { limit: 1 } } }).flow).toEqual({
+      concurrency: { limit: 1, key: 'type' },
+    });
+    expect(defineJobType(base).flow).toBeUndefined();
+  });
+
   it('applies defaults and keeps the data', () => {
     const def = defineJobType(base);
     expect(def).toMatchObject({
@@ -83,6 +105,38 @@ describe('defineJobType', () => {
       "'backoff.jitter' (true) is not a known field",
     ],
     [{ example: { url: 3 } }, "'example' ({\"url\":3}) does not match 'payload': url:"],
+    [{ flow: 3 }, "'flow' (3) must be an object"],
+    [
+      { flow: { concurrency: { limit: 0 } } },
+      "'flow.concurrency.limit' (0) must be an integer from 1 to 100000",
+    ],
+    [{ flow: { concurrency: { limit: -2 } } }, "'flow.concurrency.limit' (-2) must be an integer"],
+    [{ flow: { concurrency: { limit: 1.5 } } }, "'flow.concurrency.limit' (1.5) must be an integer"],
+    [
+      { flow: { concurrency: { limit: 2, key: 'tenant' } } },
+      "'flow.concurrency.key' (\"tenant\") must be 'type', 'client' or a payload field path like 'payload.tenantId'",
+    ],
+    [
+      { flow: { concurrency: { limit: 2, key: 'payload.' } } },
+      "'flow.concurrency.key' (\"payload.\") must be 'type', 'client' or a payload field path",
+    ],
+    [{ flow: { concurrency: { limit: 2, max: 3 } } }, "'flow.concurrency.max' (3) is not a known field"],
+    [{ flow: { queueCap: 0 } }, "'flow.queueCap' (0) must be an integer from 1 to 100000"],
+    [
+      { flow: { rateLimit: { limit: 0, intervalMs: 1000 } } },
+      "'flow.rateLimit.limit' (0) must be an integer",
+    ],
+    [
+      { flow: { rateLimit: { limit: 10, intervalMs: 0 } } },
+      "'flow.rateLimit.intervalMs' (0) must be an integer from 1 to 86400000",
+    ],
+    [
+      { flow: { rateLimit: { limit: 10, intervalMs: 1000, key: 'tenant' } } },
+      "'flow.rateLimit.key' (\"tenant\") must be one of 'type', 'client', 'concurrencyKey'",
+    ],
+    [{ flow: { fairness: 'weighted' } }, "'flow.fairness' (\"weighted\") must be 'client'"],
+    [{ flow: { burst: 1 } }, "'flow.burst' (1) is not a known field"],
+    [{ mode: 'isolated', flow: { queueCap: 2 } }, "'flow' ({\"queueCap\":2}) applies to mode 'pooled' only"],
   ])('rejects %j naming the field and the value', (patch, message) => {
     expect(() => defineJobType({ ...base, ...(patch as object) } as typeof base)).toThrow(
       JobTypeDefinitionError,

@@ -6,7 +6,7 @@
 import { summarize } from './stats.js';
 import type { Summary } from './stats.js';
 
-export type Group = 'B0' | 'B1' | 'B2' | 'B3' | 'P' | 'C' | 'S' | 'L';
+export type Group = 'B0' | 'B1' | 'B2' | 'B3' | 'P' | 'C' | 'S' | 'L' | 'F';
 
 export interface MetricSpec {
   readonly unit: string;

@@ -9,7 +9,9 @@ import {
   type RetryPolicy,
   type UnknownTypeBudget,
 } from '../domain/retry-policy.js';
+import { rateKeyOf, redisFlowKey, type FlowSlot } from '../domain/flow.js';
 import type { Clock } from '../ports/clock.port.js';
+import type { FlowGate } from '../ports/flow-gate.port.js';
 import type { JobCatalog } from '../ports/job-catalog.port.js';
 import {
   isFanOut,
@@ -31,6 +33,13 @@ export interface Delivery {
   readonly attempt: number;
   readonly queue: string;
   readonly requestId: string | null;
+  /** Flow control (docs/flow-control.md), from the queue message: absent on older messages. */
+  readonly type?: string;
+  readonly clientId?: string;
+  readonly flowKey?: string;
+  readonly flowLimit?: number;
+  /** How often flow control put this delivery back already (spreads the next delay). */
+  readonly deferrals?: number;
 }
 
 /**
@@ -40,7 +49,9 @@ export interface Delivery {
 export type ProcessOutcome =
   | { readonly action: 'ack'; readonly reason: string }
   | { readonly action: 'retry'; readonly delayMs: number; readonly reason: string }
-  | { readonly action: 'dead'; readonly reason: string };
+  | { readonly action: 'dead'; readonly reason: string }
+  /** Flow control refused the start: put the message back delayed; no attempt was used. */
+  | { readonly action: 'defer'; readonly delayMs: number; readonly reason: string };
 
 export interface ProcessJobDeps {
   readonly store: JobAttempts & JobFanOuts & Pick<JobReads, 'getAny'>;
@@ -61,7 +72,17 @@ export interface ProcessJobDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** How long a job of a type this worker's catalog does not know is put back (rolling deploys). */
   readonly unknownTypeBudget?: UnknownTypeBudget;
+  /**
+   * Flow control across workers: a slot is taken (and a rate token) before the attempt starts,
+   * renewed every third of `leaseMs` while it runs, released when it ends. Absent: no flow control.
+   */
+  readonly flow?: { readonly gate: FlowGate; readonly leaseMs: number };
 }
+
+/** Longest delay of a delivery refused a concurrency slot (it retries sooner while slots churn). */
+export const FLOW_SLOT_RETRY_MAX_MS = 5000;
+/** First delay of a refused delivery; doubles with every deferral up to FLOW_SLOT_RETRY_MAX_MS. */
+export const FLOW_SLOT_RETRY_BASE_MS = 50;
 
 /**
  * How a write after the handler (result, fan-out, failure) is retried when the store throws
@@ -173,7 +194,123 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
     }
   }
 
+  /** The slot set of a delivery: from the message, else the job type's declared type/client key. */
+  function slotOf(delivery: Delivery): FlowSlot | null {
+    const info = delivery.type ? deps.catalog(delivery.type) : undefined;
+    if (delivery.flowKey && delivery.flowLimit) return { key: delivery.flowKey, limit: delivery.flowLimit };
+    const c = info?.flow?.concurrency;
+    if (!c || !delivery.type) return null;
+    if (c.key === 'type') return { key: `type:${delivery.type}`, limit: c.limit };
+    if (c.key === 'client' && delivery.clientId)
+      return { key: `client:${delivery.clientId}:${delivery.type}`, limit: c.limit };
+    return null; // a payload key needs the submission (fan-out children have none)
+  }
+
+  /**
+   * Takes the delivery's concurrency slot and rate token. Refused: the outcome to return (a
+   * delay). Granted: a function that stops renewing and releases the slot.
+   */
+  async function admit(
+    delivery: Delivery,
+  ): Promise<{ ok: true; done: () => Promise<void> } | { ok: false; outcome: ProcessOutcome }> {
+    const flow = deps.flow;
+    const info = delivery.type ? deps.catalog(delivery.type) : undefined;
+    const none = { ok: true as const, done: async () => undefined };
+    if (!flow || delivery.kind !== 'run' || !delivery.type || !info || info.mode !== 'pooled') return none;
+    const slot = slotOf(delivery);
+    const cap = info.flow?.queueCap;
+    const rateKey = rateKeyOf(info.flow, {
+      type: delivery.type,
+      clientId: delivery.clientId ?? '',
+      slot,
+    });
+    if (!slot && cap === undefined && !rateKey) return none;
+    const holder = newToken();
+    const req = {
+      key: redisFlowKey('slot', slot ? slot.key : `queue:${delivery.queue}`),
+      limit: slot ? slot.limit : (cap as number),
+      holder,
+      leaseMs: flow.leaseMs,
+      ...(cap !== undefined ? { queue: delivery.queue, queueCap: cap } : {}),
+    };
+    const refuse = (
+      reason: 'key' | 'queue' | 'rate',
+      delayMs: number,
+    ): { ok: false; outcome: ProcessOutcome } => {
+      deps.metrics.flowRefused?.(delivery.queue, delivery.type!, reason);
+      deps.logger.debug({ jobId: delivery.jobId, reason, delayMs }, 'flow control: start refused; put back');
+      return { ok: false, outcome: { action: 'defer', delayMs, reason: `flow:${reason}` } };
+    };
+    const slotted = slot !== null || cap !== undefined;
+    if (slotted) {
+      const got = await flow.gate.acquire(req);
+      if (!got.ok) {
+        // A lease end is the latest a slot frees; a finishing attempt frees it sooner, so retry
+        // with a growing, jittered delay that never passes the lease end.
+        const backoff = Math.min(
+          FLOW_SLOT_RETRY_MAX_MS,
+          FLOW_SLOT_RETRY_BASE_MS * 2 ** Math.min(10, delivery.deferrals ?? 0),
+        );
+        const delay = Math.max(
+          1,
+          Math.round(Math.min(got.retryAfterMs, backoff) * (0.5 + deps.random() / 2)),
+        );
+        return refuse(got.reason, delay);
+      }
+    }
+    if (rateKey) {
+      const r = info.flow!.rateLimit!;
+      let taken;
+      try {
+        taken = await flow.gate.takeRate(redisFlowKey('rate', rateKey), r.limit, r.intervalMs);
+      } catch (err) {
+        if (slotted) await flow.gate.release(req).catch(() => undefined);
+        throw err;
+      }
+      if (!taken.ok) {
+        if (slotted) await flow.gate.release(req);
+        // The window frees at retryAfterMs; the spread keeps refused jobs from arriving at once.
+        const spread = Math.round(Math.min(1000, r.intervalMs) * deps.random());
+        return refuse('rate', taken.retryAfterMs + spread);
+      }
+    }
+    if (!slotted) return none;
+    const renew = setInterval(
+      () => {
+        void flow.gate.renew(req).then(
+          (held) => {
+            if (!held)
+              deps.logger.warn({ jobId: delivery.jobId }, 'flow control: slot lease expired while running');
+          },
+          (err: unknown) => deps.logger.warn({ err, jobId: delivery.jobId }, 'flow control: renew failed'),
+        );
+      },
+      Math.max(100, Math.floor(flow.leaseMs / 3)),
+    );
+    renew.unref();
+    return {
+      ok: true,
+      done: async () => {
+        clearInterval(renew);
+        await flow.gate.release(req).catch((err: unknown) => {
+          // The lease frees the slot anyway.
+          deps.logger.warn({ err, jobId: delivery.jobId }, 'flow control: release failed');
+        });
+      },
+    };
+  }
+
   async function process(delivery: Delivery): Promise<ProcessOutcome> {
+    const admitted = await admit(delivery);
+    if (!admitted.ok) return admitted.outcome;
+    try {
+      return await runDelivery(delivery);
+    } finally {
+      await admitted.done();
+    }
+  }
+
+  async function runDelivery(delivery: Delivery): Promise<ProcessOutcome> {
     const log = deps.logger.child({
       jobId: delivery.jobId,
       queue: delivery.queue,

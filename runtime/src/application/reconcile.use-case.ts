@@ -72,6 +72,10 @@ export function createReconciler(deps: ReconcileDeps): () => Promise<ReconcileRe
           runAt: job.runAt,
           requestId: job.requestId,
           replace: state.present,
+          type: job.type,
+          clientId: job.clientId,
+          ...(job.flowKey !== undefined ? { flowKey: job.flowKey } : {}),
+          ...(job.flowLimit !== undefined ? { flowLimit: job.flowLimit } : {}),
         });
       }
       if (toPublish.length > 0) {

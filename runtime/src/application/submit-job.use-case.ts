@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainError, invalidRequest } from '../domain/errors.js';
+import { resolveFlowSlot } from '../domain/flow.js';
 import { idempotencyKeyProblem, type Job } from '../domain/job.entity.js';
 import type { BacklogGauge } from '../ports/backlog.port.js';
 import type { Clock } from '../ports/clock.port.js';
@@ -17,6 +18,9 @@ export interface SubmitJobCommand {
   readonly runAt: Date | null;
   /** 0 = the job type's default. */
   readonly maxAttempts: number;
+  /** Flow control (docs/flow-control.md): the slot set to count against, and a lower limit for it. */
+  readonly concurrencyKey?: string | undefined;
+  readonly concurrencyLimit?: number | undefined;
 }
 
 export interface SubmitJobResult {
@@ -60,6 +64,9 @@ export function requestHash(cmd: SubmitJobCommand): string {
     priority: cmd.priority,
     runAt: cmd.runAt?.toISOString() ?? null,
     maxAttempts: cmd.maxAttempts,
+    // Only when given, so hashes of submissions without flow fields stay what they were.
+    concurrencyKey: cmd.concurrencyKey,
+    concurrencyLimit: cmd.concurrencyLimit,
   });
   return createHash('sha256').update(material).digest('hex');
 }
@@ -141,6 +148,13 @@ function prepare(deps: SubmitJobDeps, newId: () => string, cmd: SubmitJobCommand
       );
     }
   }
+  const slot = resolveFlowSlot(info.flow, info.mode, {
+    type: cmd.type,
+    clientId: cmd.clientId,
+    payload: parsed.value as Record<string, unknown>,
+    concurrencyKey: cmd.concurrencyKey,
+    concurrencyLimit: cmd.concurrencyLimit,
+  });
   const depth = deps.backlog?.depth(info.queue) ?? null;
   if (depth !== null && deps.maxDepth !== undefined && depth >= deps.maxDepth) {
     throw new DomainError(
@@ -166,6 +180,9 @@ function prepare(deps: SubmitJobDeps, newId: () => string, cmd: SubmitJobCommand
       mode: info.mode,
       queue: info.queue,
       requestId: cmd.requestId,
+      ...(cmd.concurrencyKey !== undefined ? { concurrencyKey: cmd.concurrencyKey } : {}),
+      ...(cmd.concurrencyLimit !== undefined ? { concurrencyLimit: cmd.concurrencyLimit } : {}),
+      ...(slot ? { flowKey: slot.key, flowLimit: slot.limit } : {}),
     },
   };
 }

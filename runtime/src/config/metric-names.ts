@@ -5,6 +5,8 @@ export {
   BACKLOG_STATES,
   JOB_OUTCOMES,
   SCHEDULE_FIRE_OUTCOMES,
+  FLOW_REFUSAL_REASONS,
+  type FlowRefusalReason,
   type MetricName,
   type QueueState,
   type JobOutcome,

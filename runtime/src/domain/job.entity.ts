@@ -37,6 +37,12 @@ export interface Job {
   /** Number of children a fan-out parent is waiting for; null when the job never fanned out. */
   readonly fanOutTotal: number | null;
   readonly requestId: string | null;
+  /** The submission's concurrency key and limit (absent when it gave none). */
+  readonly concurrencyKey?: string;
+  readonly concurrencyLimit?: number;
+  /** Resolved concurrency slot set (key and limit), absent when the job has none. */
+  readonly flowKey?: string;
+  readonly flowLimit?: number;
   readonly createTime: Date;
   readonly updateTime: Date;
   readonly startTime: Date | null;

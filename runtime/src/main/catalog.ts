@@ -15,7 +15,7 @@ import {
   type Catalog,
   type JobHandlerObject,
 } from '@jobplane/sdk';
-import type { JobCatalog, JobTypeInfo } from '../ports/job-catalog.port.js';
+import type { JobCatalog, JobTypeFlow, JobTypeInfo } from '../ports/job-catalog.port.js';
 import type { HandlerRegistry, JobHandler } from '../ports/job-handler.port.js';
 
 export type { Catalog } from '@jobplane/sdk';
@@ -62,6 +62,26 @@ export async function loadRuntimeCatalog(
   return loadCatalog(specifier, cwd);
 }
 
+/** The runtime's view of a validated `flow` (defaults filled in). */
+function flowOf(flow: NonNullable<Catalog['jobTypes'][number]['flow']>): JobTypeFlow {
+  return {
+    ...(flow.concurrency
+      ? { concurrency: { limit: flow.concurrency.limit, key: flow.concurrency.key ?? 'type' } }
+      : {}),
+    ...(flow.queueCap !== undefined ? { queueCap: flow.queueCap } : {}),
+    ...(flow.rateLimit
+      ? {
+          rateLimit: {
+            limit: flow.rateLimit.limit,
+            intervalMs: flow.rateLimit.intervalMs,
+            key: flow.rateLimit.key ?? 'type',
+          },
+        }
+      : {}),
+    ...(flow.fairness ? { fairness: flow.fairness } : {}),
+  };
+}
+
 /** The use cases' job-type lookup: data and payload validation only, never handler code. */
 export function jobCatalogOf(catalog: Catalog): JobCatalog {
   const infos = new Map<string, JobTypeInfo>();
@@ -73,6 +93,7 @@ export function jobCatalogOf(catalog: Catalog): JobCatalog {
       maxAttempts: def.maxAttempts,
       submittable: def.submittable,
       ...(def.backoff ? { backoff: def.backoff } : {}),
+      ...(def.flow ? { flow: flowOf(def.flow) } : {}),
       ...(def.container?.maxPayloadBytes !== undefined
         ? { maxPayloadBytes: def.container.maxPayloadBytes }
         : {}),

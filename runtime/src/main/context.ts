@@ -73,6 +73,12 @@ export function buildCore(config: JobplaneConfig, command: JobplaneCommand, over
     connection: redis,
     prefix: config.QUEUE_PREFIX,
     retentionCount: config.QUEUE_RETENTION_COUNT,
+    fairQueues: new Set(
+      overrides.catalog
+        .queues()
+        .filter((q) => q.fairness === 'client')
+        .map((q) => q.name),
+    ),
   });
   return {
     config,

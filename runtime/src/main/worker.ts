@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { createQueueWorker, settle, toDelivery, RetryLaterError } from '../adapters/bullmq/bullmq-worker.js';
+import { FairShare } from '../adapters/bullmq/fair-share.js';
+import { RedisFlowGate } from '../adapters/flow/redis-flow-gate.js';
 import { startHealthServer } from '../adapters/http/health-server.js';
 import { createJobProcessor, type JobProcessor } from '../application/process-job.use-case.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
@@ -20,6 +22,11 @@ export function createProcessor(core: Core): JobProcessor {
     logger: core.logger,
     metrics: core.metrics,
     workerId: core.workerId,
+    // Slots live as long as the BullMQ lock and are renewed as often: a killed worker loses both.
+    flow: {
+      gate: new RedisFlowGate(core.redis, core.config.QUEUE_PREFIX),
+      leaseMs: core.config.LOCK_DURATION_MS,
+    },
   });
 }
 
@@ -48,8 +55,10 @@ export async function runWorker(core: Core): Promise<RunningWorker> {
   const unsubscribe = await core.cancelBus.subscribe((jobId) => {
     if (processor.cancel(jobId)) logger.info({ jobId }, 'cancel signal delivered to the running handler');
   });
+  const fairShare = new FairShare(core.redis, config.QUEUE_PREFIX);
   const workers = workerQueues(core.catalog, config.WORKER_QUEUES).map((queue) =>
     createQueueWorker({
+      ...(core.catalog.queue(queue)?.fairness === 'client' ? { fairShare } : {}),
       queue,
       url: config.REDIS_URL,
       prefix: config.QUEUE_PREFIX,

@@ -7,6 +7,19 @@ export interface JobTypeBackoff {
   readonly maxDelayMs?: number;
 }
 
+/** A job type's flow control (the SDK's `flow`, see docs/flow-control.md). */
+export interface JobTypeFlow {
+  /** `key`: 'type', 'client' or 'payload.<path>'. */
+  readonly concurrency?: { readonly limit: number; readonly key: string };
+  readonly queueCap?: number;
+  readonly rateLimit?: {
+    readonly limit: number;
+    readonly intervalMs: number;
+    readonly key: 'type' | 'client' | 'concurrencyKey';
+  };
+  readonly fairness?: 'client';
+}
+
 /** What the runtime needs to know about a job type (built from the loaded catalog, see main/catalog.ts). */
 export interface JobTypeInfo {
   readonly mode: 'pooled' | 'isolated' | 'container';
@@ -17,6 +30,8 @@ export interface JobTypeInfo {
   readonly backoff?: JobTypeBackoff;
   /** Container job types: largest payload (bytes of its JSON) a submission may carry. */
   readonly maxPayloadBytes?: number;
+  /** Concurrency keys, queue cap, rate limit, fairness (pooled types only). */
+  readonly flow?: JobTypeFlow;
   /** Validates and normalizes an untrusted payload (schema defaults applied); never loads handler code. */
   parsePayload(input: unknown): PayloadCheck<unknown>;
 }

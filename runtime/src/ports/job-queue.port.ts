@@ -16,6 +16,11 @@ export interface QueueMessage {
   readonly requestId: string | null;
   /** True when an older message with the same id may linger in the queue's finished sets. */
   readonly replace: boolean;
+  /** Flow control (docs/flow-control.md): the job's type and client, and its resolved slot set. */
+  readonly type?: string;
+  readonly clientId?: string;
+  readonly flowKey?: string;
+  readonly flowLimit?: number;
 }
 
 /** What the queue knows about one message. */

@@ -15,6 +15,12 @@ export interface NewJob {
   readonly mode: 'pooled' | 'isolated' | 'container';
   readonly queue: string;
   readonly requestId: string | null;
+  /** Flow control as submitted (docs/flow-control.md); absent = none. */
+  readonly concurrencyKey?: string;
+  readonly concurrencyLimit?: number;
+  /** The resolved slot set (type's `flow` + submission), carried in the queue message. */
+  readonly flowKey?: string;
+  readonly flowLimit?: number;
 }
 
 export interface InsertResult {

@@ -14,6 +14,8 @@ export interface Metrics {
   outboxPending(count: number): void;
   /** One HTTP request finished. `route` is the route pattern, never the raw URL. */
   httpRequest(method: string, route: string, status: number, seconds: number): void;
+  /** Flow control refused a start (the job was put back delayed, no attempt used). Optional for older adapters. */
+  flowRefused?(queue: string, type: string, reason: 'key' | 'queue' | 'rate'): void;
   /** Prometheus text exposition for `/metrics`; null when this process exports none. */
   exposition(): Promise<{ contentType: string; body: string } | null>;
 }
@@ -23,5 +25,6 @@ export const NOOP_METRICS: Metrics = {
   jobCompleted: () => undefined,
   outboxPending: () => undefined,
   httpRequest: () => undefined,
+  flowRefused: () => undefined,
   exposition: async () => null,
 };

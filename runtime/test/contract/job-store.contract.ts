@@ -106,6 +106,23 @@ export function describeJobStoreContract(name: string, open: () => Promise<Store
       expect(messages).toHaveLength(2);
     });
 
+    it("carries a job's type, client and flow slot set into its queue message", async () => {
+      const n = newJob({ concurrencyKey: 'tenant-1', concurrencyLimit: 2, flowKey: 'k:abc', flowLimit: 2 });
+      const { job } = await store.insert(n);
+      expect(job).toMatchObject({ concurrencyKey: 'tenant-1', flowKey: 'k:abc' });
+      const plain = await submitted();
+      const messages = await drain();
+      expect(messages.find((m) => m.jobId === n.id)).toMatchObject({
+        type: 'demo.sleep',
+        clientId: client,
+        flowKey: 'k:abc',
+        flowLimit: 2,
+      });
+      const other = messages.find((m) => m.jobId === plain);
+      expect(other).toMatchObject({ type: 'demo.sleep', clientId: client });
+      expect(other?.flowKey).toBeUndefined();
+    });
+
     it('inserts many in order; a key given twice in one batch is stored once, later entries replay it', async () => {
       const a = newJob();
       const b = newJob();

@@ -93,7 +93,15 @@ describe('OpenAPI document and Swagger UI', () => {
       },
     });
     const sleep = doc.components.schemas['SubmitJobRequest.demo.sleep']!;
-    expect(Object.keys(sleep.properties)).toEqual(['type', 'payload', 'priority', 'runAt', 'maxAttempts']);
+    expect(Object.keys(sleep.properties)).toEqual([
+      'type',
+      'payload',
+      'priority',
+      'runAt',
+      'maxAttempts',
+      'concurrencyKey',
+      'concurrencyLimit',
+    ]);
     expect(sleep.properties.type).toEqual({ type: 'string', enum: ['demo.sleep'] });
     expect(sleep.properties.payload).toMatchObject({
       type: 'object',

@@ -18,6 +18,8 @@ export const METRIC_NAMES = {
   schedulesOverdue: 'jobplane_schedules_overdue',
   /** Unix time of the scheduler's last finished pass. */
   schedulerLastPass: 'jobplane_scheduler_last_pass_timestamp_seconds',
+  /** Starts refused by flow control, by `queue`, `type` and `reason` (key, queue, rate); the job waits. */
+  flowRefused: 'jobplane_flow_refused_total',
 } as const;
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 
@@ -32,3 +34,7 @@ export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
 /** `outcome` label values of `jobplane_schedule_fires_total`. */
 export const SCHEDULE_FIRE_OUTCOMES = ['created', 'skipped', 'missed', 'failed', 'buffered'] as const;
+
+/** `reason` label values of `jobplane_flow_refused_total`: the key's slots, the queue cap, the rate limit. */
+export const FLOW_REFUSAL_REASONS = ['key', 'queue', 'rate'] as const;
+export type FlowRefusalReason = (typeof FLOW_REFUSAL_REASONS)[number];

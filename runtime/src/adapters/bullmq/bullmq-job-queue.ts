@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { FairShare } from './fair-share.js';
 import type {
   JobQueue,
   QueueMessage,
@@ -7,12 +8,17 @@ import type {
   QueueMessageState,
 } from '../../ports/job-queue.port.js';
 
-/** BullMQ job data: ids only. PostgreSQL holds the payload and the state. */
+/** BullMQ job data: ids, and what flow control needs (docs/flow-control.md). PostgreSQL holds the payload and the state. */
 export interface MessageData {
   readonly jobId: string;
   readonly kind: QueueMessageKind;
   readonly attempt: number;
   readonly requestId: string | null;
+  /** Flow control (docs/flow-control.md): absent on messages of jobs without it. */
+  readonly type?: string;
+  readonly clientId?: string;
+  readonly flowKey?: string;
+  readonly flowLimit?: number;
 }
 
 /** Custom backoff type; the worker's strategy reads the delay the retry policy chose. */
@@ -40,12 +46,29 @@ export interface BullMqQueueOptions {
   readonly connection: Redis;
   readonly prefix: string;
   readonly retentionCount: number;
+  /** Queues whose jobs are ordered by fair share between clients instead of priority. */
+  readonly fairQueues?: ReadonlySet<string>;
 }
 
 export class BullMqJobQueue implements JobQueue {
   private readonly queues = new Map<string, Queue>();
+  private readonly fair: FairShare;
 
-  constructor(private readonly opts: BullMqQueueOptions) {}
+  constructor(private readonly opts: BullMqQueueOptions) {
+    this.fair = new FairShare(opts.connection, opts.prefix);
+  }
+
+  /** Fair-share tags of a fair queue's messages (null for other queues). */
+  private async fairTags(name: string, list: readonly QueueMessage[]): Promise<number[] | null> {
+    if (!this.opts.fairQueues?.has(name)) return null;
+    const c = await this.queue(name).getJobCounts('waiting', 'prioritized', 'delayed');
+    const empty = (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) === 0;
+    return this.fair.tags(
+      name,
+      list.map((m) => m.clientId ?? ''),
+      empty,
+    );
+  }
 
   queue(name: string): Queue {
     let q = this.queues.get(name);
@@ -73,18 +96,23 @@ export class BullMqJobQueue implements JobQueue {
         if (old && ((await old.isCompleted()) || (await old.isFailed())))
           await old.remove().catch(() => undefined);
       }
+      const tags = await this.fairTags(name, list);
       await q.addBulk(
-        list.map((m) => {
+        list.map((m, i) => {
           const data: MessageData = {
             jobId: m.jobId,
             kind: m.kind,
             attempt: m.attempt,
             requestId: m.requestId,
+            ...(m.type !== undefined ? { type: m.type } : {}),
+            ...(m.clientId !== undefined ? { clientId: m.clientId } : {}),
+            ...(m.flowKey !== undefined ? { flowKey: m.flowKey } : {}),
+            ...(m.flowLimit !== undefined ? { flowLimit: m.flowLimit } : {}),
           };
           const opts: JobsOptions = {
             jobId: bullJobId(m.kind, m.jobId, m.attempt),
             delay: Math.max(0, m.runAt.getTime() - now),
-            priority: bullPriority(m.priority),
+            priority: tags ? tags[i]! : bullPriority(m.priority),
             attempts: BULLMQ_ATTEMPTS,
             backoff: { type: BACKOFF_TYPE },
             removeOnComplete: { count: this.opts.retentionCount },

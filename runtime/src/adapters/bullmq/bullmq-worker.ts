@@ -1,4 +1,5 @@
-import { UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import type { FairShare } from './fair-share.js';
 import type { Delivery, JobProcessor, ProcessOutcome } from '../../application/process-job.use-case.js';
 import type { Logger } from '../../ports/logger.port.js';
 import type { MessageData } from './bullmq-job-queue.js';
@@ -32,15 +33,51 @@ export interface WorkerOptions {
   readonly autorun?: boolean;
   /** How long a blocking fetch waits for a job, in seconds (BullMQ `drainDelay`). */
   readonly drainDelaySeconds?: number;
+  /** Set for a fair queue: every start moves the queue's virtual time to the job's tag. */
+  readonly fairShare?: FairShare;
 }
 
 export function toDelivery(job: BullJob, queue: string): Delivery {
   const data = job.data as MessageData;
-  return { jobId: data.jobId, kind: data.kind, attempt: data.attempt, queue, requestId: data.requestId };
+  // Every fetch counts as started; failed attempts as made: the rest were flow-control deferrals.
+  const deferrals = Math.max(0, (job.attemptsStarted ?? 0) - (job.attemptsMade ?? 0) - 1);
+  return {
+    jobId: data.jobId,
+    kind: data.kind,
+    attempt: data.attempt,
+    queue,
+    requestId: data.requestId,
+    ...(data.type !== undefined ? { type: data.type } : {}),
+    ...(data.clientId !== undefined ? { clientId: data.clientId } : {}),
+    ...(data.flowKey !== undefined ? { flowKey: data.flowKey } : {}),
+    ...(data.flowLimit !== undefined ? { flowLimit: data.flowLimit } : {}),
+    deferrals,
+  };
+}
+
+/**
+ * Runs one delivery. A flow-control refusal puts the message back into the delayed set with the
+ * worker's token and throws DelayedError: BullMQ neither fails it nor counts an attempt.
+ */
+export async function processBullJob(
+  job: BullJob,
+  token: string | undefined,
+  queue: string,
+  processor: JobProcessor,
+  fairShare?: FairShare,
+): Promise<{ reason: string }> {
+  if (fairShare) await fairShare.advance(queue, job.priority);
+  const outcome = await processor.process(toDelivery(job, queue));
+  if (outcome.action === 'defer') {
+    await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+    throw new DelayedError(outcome.reason);
+  }
+  return settle(outcome);
 }
 
 /** Turns a use-case outcome into what BullMQ expects from a processor. */
 export function settle(outcome: ProcessOutcome): { reason: string } {
+  if (outcome.action === 'defer') throw new RetryLaterError(outcome.delayMs, outcome.reason);
   if (outcome.action === 'retry') throw new RetryLaterError(outcome.delayMs, outcome.reason);
   if (outcome.action === 'dead') throw new UnrecoverableError(outcome.reason);
   return { reason: outcome.reason };
@@ -51,7 +88,7 @@ export function createQueueWorker(opts: WorkerOptions): Worker {
   const url = new URL(opts.url);
   const worker = new Worker(
     opts.queue,
-    async (job) => settle(await opts.processor.process(toDelivery(job, opts.queue))),
+    (job, token) => processBullJob(job, token, opts.queue, opts.processor, opts.fairShare),
     {
       connection: {
         host: url.hostname,

@@ -190,6 +190,10 @@ export class InMemoryJobStore implements JobStore {
         attemptToken: null,
         worker: null,
         attemptBase: 0,
+        ...(n.concurrencyKey !== undefined ? { concurrencyKey: n.concurrencyKey } : {}),
+        ...(n.concurrencyLimit !== undefined ? { concurrencyLimit: n.concurrencyLimit } : {}),
+        ...(n.flowKey !== undefined ? { flowKey: n.flowKey } : {}),
+        ...(n.flowLimit !== undefined ? { flowLimit: n.flowLimit } : {}),
       };
       this.rows.set(r.id, r);
       this.byKey.set(key, r.id);
@@ -515,8 +519,20 @@ export class InMemoryJobStore implements JobStore {
         for (let i = this.outbox.length - 1; i >= 0; i--)
           if (ids.has(this.outbox[i]!.id)) this.outbox.splice(i, 1);
     };
+    // The job's type, client and slot set ride along, read at claim time (the relay's join).
+    const withJob = (m: QueueMessage): QueueMessage => {
+      const r = this.rows.get(m.jobId);
+      if (!r) return clone(m);
+      return {
+        ...clone(m),
+        type: r.type,
+        clientId: r.clientId,
+        ...(r.flowKey !== undefined ? { flowKey: r.flowKey } : {}),
+        ...(r.flowLimit !== undefined ? { flowLimit: r.flowLimit } : {}),
+      };
+    };
     return {
-      messages: rows.map((o) => clone(o.message)),
+      messages: rows.map((o) => withJob(o.message)),
       ack: async () => finish(true),
       release: async () => finish(false),
     };

@@ -45,6 +45,7 @@ export class PromMetrics implements Metrics {
   private readonly duration: Histogram<'type'>;
   private readonly http: Histogram<'method' | 'route' | 'status'>;
   private readonly outbox: Gauge;
+  private readonly refused: Counter<'queue' | 'type' | 'reason'>;
 
   constructor(opts: PromMetricsOptions = {}) {
     const registers = [this.registry];
@@ -74,6 +75,12 @@ export class PromMetrics implements Metrics {
       help: 'HTTP request duration in seconds, by route pattern and status.',
       labelNames: ['method', 'route', 'status'],
       buckets: HTTP_DURATION_BUCKETS,
+      registers,
+    });
+    this.refused = new Counter({
+      name: METRIC_NAMES.flowRefused,
+      help: 'Starts refused by flow control (concurrency key, queue cap or rate limit); the job waits, no attempt is used.',
+      labelNames: ['queue', 'type', 'reason'],
       registers,
     });
     const logger = opts.logger;
@@ -148,6 +155,10 @@ export class PromMetrics implements Metrics {
 
   httpRequest(method: string, route: string, status: number, seconds: number): void {
     this.http.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  flowRefused(queue: string, type: string, reason: 'key' | 'queue' | 'rate'): void {
+    this.refused.inc({ queue, type, reason });
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {

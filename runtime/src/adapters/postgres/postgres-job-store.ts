@@ -219,14 +219,18 @@ export class PostgresJobStore implements JobStore {
     const res = await this.query(
       `WITH v AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
-                              $8::int[], $9::timestamptz[], $10::text[], $11::text[], $12::text[])
+                              $8::int[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
+                              $13::text[], $14::int[], $15::text[], $16::int[])
                   WITH ORDINALITY AS v(id, client_id, idempotency_key, request_hash, type, payload, max_attempts,
-                                       priority, run_at, mode, queue, request_id, ord)),
+                                       priority, run_at, mode, queue, request_id, concurrency_key,
+                                       concurrency_limit, flow_key, flow_limit, ord)),
        ins AS (
          INSERT INTO jobs (id, client_id, idempotency_key, request_hash, type, payload, state, max_attempts,
-                           priority, run_at, mode, queue, request_id)
+                           priority, run_at, mode, queue, request_id, concurrency_key, concurrency_limit,
+                           flow_key, flow_limit)
          SELECT id, client_id, idempotency_key, request_hash, type, payload::jsonb, 'queued', max_attempts,
-                priority, run_at, mode, queue, request_id FROM v ORDER BY ord
+                priority, run_at, mode, queue, request_id, concurrency_key, concurrency_limit, flow_key,
+                flow_limit FROM v ORDER BY ord
          ON CONFLICT (client_id, idempotency_key) DO NOTHING
          RETURNING *),
        ev AS (${INSERT_EVENT} SELECT id, NULL, 'queued', 0, 'submitted', NULL FROM ins),
@@ -246,6 +250,10 @@ export class PostgresJobStore implements JobStore {
         sorted.map((j) => j.mode),
         sorted.map((j) => j.queue),
         sorted.map((j) => j.requestId),
+        sorted.map((j) => j.concurrencyKey ?? null),
+        sorted.map((j) => j.concurrencyLimit ?? null),
+        sorted.map((j) => j.flowKey ?? null),
+        sorted.map((j) => j.flowLimit ?? null),
       ],
     );
     const createdById = new Map<string, Row>();
@@ -770,7 +778,10 @@ export class PostgresJobStore implements JobStore {
     };
     try {
       const out = (await client.query(
-        `BEGIN; SELECT * FROM outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
+        // The job's type, client and slot set ride along (flow control reads them from the message).
+        `BEGIN; SELECT o.*, j.type AS job_type, j.client_id AS job_client_id, j.flow_key, j.flow_limit
+         FROM outbox o LEFT JOIN jobs j ON j.id = o.job_id
+         ORDER BY o.id LIMIT ${limit} FOR UPDATE OF o SKIP LOCKED`,
       )) as unknown as pg.QueryResult[];
       const rows = (out[1]?.rows ?? []) as Row[];
       const messages: QueueMessage[] = rows.map((r) => ({
@@ -782,6 +793,10 @@ export class PostgresJobStore implements JobStore {
         runAt: r.run_at as Date,
         requestId: (r.request_id as string | null) ?? null,
         replace: r.replace as boolean,
+        ...(typeof r.job_type === 'string' ? { type: r.job_type } : {}),
+        ...(typeof r.job_client_id === 'string' ? { clientId: r.job_client_id } : {}),
+        ...(typeof r.flow_key === 'string' ? { flowKey: r.flow_key } : {}),
+        ...(typeof r.flow_limit === 'number' ? { flowLimit: r.flow_limit } : {}),
       }));
       const ids = rows.map((r) => String(r.id));
       if (!ids.every((id) => /^\d{1,19}$/.test(id))) throw new Error('outbox ids are not bigints');

@@ -24,6 +24,7 @@ const CELLS: Readonly<Record<Group, readonly string[]>> = {
   C: ['P.scale'],
   L: [],
   S: [],
+  F: ['F.fairness'],
 };
 
 describe('benchmark quick mode', () => {

@@ -39,6 +39,19 @@ describe('PromMetrics', () => {
     ).toBe(1);
   });
 
+  it('counts flow-control refusals by queue, type and reason', async () => {
+    const m = new PromMetrics({ processDefaults: false });
+    m.flowRefused('crm', 'crm.sync', 'key');
+    m.flowRefused('crm', 'crm.sync', 'key');
+    m.flowRefused('crm', 'crm.sync', 'rate');
+    const body = await text(m);
+    expect(value(body, `${METRIC_NAMES.flowRefused}{queue="crm",type="crm.sync",reason="key"}`)).toBe(2);
+    expect(value(body, `${METRIC_NAMES.flowRefused}{queue="crm",type="crm.sync",reason="rate"}`)).toBe(1);
+    expect(
+      value(body, `${METRIC_NAMES.flowRefused}{queue="crm",type="crm.sync",reason="queue"}`),
+    ).toBeUndefined();
+  });
+
   it('reads queue depth and oldest age at scrape time, once per scrape', async () => {
     let calls = 0;
     let snap: QueueSnapshot[] = [

@@ -7,6 +7,7 @@ import {
 } from '../../../src/application/process-job.use-case.js';
 import type { Job, JobError } from '../../../src/domain/job.entity.js';
 import type { JobState } from '../../../src/domain/job-state.js';
+import type { FlowGate } from '../../../src/ports/flow-gate.port.js';
 import type { JobCatalog } from '../../../src/ports/job-catalog.port.js';
 import {
   fanOut,
@@ -445,5 +446,108 @@ describe('process-job use case', () => {
     expect(s.job.result).toEqual({ states: 'succeeded,dead_lettered' });
     // A late duplicate aggregate delivery finds nothing to resume.
     expect(await p.process({ ...delivery, kind: 'aggregate', attempt: 1 })).toMatchObject({ action: 'ack' });
+  });
+});
+
+describe('flow control around the attempt', () => {
+  /** A gate that grants `free` slots and records every call. */
+  function fakeGate(free: number, rateOk = true) {
+    const calls: string[] = [];
+    const held = new Set<string>();
+    const gate: FlowGate = {
+      async acquire(req) {
+        calls.push(`acquire ${req.limit}`);
+        if (held.size >= Math.min(free, req.limit)) return { ok: false, reason: 'key', retryAfterMs: 30_000 };
+        held.add(req.holder);
+        return { ok: true, expiresAt: 0 };
+      },
+      async renew() {
+        return true;
+      },
+      async release(req) {
+        calls.push('release');
+        held.delete(req.holder);
+      },
+      async takeRate() {
+        calls.push('rate');
+        return rateOk ? { ok: true, at: 0 } : { ok: false, retryAfterMs: 400 };
+      },
+    };
+    return { gate, calls, held };
+  }
+  const flowCatalog: JobCatalog = (t) => {
+    const info = catalog(t);
+    return (
+      info && {
+        ...info,
+        flow: {
+          concurrency: { limit: 2, key: 'type' },
+          rateLimit: { limit: 5, intervalMs: 1000, key: 'type' },
+        },
+      }
+    );
+  };
+  const flowDelivery: Delivery = { ...delivery, type: 't.ok', clientId: 'c', deferrals: 0 };
+
+  it('refused: defers without starting an attempt, and counts the refusal', async () => {
+    const s = new FakeStore();
+    const { gate, calls } = fakeGate(0);
+    const refused: string[] = [];
+    const out = await processor(s, {
+      catalog: flowCatalog,
+      flow: { gate, leaseMs: 3000 },
+      metrics: { ...NOOP_METRICS, flowRefused: (_q, _t, reason) => refused.push(reason) },
+    }).process(flowDelivery);
+    expect(out).toMatchObject({ action: 'defer', reason: 'flow:key' });
+    // min(lease end 30 s, 50 ms · 2^0) · (0.5 + 0.5/2)
+    expect(out.action === 'defer' && out.delayMs).toBe(38);
+    expect(s.job.attempts).toBe(0);
+    expect(s.job.state).toBe('queued');
+    expect(s.writes).toEqual([]);
+    expect(calls).toEqual(['acquire 2']);
+    expect(refused).toEqual(['key']);
+  });
+
+  it('a refused rate token frees the slot just taken and defers until the window frees', async () => {
+    const s = new FakeStore();
+    const { gate, calls, held } = fakeGate(2, false);
+    const out = await processor(s, { catalog: flowCatalog, flow: { gate, leaseMs: 3000 } }).process(
+      flowDelivery,
+    );
+    // retryAfterMs 400 + min(1000, interval) · random 0.5
+    expect(out).toEqual({ action: 'defer', delayMs: 900, reason: 'flow:rate' });
+    expect(calls).toEqual(['acquire 2', 'rate', 'release']);
+    expect(held.size).toBe(0);
+    expect(s.job.attempts).toBe(0);
+  });
+
+  it('granted: runs the attempt and releases the slot after success and after failure', async () => {
+    for (const type of ['t.ok', 't.fail']) {
+      const s = new FakeStore({ type });
+      const { gate, calls, held } = fakeGate(2);
+      const out = await processor(s, { catalog: flowCatalog, flow: { gate, leaseMs: 3000 } }).process({
+        ...flowDelivery,
+        type,
+      });
+      expect(out.action).toBe(type === 't.ok' ? 'ack' : 'retry');
+      expect(s.job.attempts).toBe(1);
+      expect(calls).toEqual(['acquire 2', 'rate', 'release']);
+      expect(held.size).toBe(0);
+    }
+  });
+
+  it("uses the message's resolved key and limit, and leaves deliveries without flow alone", async () => {
+    const s = new FakeStore();
+    const { gate, calls } = fakeGate(5);
+    const p = processor(s, { catalog: flowCatalog, flow: { gate, leaseMs: 3000 } });
+    await p.process({ ...flowDelivery, flowKey: 'key:c:x', flowLimit: 1 });
+    expect(calls[0]).toBe('acquire 1');
+    const plain = fakeGate(0);
+    const s2 = new FakeStore();
+    expect(await processor(s2, { flow: { gate: plain.gate, leaseMs: 3000 } }).process(flowDelivery)).toEqual({
+      action: 'ack',
+      reason: 'succeeded',
+    });
+    expect(plain.calls).toEqual([]);
   });
 });

@@ -1,4 +1,3 @@
-import { timestampDate } from '@bufbuild/protobuf/wkt';
 import {
   Code,
   ConnectError,
@@ -153,11 +152,7 @@ export function connectPlugin(): FastifyPluginAsync<{ deps: AppDeps }> {
             clientId,
             idempotencyKey: key ?? undefined,
             requestId: ctx.values.get(kRequest)?.id ?? null,
-            type: req.type,
-            payload: (req.payload ?? {}) as Record<string, unknown>,
-            priority: req.priority,
-            runAt: req.runAt ? timestampDate(req.runAt) : null,
-            maxAttempts: req.maxAttempts,
+            ...submitFields(req),
           });
           return { job: jobToProto(result.job) };
         }),

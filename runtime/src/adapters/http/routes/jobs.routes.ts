@@ -48,6 +48,8 @@ export function submitFields(body: SubmitJobRequest | undefined) {
     priority: body?.priority ?? 0,
     runAt: body?.runAt ? timestampDate(body.runAt) : null,
     maxAttempts: body?.maxAttempts ?? 0,
+    ...(body?.concurrencyKey !== undefined ? { concurrencyKey: body.concurrencyKey } : {}),
+    ...(body?.concurrencyLimit !== undefined ? { concurrencyLimit: body.concurrencyLimit } : {}),
   };
 }
 
