@@ -1,6 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { JobTypeFlow } from '../ports/job-catalog.port.js';
 import { invalidRequest } from './errors.js';
+
+/** A job type's flow control (the SDK's `flow`, see docs/flow-control.md). */
+export interface JobTypeFlow {
+  /** `key`: 'type', 'client' or 'payload.<path>'. */
+  readonly concurrency?: { readonly limit: number; readonly key: string };
+  readonly queueCap?: number;
+  readonly rateLimit?: {
+    readonly limit: number;
+    readonly intervalMs: number;
+    readonly key: 'type' | 'client' | 'concurrencyKey';
+  };
+  readonly fairness?: 'client';
+}
 
 /**
  * Flow control decided at submission (docs/flow-control.md): which concurrency slot set a job

@@ -7,18 +7,8 @@ export interface JobTypeBackoff {
   readonly maxDelayMs?: number;
 }
 
-/** A job type's flow control (the SDK's `flow`, see docs/flow-control.md). */
-export interface JobTypeFlow {
-  /** `key`: 'type', 'client' or 'payload.<path>'. */
-  readonly concurrency?: { readonly limit: number; readonly key: string };
-  readonly queueCap?: number;
-  readonly rateLimit?: {
-    readonly limit: number;
-    readonly intervalMs: number;
-    readonly key: 'type' | 'client' | 'concurrencyKey';
-  };
-  readonly fairness?: 'client';
-}
+export type { JobTypeFlow } from '../domain/flow.js';
+import type { JobTypeFlow } from '../domain/flow.js';
 
 /** What the runtime needs to know about a job type (built from the loaded catalog, see main/catalog.ts). */
 export interface JobTypeInfo {
