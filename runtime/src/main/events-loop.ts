@@ -1,0 +1,142 @@
+import { JetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
+import { PostgresEventStore } from '../adapters/postgres/event-store.js';
+import { listen } from '../adapters/postgres/pg-pool.js';
+import { sendWebhook } from '../adapters/webhooks/delivery-client.js';
+import { parseAllowedCidrs } from '../adapters/webhooks/ssrf.js';
+import { createNatsPass, createWebhookPass } from '../application/deliver-events.use-case.js';
+import type { Core } from './context.js';
+
+export interface EventsLoop {
+  stop(): Promise<void>;
+  kick(): void;
+}
+
+export interface EventsLoopOptions {
+  /** Jitter source of the webhook backoff (tests pass a seeded one). */
+  readonly random?: () => number;
+}
+
+/** Finished deliveries and their log are kept this many days. */
+const DELIVERY_RETENTION_DAYS = 7;
+
+/**
+ * Lifecycle events out of the platform (docs/events.md), in the relay process: the NATS
+ * JetStream publisher (when NATS_URL is set) and the webhook deliverer. Woken by LISTEN
+ * jobplane_events, polling every RELAY_POLL_MS as the fallback; passes never overlap.
+ */
+export async function startEventsLoop(core: Core, opts: EventsLoopOptions = {}): Promise<EventsLoop> {
+  const { config, logger } = core;
+  const store = new PostgresEventStore(core.pool);
+  const natsConfigured = config.NATS_URL !== undefined;
+  // Without NATS_URL the trigger keeps no events for NATS (and pending ones are dropped).
+  await store.setNatsSink(natsConfigured);
+
+  let publisher: JetStreamPublisher | null = null;
+  let connecting: Promise<void> | null = null;
+  const ensurePublisher = (): Promise<void> => {
+    if (publisher || !config.NATS_URL) return Promise.resolve();
+    connecting ??= JetStreamPublisher.connect({
+      servers: config.NATS_URL,
+      stream: config.NATS_STREAM,
+      subjectPrefix: config.NATS_SUBJECT_PREFIX,
+      duplicateWindowSeconds: config.NATS_DUPLICATE_WINDOW_SECONDS,
+      onStatus: (s) => logger.info({ status: s }, 'NATS connection status'),
+    })
+      .then((p) => {
+        publisher = p;
+        logger.info({ stream: config.NATS_STREAM }, 'publishing lifecycle events to NATS JetStream');
+      })
+      .finally(() => {
+        connecting = null;
+      });
+    return connecting;
+  };
+
+  const allowed = parseAllowedCidrs(config.WEBHOOK_DELIVERY_ALLOWED_CIDRS);
+  const clientOpts = {
+    allowed,
+    connectTimeoutMs: config.WEBHOOK_DELIVERY_CONNECT_TIMEOUT_MS,
+    responseTimeoutMs: config.WEBHOOK_DELIVERY_RESPONSE_TIMEOUT_MS,
+    maxResponseBytes: config.WEBHOOK_DELIVERY_MAX_RESPONSE_BYTES,
+  };
+  const webhookPass = createWebhookPass({
+    store,
+    send: (d, now) =>
+      sendWebhook(
+        { url: d.url, secret: d.secret, id: d.eventId, body: JSON.stringify(d.event), now },
+        clientOpts,
+      ),
+    backoff: {
+      baseMs: config.WEBHOOK_DELIVERY_RETRY_BASE_MS,
+      maxDelayMs: config.WEBHOOK_DELIVERY_RETRY_MAX_DELAY_MS,
+      giveUpSeconds: config.WEBHOOK_DELIVERY_GIVE_UP_SECONDS,
+    },
+    concurrency: config.WEBHOOK_DELIVERY_CONCURRENCY,
+    // A relay that dies mid-delivery: another one retries once the lease runs out.
+    leaseMs:
+      config.WEBHOOK_DELIVERY_CONNECT_TIMEOUT_MS + config.WEBHOOK_DELIVERY_RESPONSE_TIMEOUT_MS + 30_000,
+    logger,
+    ...(opts.random ? { random: opts.random } : {}),
+  });
+
+  let stopped = false;
+  let again = false;
+  let wake: (() => void) | null = null;
+  const kick = () => {
+    again = true;
+    wake?.();
+  };
+  const unlisten = await listen(
+    { connectionString: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, max: 1 },
+    'jobplane_events',
+    kick,
+  ).catch((err: unknown) => {
+    logger.warn({ err }, 'LISTEN jobplane_events failed; relying on polling');
+    return async () => undefined;
+  });
+
+  let lastPrune = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      again = false;
+      if (natsConfigured) {
+        try {
+          await ensurePublisher();
+          if (publisher) await createNatsPass(store, publisher)();
+        } catch (err) {
+          logger.warn({ err }, 'NATS event pass failed; retrying from the failed event');
+        }
+      }
+      try {
+        // A full batch means more may be due: go again at once.
+        if ((await webhookPass()) >= config.WEBHOOK_DELIVERY_CONCURRENCY) again = true;
+        if (Date.now() - lastPrune > 3_600_000) {
+          lastPrune = Date.now();
+          await store.pruneDeliveries(DELIVERY_RETENTION_DAYS);
+        }
+      } catch (err) {
+        logger.warn({ err }, 'webhook delivery pass failed; retrying');
+      }
+      if (stopped) break;
+      if (again) continue;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        const t = setTimeout(resolve, config.RELAY_POLL_MS);
+        t.unref();
+      });
+      wake = null;
+    }
+  })();
+
+  return {
+    kick,
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      await unlisten();
+      await connecting?.catch(() => undefined);
+      await (publisher as JetStreamPublisher | null)?.close();
+    },
+  };
+}
