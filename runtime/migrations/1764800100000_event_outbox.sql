@@ -51,6 +51,8 @@ CREATE TABLE webhook_deliveries (
   state               text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','succeeded','failed')),
   attempts            integer NOT NULL DEFAULT 0,
   next_attempt_time   timestamptz NOT NULL DEFAULT now(),
+  -- The retry window starts here (not at creation: a delivery may wait behind earlier ones).
+  first_attempt_time  timestamptz,
   last_response_code  integer,
   last_error          text,
   create_time         timestamptz NOT NULL DEFAULT now(),

@@ -59,7 +59,7 @@ export function createWebhookPass(deps: WebhookPassDeps) {
         const result = await deps.send(d, now());
         const retryAt = result.ok
           ? null
-          : nextDeliveryAttempt(deps.backoff, d.attempt, d.createTime, now(), random());
+          : nextDeliveryAttempt(deps.backoff, d.attempt, d.firstAttemptTime, now(), random());
         if (!result.ok) {
           deps.logger.warn(
             {

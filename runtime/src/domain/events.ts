@@ -68,8 +68,8 @@ export interface ClaimedDelivery {
   readonly event: Record<string, unknown>;
   /** 1 for the first attempt. */
   readonly attempt: number;
-  /** When the event was fanned out to this subscription (the retry window starts here). */
-  readonly createTime: Date;
+  /** The first attempt's time: the retry window starts here. */
+  readonly firstAttemptTime: Date;
 }
 
 export interface DeliveryAttemptRecord {
@@ -126,18 +126,18 @@ export interface BackoffPolicy {
 /**
  * When to try a failed delivery again, or null to give up: equal jitter over
  * min(max, base · 2^(attempt-1)) (half fixed, half random), and null once the next try would fall
- * past `giveUpSeconds` after the delivery was created. `random` is in [0, 1).
+ * past `giveUpSeconds` after the first attempt. `random` is in [0, 1).
  */
 export function nextDeliveryAttempt(
   policy: BackoffPolicy,
   attempt: number,
-  createTime: Date,
+  firstAttemptTime: Date,
   now: Date,
   random: number,
 ): Date | null {
   const cap = Math.min(policy.maxDelayMs, policy.baseMs * 2 ** Math.min(attempt - 1, 40));
   const delay = cap / 2 + random * (cap / 2);
   const at = new Date(now.getTime() + delay);
-  if (at.getTime() - createTime.getTime() > policy.giveUpSeconds * 1000) return null;
+  if (at.getTime() - firstAttemptTime.getTime() > policy.giveUpSeconds * 1000) return null;
   return at;
 }

@@ -202,6 +202,7 @@ export class PostgresEventStore {
           FOR UPDATE OF d SKIP LOCKED)
        UPDATE webhook_deliveries d
           SET attempts = d.attempts + 1,
+              first_attempt_time = coalesce(d.first_attempt_time, now()),
               next_attempt_time = now() + make_interval(secs => $2::double precision / 1000)
          FROM due, webhook_subscriptions s
         WHERE d.id = due.id AND s.id = d.subscription_id
@@ -219,7 +220,7 @@ export class PostgresEventStore {
         eventType: r.event_type as string,
         event: r.event as Record<string, unknown>,
         attempt: r.attempts as number,
-        createTime: r.create_time as Date,
+        firstAttemptTime: r.first_attempt_time as Date,
       }))
       .sort((a, b) => Number(a.id) - Number(b.id));
   }
