@@ -218,6 +218,7 @@ describe('lifecycle events under faults', () => {
       const msgs: { id: string; subject: string; jobId: string; seq: number; type: string }[] = [];
       for (let s = info.state.first_seq; s <= info.state.last_seq; s++) {
         const m = await jsm.streams.getMessage(stream, { seq: s });
+        if (!m) throw new Error(`stream message ${s} is missing`);
         const ev = m.json<{ id: string; subject: string; jobeventid?: number; type: string }>();
         expect(m.header?.get('Nats-Msg-Id')).toBe(ev.id);
         msgs.push({
