@@ -2,7 +2,13 @@ import { JetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
 import { PostgresEventStore } from '../adapters/postgres/event-store.js';
 import { listen } from '../adapters/postgres/pg-pool.js';
 import { sendWebhook } from '../adapters/webhooks/delivery-client.js';
-import { parseAllowedCidrs } from '../adapters/webhooks/ssrf.js';
+import { checkTarget, parseAllowedCidrs, UrlRefused } from '../adapters/webhooks/ssrf.js';
+import { lookup } from 'node:dns/promises';
+import { DomainError } from '../domain/errors.js';
+import {
+  createSubscriptionCommands,
+  type SubscriptionCommands,
+} from '../application/subscription-commands.js';
 import { createNatsPass, createWebhookPass } from '../application/deliver-events.use-case.js';
 import type { Core } from './context.js';
 
@@ -139,4 +145,31 @@ export async function startEventsLoop(core: Core, opts: EventsLoopOptions = {}):
       await (publisher as JetStreamPublisher | null)?.close();
     },
   };
+}
+
+/** How long the API waits for DNS when it checks a subscription URL. */
+const URL_CHECK_DNS_TIMEOUT_MS = 3000;
+
+/** The /v1/subscriptions commands: the event store, and the SSRF check of every URL (ssrf.ts). */
+export function subscriptionCommandsOf(core: Core): SubscriptionCommands {
+  const allowed = parseAllowedCidrs(core.config.WEBHOOK_DELIVERY_ALLOWED_CIDRS);
+  const resolve = (host: string) =>
+    Promise.race([
+      lookup(host, { all: true, verbatim: true }),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(Object.assign(new Error('DNS timeout'), { code: 'ETIMEOUT' })),
+          URL_CHECK_DNS_TIMEOUT_MS,
+        ).unref(),
+      ),
+    ]);
+  return createSubscriptionCommands(new PostgresEventStore(core.pool), async (url, field) => {
+    try {
+      await checkTarget(url, allowed, field, resolve);
+    } catch (err) {
+      if (err instanceof UrlRefused)
+        throw new DomainError('SUBSCRIPTION.URL_REFUSED', err.message, { problems: [err.message] });
+      throw err;
+    }
+  });
 }
