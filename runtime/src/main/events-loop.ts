@@ -34,8 +34,18 @@ export async function startEventsLoop(core: Core, opts: EventsLoopOptions = {}):
   const { config, logger } = core;
   const store = new PostgresEventStore(core.pool);
   const natsConfigured = config.NATS_URL !== undefined;
-  // Without NATS_URL the trigger keeps no events for NATS (and pending ones are dropped).
-  await store.setNatsSink(natsConfigured);
+  // Without NATS_URL the trigger keeps no events for NATS (and pending ones are dropped). Set at
+  // the first pass that reaches PostgreSQL (the relay starts even while it is down).
+  let sinkSet = false;
+  const recordSink = async () => {
+    try {
+      await store.setNatsSink(natsConfigured);
+      sinkSet = true;
+    } catch (err) {
+      logger.warn({ err }, 'could not record the NATS event sink setting; retrying');
+    }
+  };
+  await recordSink();
 
   let publisher: JetStreamPublisher | null = null;
   let connecting: Promise<void> | null = null;
@@ -105,6 +115,7 @@ export async function startEventsLoop(core: Core, opts: EventsLoopOptions = {}):
   const loop = (async () => {
     while (!stopped) {
       again = false;
+      if (!sinkSet) await recordSink();
       if (natsConfigured) {
         try {
           await ensurePublisher();
