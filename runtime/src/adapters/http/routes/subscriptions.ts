@@ -111,17 +111,15 @@ export const subscriptionRoutes: FastifyPluginAsync<{ commands: SubscriptionComm
         description: body.description,
       });
       reply.header('location', `/v1/subscriptions/${subscription.id}`);
-      return reply
-        .status(201)
-        .send(
-          toJson(
-            CreateSubscriptionResponseSchema,
-            create(CreateSubscriptionResponseSchema, {
-              subscription: subscriptionToProto(subscription),
-              secret,
-            }),
-          ),
-        );
+      return reply.status(201).send(
+        toJson(
+          CreateSubscriptionResponseSchema,
+          create(CreateSubscriptionResponseSchema, {
+            subscription: subscriptionToProto(subscription),
+            secret,
+          }),
+        ),
+      );
     },
   );
 
