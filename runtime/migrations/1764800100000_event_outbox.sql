@@ -83,16 +83,24 @@ CREATE INDEX webhook_delivery_attempts_subscription ON webhook_delivery_attempts
 -- 'job.succeeded', 'subscription.disabled' …; the CloudEvents type is 'dev.jobplane.' || short_type.
 CREATE FUNCTION jobplane_emit_event(client text, short_type text, subject text, topic text, ev jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  kept boolean := false;
+  n integer;
 BEGIN
   IF EXISTS (SELECT 1 FROM event_sinks WHERE name = 'nats' AND enabled) THEN
     INSERT INTO event_outbox (event_id, topic, event) VALUES ((ev ->> 'id')::uuid, topic, ev);
+    kept := true;
   END IF;
   INSERT INTO webhook_deliveries (subscription_id, event_id, subject, event_type, event)
   SELECT s.id, (ev ->> 'id')::uuid, subject, short_type, ev
     FROM webhook_subscriptions s
    WHERE s.client_id = client AND s.enabled
      AND (cardinality(s.event_types) = 0 OR short_type = ANY (s.event_types));
-  PERFORM pg_notify('jobplane_events', '');
+  GET DIAGNOSTICS n = ROW_COUNT;
+  -- Wakes the relay's event loop only when there is something to send.
+  IF kept OR n > 0 THEN
+    PERFORM pg_notify('jobplane_events', '');
+  END IF;
 END $$;
 
 -- job_events row → CloudEvent. Rows that change no state (progress notes, deferrals) emit nothing.
@@ -113,6 +121,13 @@ BEGIN
          ELSE NEW.to_state
        END;
   SELECT * INTO j FROM jobs WHERE id = NEW.job_id;
+  -- Nothing wants it (no NATS sink, no matching subscription): build nothing.
+  IF NOT EXISTS (SELECT 1 FROM event_sinks WHERE name = 'nats' AND enabled)
+     AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions s
+                      WHERE s.client_id = j.client_id AND s.enabled
+                        AND (cardinality(s.event_types) = 0 OR 'job.' || t = ANY (s.event_types))) THEN
+    RETURN NULL;
+  END IF;
   ev := jsonb_build_object(
     'specversion', '1.0',
     'id', gen_random_uuid(),

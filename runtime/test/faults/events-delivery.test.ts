@@ -161,11 +161,20 @@ describe('lifecycle events under faults', () => {
     });
     const JOBS = 24;
     const natsRestartAt = 4 + rng.int(JOBS - 8);
-    const receiverDownAt = 4 + rng.int(JOBS - 8);
+    const receiverDownAt = 4 + rng.int(JOBS - 8); // up again 3 jobs later
     for (let i = 0; i < JOBS; i++) {
       if (i === natsRestartAt) await nats.restart(200 + rng.int(400));
       if (i === receiverDownAt) await stopReceiver();
-      if (i === receiverDownAt + 3) await startReceiver(port);
+      if (i === receiverDownAt + 3) {
+        // Back up only once a delivery actually found it down.
+        await pollUntil(
+          async () =>
+            (await events.listDeliveryLog(sub.id, 1000, null)).some((l) => l.error?.includes('ECONNREFUSED')),
+          30_000,
+          50,
+        );
+        await startReceiver(port);
+      }
       const { job } = await submit({
         clientId: 'alice',
         idempotencyKey: `ev-${i}`,
@@ -193,7 +202,6 @@ describe('lifecycle events under faults', () => {
         await core.store.succeed(job.id, t1, { n: i });
       }
     }
-    if (receiverDownAt + 3 >= JOBS) await startReceiver(port);
 
     // What the platform must deliver: one event per state change of job_events.
     const expected = await iso.query<{ job_id: string; id: string }>(
