@@ -48,13 +48,16 @@ export class PostgresEventStore {
 
   /**
    * One NATS publishing pass: under a transaction-level advisory lock (another relay's pass holds
-   * it: returns 0 at once), reads up to `limit` events in id order and hands them to `publish` one
-   * by one; the events published before a failure are deleted, the failure is rethrown.
+   * it: returns 0 at once), reads up to `limit` events in id order and hands them to `publish`,
+   * which answers the ids it published and the failure that stopped it, if any; the published
+   * events are deleted, the failure is rethrown.
    */
-  async publishNatsBatch(limit: number, publish: (e: OutboxEvent) => Promise<void>): Promise<number> {
+  async publishNatsBatch(
+    limit: number,
+    publish: (events: OutboxEvent[]) => Promise<{ published: string[]; failure: unknown }>,
+  ): Promise<number> {
     const client = await this.pool.connect();
-    let published = 0;
-    let failure: unknown = null;
+    let outcome: { published: string[]; failure: unknown };
     try {
       await client.query('BEGIN');
       const lock = await client.query(`SELECT pg_try_advisory_xact_lock(${NATS_LOCK}) AS ok`);
@@ -66,32 +69,25 @@ export class PostgresEventStore {
         'SELECT id, event_id, topic, event FROM event_outbox ORDER BY id LIMIT $1',
         [limit],
       );
-      const ids: string[] = [];
-      for (const r of res.rows as Row[]) {
-        try {
-          await publish({
-            id: String(r.id),
-            eventId: r.event_id as string,
-            topic: r.topic as string,
-            event: r.event as Record<string, unknown>,
-          });
-        } catch (err) {
-          failure = err;
-          break;
-        }
-        ids.push(String(r.id));
-      }
-      if (ids.length > 0) await client.query('DELETE FROM event_outbox WHERE id = ANY($1::bigint[])', [ids]);
+      outcome = await publish(
+        (res.rows as Row[]).map((r) => ({
+          id: String(r.id),
+          eventId: r.event_id as string,
+          topic: r.topic as string,
+          event: r.event as Record<string, unknown>,
+        })),
+      );
+      if (outcome.published.length > 0)
+        await client.query('DELETE FROM event_outbox WHERE id = ANY($1::bigint[])', [outcome.published]);
       await client.query('COMMIT');
-      published = ids.length;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
     }
-    if (failure) throw failure;
-    return published;
+    if (outcome.failure) throw outcome.failure;
+    return outcome.published.length;
   }
 
   async natsBacklog(): Promise<number> {
