@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JetStreamPublisher } from '../../src/adapters/nats/jetstream-publisher.js';
 import { PostgresEventStore } from '../../src/adapters/postgres/event-store.js';
 import { createSubmitJob } from '../../src/application/submit-job.use-case.js';
 import { verifyStandardWebhook } from '../../src/domain/webhook-signature.js';
@@ -247,6 +248,25 @@ describe('lifecycle events under faults', () => {
         lastSeq.set(m.jobId, m.seq);
       }
       expect(msgs.length).toBe(expected.length);
+
+      // A relay that died between JetStream's acknowledgement and the outbox delete publishes the
+      // same events again: JetStream drops them (same Nats-Msg-Id within the duplicate window).
+      const again = await JetStreamPublisher.connect({
+        servers: nats.url,
+        stream,
+        subjectPrefix: 'jobs',
+        duplicateWindowSeconds: 120,
+      });
+      try {
+        const replay = msgs.slice(0, 20);
+        for (const m of replay) {
+          const ack = await again.publish(m.subject.slice('jobs.'.length), m.id, '{}');
+          expect(ack.duplicate).toBe(true);
+        }
+      } finally {
+        await again.close();
+      }
+      expect((await jsm.streams.info(stream)).state.messages).toBe(expected.length);
     } finally {
       await nc.close();
     }
