@@ -11,6 +11,8 @@ export interface DeliveryClientOptions {
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
   readonly maxResponseBytes: number;
+  /** DNS resolution (default: the system resolver, all addresses); tests inject answers. */
+  readonly resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
 }
 
 export interface OutgoingWebhook {
@@ -51,7 +53,7 @@ export async function sendWebhook(
   const elapsed = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
   let target;
   try {
-    target = await checkTarget(w.url, opts.allowed);
+    target = await checkTarget(w.url, opts.allowed, 'url', opts.resolve);
   } catch (err) {
     const message = err instanceof UrlRefused ? err.message : String(err);
     return { ok: false, responseCode: null, durationMs: elapsed(), error: `refused: ${message}` };
