@@ -155,7 +155,21 @@ export const configSchema = z.object({
   /** JetStream de-duplication window of a stream the relay creates (Nats-Msg-Id = event id). */
   NATS_DUPLICATE_WINDOW_SECONDS: positiveInt.max(86_400).default(120),
   /** Outgoing webhooks: CIDRs delivery URLs may point at despite the SSRF rules (e.g. `10.1.0.0/16`). */
-  WEBHOOK_DELIVERY_ALLOWED_CIDRS: z.string().optional(),
+  WEBHOOK_DELIVERY_ALLOWED_CIDRS: z
+    .string()
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean)
+          .every((e) => {
+            const m = /^([0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)\/([0-9]{1,3})$/.exec(e);
+            return m !== null && Number(m[2]) <= (m[1]!.includes(':') ? 128 : 32);
+          }),
+      { message: 'must be comma-separated CIDRs, e.g. 10.1.0.0/16,fd00::/8' },
+    )
+    .optional(),
   /** Outgoing webhooks: TCP (and TLS) connect timeout. */
   WEBHOOK_DELIVERY_CONNECT_TIMEOUT_MS: positiveInt.max(60_000).default(5000),
   /** Outgoing webhooks: the whole response must arrive within this. */
