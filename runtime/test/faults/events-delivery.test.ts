@@ -43,6 +43,8 @@ let iso: Isolated;
 let nats: PrivateNats;
 let core: Core;
 let loop: EventsLoop | null = null;
+/** A second relay: publishing and deliveries are shared (advisory lock, leases). */
+let loop2: EventsLoop | null = null;
 let receiver: http.Server;
 let port = 0;
 const firstSight: Seen[] = [];
@@ -121,30 +123,29 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await loop?.stop();
+  await loop2?.stop();
   await stopReceiver().catch(() => undefined);
   await nats?.stop();
   await iso?.cleanup();
 });
 
 describe('lifecycle events under faults', () => {
-  it('delivers every event once to NATS and at least once to webhooks, in per-job order', async () => {
+  it('two relays deliver every event once to NATS and at least once to webhooks, in per-job order', async () => {
     const stream = `EV_${iso.prefix.replace(/[^A-Za-z0-9]/g, '_')}`;
-    core = iso.core(
-      'relay',
-      {},
-      {
-        NATS_URL: nats.url,
-        NATS_STREAM: stream,
-        RELAY_POLL_MS: '100',
-        WEBHOOK_DELIVERY_ALLOWED_CIDRS: '127.0.0.1/32',
-        WEBHOOK_DELIVERY_CONNECT_TIMEOUT_MS: '400',
-        WEBHOOK_DELIVERY_RESPONSE_TIMEOUT_MS: String(RESPONSE_TIMEOUT_MS),
-        WEBHOOK_DELIVERY_RETRY_BASE_MS: '50',
-        WEBHOOK_DELIVERY_RETRY_MAX_DELAY_MS: '400',
-      },
-    );
+    const relayEnv = {
+      NATS_URL: nats.url,
+      NATS_STREAM: stream,
+      RELAY_POLL_MS: '100',
+      WEBHOOK_DELIVERY_ALLOWED_CIDRS: '127.0.0.1/32',
+      WEBHOOK_DELIVERY_CONNECT_TIMEOUT_MS: '400',
+      WEBHOOK_DELIVERY_RESPONSE_TIMEOUT_MS: String(RESPONSE_TIMEOUT_MS),
+      WEBHOOK_DELIVERY_RETRY_BASE_MS: '50',
+      WEBHOOK_DELIVERY_RETRY_MAX_DELAY_MS: '400',
+    };
+    core = iso.core('relay', {}, relayEnv);
     const events = new PostgresEventStore(core.pool);
     loop = await startEventsLoop(core, { random: rng.next });
+    loop2 = await startEventsLoop(iso.core('relay', {}, relayEnv), { random: rng.next });
     const sub = await events.createSubscription({
       clientId: 'alice',
       url: `http://127.0.0.1:${port}/hook`,
@@ -304,7 +305,9 @@ describe('lifecycle events under faults', () => {
     expect(failures.some((f) => f.error?.includes('ECONNREFUSED'))).toBe(true);
     expect((await events.getSubscription('alice', sub.id))?.enabled).toBe(true);
     await loop.stop();
+    await loop2.stop();
     loop = null;
+    loop2 = null;
   }, 180_000);
 
   it('gives up past the retry window: the subscription is disabled and a subscription.disabled event published', async () => {
