@@ -41,11 +41,22 @@ export class PrivateNats {
     this.child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir], {
       stdio: 'ignore',
     });
-    await waitFor(() => this.listening(), {
-      timeoutMs: 15_000,
-      intervalMs: 50,
-      message: `nats-server on ${this.port} to listen`,
+    let spawnError: Error | null = null;
+    this.child.once('error', (err) => {
+      spawnError = err;
     });
+    await waitFor(
+      () => {
+        if (spawnError)
+          throw new Error(`nats-server did not start (Debian package nats-server): ${spawnError.message}`);
+        return this.listening();
+      },
+      {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+        message: `nats-server on ${this.port} to listen`,
+      },
+    );
   }
 
   /** SIGTERM (or SIGKILL after 5 s) and wait for the exit. */
