@@ -112,6 +112,7 @@ export async function startEventsLoop(core: Core, opts: EventsLoopOptions = {}):
   });
 
   let lastPrune = 0;
+  let lastNatsWarn = 0;
   const loop = (async () => {
     while (!stopped) {
       again = false;
@@ -121,7 +122,11 @@ export async function startEventsLoop(core: Core, opts: EventsLoopOptions = {}):
           await ensurePublisher();
           if (publisher) await createNatsPass(store, publisher)();
         } catch (err) {
-          logger.warn({ err }, 'NATS event pass failed; retrying from the failed event');
+          // NATS down: a pass fails every RELAY_POLL_MS; say so every 10 s at most.
+          if (Date.now() - lastNatsWarn > 10_000) {
+            lastNatsWarn = Date.now();
+            logger.warn({ err }, 'NATS event pass failed; retrying from the failed event');
+          }
         }
       }
       try {
