@@ -96,11 +96,70 @@ export async function startEventsLoop(core: Core, opts: EventsLoopOptions = {}):
   });
 
   let stopped = false;
-  let again = false;
-  let wake: (() => void) | null = null;
+  /**
+   * A loop running `pass` until stopped: again at once when the pass asks for it or a
+   * notification arrived meanwhile, else after RELAY_POLL_MS or the next notification.
+   */
+  const runLoop = (pass: () => Promise<boolean>) => {
+    let again = false;
+    let wake: (() => void) | null = null;
+    const kick = () => {
+      again = true;
+      wake?.();
+    };
+    const done = (async () => {
+      while (!stopped) {
+        again = false;
+        if (await pass()) again = true;
+        if (stopped) break;
+        if (again) continue;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, config.RELAY_POLL_MS);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = null;
+      }
+    })();
+    return { kick, done, wake: () => wake?.() };
+  };
+
+  let lastPrune = 0;
+  let lastNatsWarn = 0;
+  // NATS and webhooks run apart: a slow receiver never holds up the stream.
+  const natsLoop = runLoop(async () => {
+    if (!sinkSet) await recordSink();
+    if (!natsConfigured) return false;
+    try {
+      await ensurePublisher();
+      if (publisher) await createNatsPass(store, publisher)();
+    } catch (err) {
+      // NATS down: a pass fails every RELAY_POLL_MS; say so every 10 s at most.
+      if (Date.now() - lastNatsWarn > 10_000) {
+        lastNatsWarn = Date.now();
+        logger.warn({ err }, 'NATS event pass failed; retrying from the failed event');
+      }
+    }
+    return false;
+  });
+  const webhookLoop = runLoop(async () => {
+    try {
+      if (Date.now() - lastPrune > 3_600_000) {
+        lastPrune = Date.now();
+        await store.pruneDeliveries(DELIVERY_RETENTION_DAYS);
+      }
+      // A full batch means more may be due: go again at once.
+      return (await webhookPass()) >= config.WEBHOOK_DELIVERY_CONCURRENCY;
+    } catch (err) {
+      logger.warn({ err }, 'webhook delivery pass failed; retrying');
+      return false;
+    }
+  });
   const kick = () => {
-    again = true;
-    wake?.();
+    natsLoop.kick();
+    webhookLoop.kick();
   };
   const unlisten = await listen(
     { connectionString: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, max: 1 },
@@ -111,51 +170,13 @@ export async function startEventsLoop(core: Core, opts: EventsLoopOptions = {}):
     return async () => undefined;
   });
 
-  let lastPrune = 0;
-  let lastNatsWarn = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      again = false;
-      if (!sinkSet) await recordSink();
-      if (natsConfigured) {
-        try {
-          await ensurePublisher();
-          if (publisher) await createNatsPass(store, publisher)();
-        } catch (err) {
-          // NATS down: a pass fails every RELAY_POLL_MS; say so every 10 s at most.
-          if (Date.now() - lastNatsWarn > 10_000) {
-            lastNatsWarn = Date.now();
-            logger.warn({ err }, 'NATS event pass failed; retrying from the failed event');
-          }
-        }
-      }
-      try {
-        // A full batch means more may be due: go again at once.
-        if ((await webhookPass()) >= config.WEBHOOK_DELIVERY_CONCURRENCY) again = true;
-        if (Date.now() - lastPrune > 3_600_000) {
-          lastPrune = Date.now();
-          await store.pruneDeliveries(DELIVERY_RETENTION_DAYS);
-        }
-      } catch (err) {
-        logger.warn({ err }, 'webhook delivery pass failed; retrying');
-      }
-      if (stopped) break;
-      if (again) continue;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        const t = setTimeout(resolve, config.RELAY_POLL_MS);
-        t.unref();
-      });
-      wake = null;
-    }
-  })();
-
   return {
     kick,
     async stop() {
       stopped = true;
-      wake?.();
-      await loop;
+      natsLoop.wake();
+      webhookLoop.wake();
+      await Promise.all([natsLoop.done, webhookLoop.done]);
       await unlisten();
       await connecting?.catch(() => undefined);
       await (publisher as JetStreamPublisher | null)?.close();
