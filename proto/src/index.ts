@@ -5,3 +5,4 @@
 export * from './gen/jobprocessing/v1/job_pb.js';
 export * from './gen/jobprocessing/v1/job_service_pb.js';
 export * from './gen/jobprocessing/v1/schedule_service_pb.js';
+export * from './gen/jobprocessing/v1/subscription_service_pb.js';

@@ -105,4 +105,26 @@ describe('@jobplane/sdk/contract', () => {
       expect({ secret, ok: standardSecretProblem(secret) === undefined }).toEqual({ secret, ok: decodes });
     }
   });
+
+  it('lifecycle event settings: NATS URLs and allow-listed CIDRs are checked at boot', () => {
+    const c = loadConfig({ ...base, NATS_URL: 'nats://a:4222,nats://b:4222' }, 'relay');
+    expect(c).toMatchObject({
+      NATS_STREAM: 'JOBPLANE_EVENTS',
+      NATS_SUBJECT_PREFIX: 'jobs',
+      NATS_DUPLICATE_WINDOW_SECONDS: 120,
+    });
+    expect(problems(() => loadConfig({ ...base, NATS_URL: 'http://a:4222' }, 'relay'))[0]).toMatch(
+      /^NATS_URL .*must be nats:\/\/host:port/,
+    );
+    expect(
+      loadConfig({ ...base, WEBHOOK_DELIVERY_ALLOWED_CIDRS: '127.0.0.1/32, fd00::/8' }, 'relay'),
+    ).toMatchObject({
+      WEBHOOK_DELIVERY_ALLOWED_CIDRS: '127.0.0.1/32, fd00::/8',
+      WEBHOOK_DELIVERY_GIVE_UP_SECONDS: 86_400,
+    });
+    for (const bad of ['10.0.0.0', '10.0.0.0/33', 'nope/8', '::1/129'])
+      expect(
+        problems(() => loadConfig({ ...base, WEBHOOK_DELIVERY_ALLOWED_CIDRS: bad }, 'relay'))[0],
+      ).toMatch(/^WEBHOOK_DELIVERY_ALLOWED_CIDRS .*must be comma-separated CIDRs/);
+  });
 });

@@ -49,6 +49,16 @@ export const ERROR_CODES = {
     status: 404,
     meaning: "no such schedule for this client (another client's included)",
   },
+  'SUBSCRIPTION.NOT_FOUND': {
+    status: 404,
+    meaning: "no such webhook subscription for this client (another client's included)",
+  },
+  'SUBSCRIPTION.URL_REFUSED': {
+    status: 400,
+    meaning:
+      'the subscription URL is not http(s), or it (or what its host resolves to) is in a refused address range',
+  },
+  'SUBSCRIPTION.LIMIT_REACHED': { status: 409, meaning: 'the client already has 100 webhook subscriptions' },
   'JOB.NO_RESULT_VIEW': {
     status: 404,
     meaning: 'the job type declares no result view, or the job has no result yet (console)',

@@ -12,6 +12,7 @@ import { submittableTypes } from './catalog.js';
 import { edgeApiPlugins, type EdgeOverrides } from './edge.js';
 import { listenDualProtocol } from '../adapters/http/edge/dual-protocol-listener.js';
 import { startRelayLoop, type RelayLoop } from './relay-loop.js';
+import { subscriptionCommandsOf } from './events-loop.js';
 import { scheduleCommandsOf, startScheduler, type SchedulerLoop } from './scheduler.js';
 
 /** Wires the use cases into the HTTP app. Extra plugins (edge features) go in `plugins`. */
@@ -35,6 +36,7 @@ export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: 
       logger: core.logger,
     }),
     schedules: scheduleCommandsOf(core),
+    subscriptions: subscriptionCommandsOf(core),
     authenticate: createAuthenticator(core.config.JOBPLANE_API_KEYS ?? new Map()),
     ...(core.config.JOBPLANE_ADMIN_KEY ? { adminKey: core.config.JOBPLANE_ADMIN_KEY } : {}),
     health: core.health,

@@ -2,6 +2,7 @@ import { listen } from '../adapters/postgres/pg-pool.js';
 import { createReconciler } from '../application/reconcile.use-case.js';
 import { createRelayOutbox } from '../application/relay-outbox.use-case.js';
 import type { Core } from './context.js';
+import { startEventsLoop } from './events-loop.js';
 
 export interface RelayLoop {
   stop(): Promise<void>;
@@ -75,6 +76,8 @@ export async function startRelayLoop(core: Core): Promise<RelayLoop> {
     }, config.RECONCILE_INTERVAL_SECONDS * 1000);
   };
   scheduleReconcile();
+  // Lifecycle events out of the platform: NATS JetStream and webhooks (docs/events.md).
+  const events = await startEventsLoop(core);
 
   return {
     kick,
@@ -84,6 +87,7 @@ export async function startRelayLoop(core: Core): Promise<RelayLoop> {
       if (reconcileTimer) clearTimeout(reconcileTimer);
       await relayLoop;
       await reconciling;
+      await events.stop();
       await unlisten();
     },
   };

@@ -132,6 +132,57 @@ export const configSchema = z.object({
   GRAFANA_URL: urlWithScheme(['http', 'https']).optional(),
   /** Webhook sources as JSON: {"<source>": {"scheme", "secret", "jobType"}}. */
   JOBPLANE_WEBHOOKS: webhookSourcesSchema.optional(),
+  /**
+   * Lifecycle events (docs/events.md). NATS server URL(s), comma-separated: the relay publishes every
+   * job event to JetStream. Unset: no events are kept for NATS (the relay disables the sink).
+   */
+  NATS_URL: z
+    .string()
+    .refine((v) => v.split(',').every((u) => /^(nats|tls):\/\/[^\s/]+(:\d+)?\/?$/.test(u.trim())), {
+      message: 'must be nats://host:port or tls://host:port, comma-separated',
+    })
+    .optional(),
+  /** JetStream stream the events go to; created (subjects `<NATS_SUBJECT_PREFIX>.>`) if missing. */
+  NATS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('JOBPLANE_EVENTS'),
+  /** Subject prefix: events go to `<prefix>.<event>` (`jobs.succeeded`). */
+  NATS_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64})*$/)
+    .default('jobs'),
+  /** JetStream de-duplication window of a stream the relay creates (Nats-Msg-Id = event id). */
+  NATS_DUPLICATE_WINDOW_SECONDS: positiveInt.max(86_400).default(120),
+  /** Outgoing webhooks: CIDRs delivery URLs may point at despite the SSRF rules (e.g. `10.1.0.0/16`). */
+  WEBHOOK_DELIVERY_ALLOWED_CIDRS: z
+    .string()
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean)
+          .every((e) => {
+            const m = /^([0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)\/([0-9]{1,3})$/.exec(e);
+            return m !== null && Number(m[2]) <= (m[1]!.includes(':') ? 128 : 32);
+          }),
+      { message: 'must be comma-separated CIDRs, e.g. 10.1.0.0/16,fd00::/8' },
+    )
+    .optional(),
+  /** Outgoing webhooks: TCP (and TLS) connect timeout. */
+  WEBHOOK_DELIVERY_CONNECT_TIMEOUT_MS: positiveInt.max(60_000).default(5000),
+  /** Outgoing webhooks: the whole response must arrive within this. */
+  WEBHOOK_DELIVERY_RESPONSE_TIMEOUT_MS: positiveInt.max(120_000).default(10000),
+  /** Outgoing webhooks: response bytes read at most (the rest is dropped, the connection closed). */
+  WEBHOOK_DELIVERY_MAX_RESPONSE_BYTES: positiveInt.max(10_485_760).default(65536),
+  /** Outgoing webhooks: retry backoff, equal jitter over min(max, base · 2^(attempt-1)). */
+  WEBHOOK_DELIVERY_RETRY_BASE_MS: positiveInt.default(5000),
+  WEBHOOK_DELIVERY_RETRY_MAX_DELAY_MS: positiveInt.default(3_600_000),
+  /** Outgoing webhooks: a delivery failing this long after its event is given up; the subscription is disabled. */
+  WEBHOOK_DELIVERY_GIVE_UP_SECONDS: positiveInt.default(86_400),
+  /** Outgoing webhooks: deliveries in flight at once per relay. */
+  WEBHOOK_DELIVERY_CONCURRENCY: positiveInt.max(256).default(16),
   /** Run the outbox relay and reconciler inside the API process (local use). */
   RELAY_IN_PROCESS: bool.default(false),
   /** Outbox poll interval when no notification arrives. */

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync, FastifyPluginCallback } fro
 import type { JobControls } from '../../application/control-job.use-case.js';
 import type { JobQueries } from '../../application/query-jobs.use-case.js';
 import type { ScheduleCommands } from '../../application/schedule-commands.js';
+import type { SubscriptionCommands } from '../../application/subscription-commands.js';
 import type { SubmitJob, SubmitJobs } from '../../application/submit-job.use-case.js';
 import type { HealthCheck } from '../../ports/health.port.js';
 import type { Metrics } from '../../ports/metrics.port.js';
@@ -16,6 +17,8 @@ export interface AppDeps {
   readonly controls: JobControls;
   /** /v1/schedules; absent = no schedule routes. */
   readonly schedules?: ScheduleCommands;
+  /** /v1/subscriptions (outgoing webhooks); absent = no subscription routes. */
+  readonly subscriptions?: SubscriptionCommands;
   /** Maps an Authorization header to a client id (null = unauthenticated). */
   readonly authenticate: (authorization: string | undefined) => string | null;
   /** JOBPLANE_ADMIN_KEY, for the routes whose auth policy is `admin` (the queue dashboard). */

@@ -33,6 +33,9 @@ export const ERROR_CODE_METADATA = 'jobplane-error-code';
 export const CONNECT_CODE_BY_ERROR: Record<ErrorCode, Code> = {
   'JOB.NOT_FOUND': Code.NotFound,
   'SCHEDULE.NOT_FOUND': Code.NotFound,
+  'SUBSCRIPTION.NOT_FOUND': Code.NotFound,
+  'SUBSCRIPTION.URL_REFUSED': Code.InvalidArgument,
+  'SUBSCRIPTION.LIMIT_REACHED': Code.ResourceExhausted,
   'JOB.INVALID_STATE': Code.FailedPrecondition,
   'JOB.UNKNOWN_TYPE': Code.InvalidArgument,
   'JOB.PAYLOAD_INVALID': Code.InvalidArgument,

@@ -128,6 +128,7 @@ export function openApiPlugin(opts: OpenApiPluginOptions): FastifyPluginAsync {
         tags: [
           { name: 'jobs', description: 'Submit, read and control jobs' },
           { name: 'webhooks', description: 'Signed webhook deliveries that become jobs' },
+          { name: 'subscriptions', description: 'Outgoing webhook subscriptions to lifecycle events' },
           { name: 'grpc', description: 'JobService over Connect (JSON or binary) and gRPC' },
           { name: 'admin', description: 'Queue dashboard (admin key)' },
           { name: 'operations', description: 'Health, readiness and metrics' },
