@@ -103,13 +103,20 @@ describe('job_events → CloudEvents', () => {
     // The ids are the job's event history ids.
     const history = await core.store.listEvents(job.id, 100, null);
     expect(ids).toEqual(history.items.map((h) => Number(h.id)));
-    for (const e of evs) {
+    for (const [i, e] of evs.entries()) {
       expect(e).toMatchObject({
         specversion: '1.0',
         source: `/jobplane/${iso.schema}`,
         subject: job.id,
         datacontenttype: 'application/json',
-        data: { jobId: job.id, type: 'demo.sleep', clientId: 'alice', queue: job.queue, maxAttempts: 2 },
+        // The redrive keeps counting attempts and grants the budget (2) again: 2 used, 4 at most.
+        data: {
+          jobId: job.id,
+          type: 'demo.sleep',
+          clientId: 'alice',
+          queue: job.queue,
+          maxAttempts: i === evs.length - 1 ? 4 : 2,
+        },
       });
       expect(e.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(e.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
@@ -119,6 +126,7 @@ describe('job_events → CloudEvents', () => {
     expect(evs[2]!.data).toMatchObject({ state: 'failed', fromState: 'running', attempt: 1 });
     expect((evs[2]!.data.error as { message: string }).message).toHaveLength(1024);
     expect(evs[3]!.data.runAt).toBe(runAt.toISOString().replace('Z', '+00:00'));
+    expect(evs[7]!.data).toMatchObject({ state: 'queued', fromState: 'dead_lettered', attempt: 2 });
     expect(evs[6]!.data).toMatchObject({
       state: 'dead_lettered',
       error: { code: 'BROKEN', message: 'no', retryable: false },
