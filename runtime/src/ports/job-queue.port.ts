@@ -16,6 +16,8 @@ export interface QueueMessage {
   readonly requestId: string | null;
   /** True when an older message with the same id may linger in the queue's finished sets. */
   readonly replace: boolean;
+  /** W3C trace context stored with the job (tracing); the publish span is its child. */
+  readonly traceparent?: string | null;
 }
 
 /** What the queue knows about one message. */

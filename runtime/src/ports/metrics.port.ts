@@ -14,8 +14,11 @@ export interface Metrics {
   outboxPending(count: number): void;
   /** One HTTP request finished. `route` is the route pattern, never the raw URL. */
   httpRequest(method: string, route: string, status: number, seconds: number): void;
-  /** Prometheus text exposition for `/metrics`; null when this process exports none. */
-  exposition(): Promise<{ contentType: string; body: string } | null>;
+  /**
+   * Exposition for `/metrics` in the format the scraper's `Accept` header prefers (Prometheus
+   * text, or OpenMetrics with exemplars); null when this process exports none.
+   */
+  exposition(accept?: string): Promise<{ contentType: string; body: string } | null>;
 }
 
 export const NOOP_METRICS: Metrics = {

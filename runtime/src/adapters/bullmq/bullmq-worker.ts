@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { Delivery, JobProcessor, ProcessOutcome } from '../../application/process-job.use-case.js';
 import type { Logger } from '../../ports/logger.port.js';
 import type { MessageData } from './bullmq-job-queue.js';
+import { inAttemptSpan } from '../tracing/job-spans.js';
 
 /** Thrown to BullMQ when the retry policy chose a delay; the backoff strategy returns it. */
 export class RetryLaterError extends Error {
@@ -39,6 +40,21 @@ export function toDelivery(job: BullJob, queue: string): Delivery {
   return { jobId: data.jobId, kind: data.kind, attempt: data.attempt, queue, requestId: data.requestId };
 }
 
+/**
+ * Runs one delivery through the processor inside its `jobplane.attempt` span (child of the trace
+ * context the message carries; docs/observability.md).
+ */
+export function processTraced(processor: JobProcessor, job: BullJob, queue: string): Promise<ProcessOutcome> {
+  const data = job.data as MessageData;
+  return inAttemptSpan(
+    queue,
+    data,
+    job.attemptsMade + 1,
+    (o: ProcessOutcome) => o,
+    () => processor.process(toDelivery(job, queue)),
+  );
+}
+
 /** Turns a use-case outcome into what BullMQ expects from a processor. */
 export function settle(outcome: ProcessOutcome): { reason: string } {
   if (outcome.action === 'retry') throw new RetryLaterError(outcome.delayMs, outcome.reason);
@@ -51,7 +67,7 @@ export function createQueueWorker(opts: WorkerOptions): Worker {
   const url = new URL(opts.url);
   const worker = new Worker(
     opts.queue,
-    async (job) => settle(await opts.processor.process(toDelivery(job, opts.queue))),
+    async (job) => settle(await processTraced(opts.processor, job, opts.queue)),
     {
       connection: {
         host: url.hostname,

@@ -25,6 +25,8 @@ import {
 } from './group-commit.js';
 import { checkout, isUnavailable, unavailable, withTransaction } from './pg-pool.js';
 import { toJob } from './job-row.js';
+import { endSubmitSpans, inInsertBatch, startSubmitSpans, type Traced } from '../tracing/job-spans.js';
+import { traceparentOf } from '../tracing/tracing.js';
 
 /** A SQL list of states, from the domain's constants (the state names are fixed identifiers). */
 const sqlStates = (states: readonly JobState[]): string => `(${states.map((st) => `'${st}'`).join(',')})`;
@@ -134,7 +136,7 @@ function splitDuplicates<T extends { id: string }>(items: readonly T[]): { batch
 /** PostgreSQL implementation of the JobStore port. See migrations/ for the schema. */
 export class PostgresJobStore implements JobStore {
   /** Concurrent `insert` calls, coalesced into one statement (group commit). */
-  private readonly inserts: GroupCommitter<NewJob, InsertResult>;
+  private readonly inserts: GroupCommitter<Traced<NewJob>, InsertResult>;
   /** Concurrent attempt starts (the `queued → running` fast path), one statement per batch. */
   private readonly starts: GroupCommitter<StartItem, Row | null>;
   /** Concurrent success writes, one statement per batch. */
@@ -169,7 +171,15 @@ export class PostgresJobStore implements JobStore {
    * promise settles once the caller's own row has committed.
    */
   insert(job: NewJob): Promise<InsertResult> {
-    return this.inserts.submit(job);
+    // Its own submit span and stored trace context, whichever batch carries it (tracing).
+    const traced = startSubmitSpans([job]);
+    return this.inserts.submit(traced[0]!).then(
+      (r) => (endSubmitSpans(traced, { created: () => r.created }), r),
+      (err: unknown) => {
+        endSubmitSpans(traced, { error: err });
+        throw err;
+      },
+    );
   }
 
   /**
@@ -178,12 +188,22 @@ export class PostgresJobStore implements JobStore {
    */
   async insertMany(jobs: readonly NewJob[]): Promise<InsertResult[]> {
     if (jobs.length === 0) return [];
-    return this.insertStatement(jobs);
+    const traced = startSubmitSpans(jobs);
+    try {
+      const results = await inInsertBatch(traced, () => this.insertStatement(traced));
+      endSubmitSpans(traced, { created: (i) => results[i]?.created });
+      return results;
+    } catch (err) {
+      endSubmitSpans(traced, { error: err });
+      throw err;
+    }
   }
 
-  private async flushInserts(items: readonly NewJob[]): Promise<Array<InsertResult | BatchItemError>> {
+  private async flushInserts(
+    items: readonly Traced<NewJob>[],
+  ): Promise<Array<InsertResult | BatchItemError>> {
     try {
-      return await this.insertStatement(items);
+      return await inInsertBatch(items, () => this.insertStatement(items));
     } catch (err) {
       // PostgreSQL unreachable: every caller gets the 503. Refused: find which row it refused.
       if (items.length === 1 || isDomainError(err) || isUnavailable(err)) throw unavailable(err);
@@ -198,10 +218,10 @@ export class PostgresJobStore implements JobStore {
     }
   }
 
-  private async insertStatement(jobs: readonly NewJob[]): Promise<InsertResult[]> {
+  private async insertStatement(jobs: readonly Traced<NewJob>[]): Promise<InsertResult[]> {
     // Duplicates of a (client, key) inside the batch: only the first goes to PostgreSQL.
     const firstOf = new Map<string, number>();
-    const unique: NewJob[] = [];
+    const unique: Traced<NewJob>[] = [];
     const slot = jobs.map((j) => {
       const k = `${j.clientId}\u0000${j.idempotencyKey}`;
       let at = firstOf.get(k);
@@ -219,19 +239,20 @@ export class PostgresJobStore implements JobStore {
     const res = await this.query(
       `WITH v AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
-                              $8::int[], $9::timestamptz[], $10::text[], $11::text[], $12::text[])
+                              $8::int[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
+                              $13::text[])
                   WITH ORDINALITY AS v(id, client_id, idempotency_key, request_hash, type, payload, max_attempts,
-                                       priority, run_at, mode, queue, request_id, ord)),
+                                       priority, run_at, mode, queue, request_id, traceparent, ord)),
        ins AS (
          INSERT INTO jobs (id, client_id, idempotency_key, request_hash, type, payload, state, max_attempts,
-                           priority, run_at, mode, queue, request_id)
+                           priority, run_at, mode, queue, request_id, traceparent)
          SELECT id, client_id, idempotency_key, request_hash, type, payload::jsonb, 'queued', max_attempts,
-                priority, run_at, mode, queue, request_id FROM v ORDER BY ord
+                priority, run_at, mode, queue, request_id, traceparent FROM v ORDER BY ord
          ON CONFLICT (client_id, idempotency_key) DO NOTHING
          RETURNING *),
        ev AS (${INSERT_EVENT} SELECT id, NULL, 'queued', 0, 'submitted', NULL FROM ins),
-       ob AS (INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id)
-              SELECT id, queue, 'run', 0, priority, run_at, request_id FROM ins)
+       ob AS (INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, traceparent)
+              SELECT id, queue, 'run', 0, priority, run_at, request_id, traceparent FROM ins)
        SELECT * FROM ins`,
       [
         sorted.map((j) => j.id),
@@ -246,6 +267,7 @@ export class PostgresJobStore implements JobStore {
         sorted.map((j) => j.mode),
         sorted.map((j) => j.queue),
         sorted.map((j) => j.requestId),
+        sorted.map((j) => j.traceparent),
       ],
     );
     const createdById = new Map<string, Row>();
@@ -607,16 +629,16 @@ export class PostgresJobStore implements JobStore {
           `WITH p AS (SELECT client_id, request_id, priority FROM jobs WHERE id = $1),
            ins AS (
              INSERT INTO jobs (id, client_id, idempotency_key, request_hash, type, payload, state, max_attempts,
-                               priority, run_at, mode, queue, parent_id, child_index, request_id)
+                               priority, run_at, mode, queue, parent_id, child_index, request_id, traceparent)
              SELECT ch.id, p.client_id, 'fan-out:' || $1::text || ':' || ch.idx, '', ch.type, ch.payload::jsonb,
-                    'queued', ch.max_attempts, p.priority, now(), ch.mode, ch.queue, $1, ch.idx, p.request_id
+                    'queued', ch.max_attempts, p.priority, now(), ch.mode, ch.queue, $1, ch.idx, p.request_id, $9
              FROM p, unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[])
                   AS ch(id, idx, type, payload, max_attempts, mode, queue)
              ON CONFLICT (client_id, idempotency_key) DO NOTHING
              RETURNING *),
            ev AS (${INSERT_EVENT} SELECT id, NULL, 'queued', 0, 'fanned_out', jsonb_build_object('parentId', parent_id) FROM ins)
-           INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id)
-           SELECT id, queue, 'run', 0, priority, run_at, request_id FROM ins`,
+           INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, traceparent)
+           SELECT id, queue, 'run', 0, priority, run_at, request_id, traceparent FROM ins`,
           [
             id,
             children.map((ch) => ch.id),
@@ -626,6 +648,8 @@ export class PostgresJobStore implements JobStore {
             children.map((ch) => ch.maxAttempts),
             children.map((ch) => ch.mode),
             children.map((ch) => ch.queue),
+            // Children join the trace of the parent's attempt that fanned them out.
+            traceparentOf(),
           ],
         );
       }
@@ -720,9 +744,9 @@ export class PostgresJobStore implements JobStore {
       const job = toJob(upd.rows[0] as Row);
       await c.query(`${INSERT_EVENT} VALUES ($1, $2, 'queued', 0, 'retry_requested', NULL)`, [id, from]);
       await c.query(
-        `INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, replace)
-         VALUES ($1, $2, 'run', 0, $3, now(), $4, true)`,
-        [id, job.queue, job.priority, job.requestId],
+        `INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, replace, traceparent)
+         VALUES ($1, $2, 'run', 0, $3, now(), $4, true, $5)`,
+        [id, job.queue, job.priority, job.requestId, row.traceparent ?? null],
       );
       return { job, changed: true };
     });
@@ -765,6 +789,7 @@ export class PostgresJobStore implements JobStore {
         runAt: r.run_at as Date,
         requestId: (r.request_id as string | null) ?? null,
         replace: r.replace as boolean,
+        traceparent: (r.traceparent as string | null) ?? null,
       }));
       const ids = rows.map((r) => String(r.id));
       if (!ids.every((id) => /^\d{1,19}$/.test(id))) throw new Error('outbox ids are not bigints');
@@ -816,7 +841,7 @@ export class PostgresJobStore implements JobStore {
     // The parent row lock serializes children finishing at the same time, so exactly the last one
     // sees every sibling terminal (READ COMMITTED takes a fresh snapshot per statement).
     const p = await c.query(
-      `SELECT id, queue, attempts, priority, request_id, fan_out_total, state FROM jobs WHERE id = $1 FOR UPDATE`,
+      `SELECT id, queue, attempts, priority, request_id, fan_out_total, state, traceparent FROM jobs WHERE id = $1 FOR UPDATE`,
       [parentId],
     );
     const parent = p.rows[0] as Row | undefined;
@@ -827,9 +852,9 @@ export class PostgresJobStore implements JobStore {
     );
     if ((n.rows[0] as { done: number }).done < (parent.fan_out_total as number)) return;
     await c.query(
-      `INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id)
-       VALUES ($1, $2, 'aggregate', $3, $4, now(), $5)`,
-      [parentId, parent.queue, parent.attempts, parent.priority, parent.request_id],
+      `INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, traceparent)
+       VALUES ($1, $2, 'aggregate', $3, $4, now(), $5, $6)`,
+      [parentId, parent.queue, parent.attempts, parent.priority, parent.request_id, parent.traceparent],
     );
     await c.query(
       `UPDATE jobs SET progress_message = 'aggregating child results', update_time = now() WHERE id = $1`,
