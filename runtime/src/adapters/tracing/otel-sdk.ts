@@ -14,7 +14,7 @@ import { defaultServiceName } from './otel-env.js';
 import { setTracingShutdown } from './tracing.js';
 
 /** Routes that get no request span (probes and scrapes would drown the traces of jobs). */
-const UNTRACED_ROUTES = new Set(['/healthz', '/readyz', '/livez', '/metrics']);
+const UNTRACED_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
 export function startTracing(env: NodeJS.ProcessEnv, argv: readonly string[]): NodeSDK {
   const serviceName = defaultServiceName(env, argv);
