@@ -107,6 +107,11 @@ describe('trace context stored with the job', () => {
     }
     expect(traceIds.size).toBe(N);
 
+    // The reconciler (re-publishing a message lost from Redis) reads it too.
+    const candidates = await core.store.reconcileCandidates(0, null, 500);
+    const candidate = candidates.find((c) => c.job.id === requests[0]!.jobId);
+    expect(candidate?.traceparent).toBe(byJob.get(requests[0]!.jobId)!.jt);
+
     // The relay's claim hands the context on.
     const batch = await core.store.claimOutbox(500);
     try {

@@ -829,6 +829,7 @@ export class PostgresJobStore implements JobStore {
     return (res.rows as Row[]).map((r) => ({
       job: toJob(r),
       childrenDone: (r.children_done as boolean | null) ?? null,
+      traceparent: (r.traceparent as string | null) ?? null,
     }));
   }
 
