@@ -33,7 +33,9 @@ unset JP_API_URL JP_API_KEY
 log() { printf '[dev-local] %s\n' "$*" >&2; }
 
 npm run build --silent
-node runtime/dist/main/cli.js migrate
+# The OpenTelemetry instrumentation loads first (a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set).
+JOBPLANE=(node --import ./runtime/dist/main/instrument.js runtime/dist/main/cli.js)
+"${JOBPLANE[@]}" migrate
 
 # The log formatter ignores SIGINT: it must outlive Ctrl-C to print the processes' drain.
 PRETTY=(bash -c 'trap "" INT; exec node_modules/.bin/pino-pretty --singleLine --colorize --ignore pid,hostname --translateTime SYS:HH:MM:ss.l')
@@ -73,9 +75,9 @@ start() { # name, command...
   names[$!]=$name
 }
 
-LOG_LEVEL="$API_LOG_LEVEL" RELAY_IN_PROCESS=true start api node runtime/dist/main/cli.js api
+LOG_LEVEL="$API_LOG_LEVEL" RELAY_IN_PROCESS=true start api "${JOBPLANE[@]}" api
 # The dev worker also takes the isolated queue, so backtest.full runs without Kubernetes.
-WORKER_QUEUES="${WORKER_QUEUES:-default,backtest,backtest-full}" start worker node runtime/dist/main/cli.js worker
+WORKER_QUEUES="${WORKER_QUEUES:-default,backtest,backtest-full}" start worker "${JOBPLANE[@]}" worker
 
 # Up means: the API's /readyz answers 200 and the worker's /healthz 200, with both processes alive.
 ready=0

@@ -104,7 +104,12 @@ describe('runtime/Dockerfile recipe', () => {
   });
 
   it('runs `jobplane` (dist/main/cli.js, what the package bin runs) as the entrypoint, so subcommands are plain arguments', () => {
-    expect(final?.entrypoint).toEqual(['/nodejs/bin/node', '/app/runtime/dist/main/cli.js']);
+    expect(final?.entrypoint).toEqual([
+      '/nodejs/bin/node',
+      '--import',
+      '/app/runtime/dist/main/instrument.js',
+      '/app/runtime/dist/main/cli.js',
+    ]);
     expect(final?.cmd).toEqual(['--help']);
     const bin = (runtimePkg.bin.jobplane ?? '').replace(/^\.\//, '');
     // The bin is either the compiled CLI itself or a checked-in shim that imports it.

@@ -19,7 +19,12 @@ describe('Dockerfile replay (scripts/image-smoke.ts)', () => {
   it('reads the stages of runtime/Dockerfile', () => {
     const stages = planDockerfile(readFileSync(join(ROOT, 'runtime/Dockerfile'), 'utf8'));
     expect(stages.map((s) => s.name)).toEqual(['build', 'deps', 'runtime']);
-    expect(stages.at(-1)?.entrypoint).toEqual(['/nodejs/bin/node', '/app/runtime/dist/main/cli.js']);
+    expect(stages.at(-1)?.entrypoint).toEqual([
+      '/nodejs/bin/node',
+      '--import',
+      '/app/runtime/dist/main/instrument.js',
+      '/app/runtime/dist/main/cli.js',
+    ]);
   });
 
   it('refuses instructions it cannot replay instead of skipping them', () => {

@@ -26,6 +26,8 @@ describe('docs/operations.md', () => {
       'AWS_REGION',
       'REGISTRY_USERNAME',
       'REGISTRY_PASSWORD',
+      // OpenTelemetry's own variable (docs/observability.md), read by the SDK, not the config schema
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
     ]);
     for (const [, v] of doc.matchAll(/`([A-Z][A-Z0-9_]{3,})`/g)) {
       if ((v as string).startsWith('JOB_STATE_')) {

@@ -10,6 +10,7 @@ import {
   type UnknownTypeBudget,
 } from '../domain/retry-policy.js';
 import { rateKeyOf, redisFlowKey, type FlowSlot } from '../domain/flow.js';
+import type { AttemptTrace } from '../ports/tracing.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { FlowGate } from '../ports/flow-gate.port.js';
 import type { JobCatalog } from '../ports/job-catalog.port.js';
@@ -63,6 +64,8 @@ export interface ProcessJobDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly workerId: string;
+  /** Tracing: names the attempt's span (optional; nothing when absent). */
+  readonly trace?: AttemptTrace;
   /** Minimum interval between two progress writes of one attempt (the last one always lands). */
   readonly progressIntervalMs?: number;
   readonly newToken?: () => string;
@@ -345,6 +348,8 @@ export function createJobProcessor(deps: ProcessJobDeps): JobProcessor {
       attempt = job.attempts;
       if (started.tookOver) log.warn({ attempt }, 'took over a job whose previous attempt lost its lock');
     }
+    // The worker's attempt span (adapters/tracing) learns the job's type and attempt here.
+    deps.trace?.attemptStarted(job.type, attempt);
     const attemptLog = log.child({ attempt });
     const info = deps.catalog(job.type);
     const startedAt = deps.clock.now().getTime();

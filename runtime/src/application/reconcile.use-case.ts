@@ -36,7 +36,7 @@ export function createReconciler(deps: ReconcileDeps): () => Promise<ReconcileRe
       const page = await deps.store.reconcileCandidates(deps.graceMs, after, 500);
       if (page.length === 0) break;
       const toPublish: QueueMessage[] = [];
-      for (const { job, childrenDone } of page) {
+      for (const { job, childrenDone, traceparent } of page) {
         checked++;
         after = job.id;
         // A running container job's message completed when its Kubernetes Job was created: the
@@ -76,6 +76,7 @@ export function createReconciler(deps: ReconcileDeps): () => Promise<ReconcileRe
           clientId: job.clientId,
           ...(job.flowKey !== undefined ? { flowKey: job.flowKey } : {}),
           ...(job.flowLimit !== undefined ? { flowLimit: job.flowLimit } : {}),
+          traceparent: traceparent ?? null,
         });
       }
       if (toPublish.length > 0) {

@@ -23,6 +23,7 @@ import { redisPolicyProblem } from '../adapters/bullmq/redis.js';
 import { withEdgeMetrics } from './edge.js';
 import { startScheduler } from './scheduler.js';
 import { CLIENT_COMMANDS, CLIENT_USAGE, type ClientCommand } from './client/commands.js';
+import { shutdownTracing } from '../adapters/tracing/tracing.js';
 
 const USAGE = `usage: jobplane <command> [--catalog <module>]
 
@@ -156,6 +157,8 @@ async function main(args: string[]): Promise<number> {
     return await runOne(core);
   } finally {
     await core.close();
+    // Last: the spans of the drain itself are flushed too (a no-op when tracing is off).
+    await shutdownTracing();
   }
 }
 

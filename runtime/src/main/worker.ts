@@ -2,10 +2,16 @@ import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
-import { createQueueWorker, settle, toDelivery, RetryLaterError } from '../adapters/bullmq/bullmq-worker.js';
+import {
+  createQueueWorker,
+  processTraced,
+  settle,
+  RetryLaterError,
+} from '../adapters/bullmq/bullmq-worker.js';
 import { FairShare } from '../adapters/bullmq/fair-share.js';
 import { RedisFlowGate } from '../adapters/flow/redis-flow-gate.js';
 import { startHealthServer } from '../adapters/http/health-server.js';
+import { ATTEMPT_TRACE } from '../adapters/tracing/job-spans.js';
 import { createJobProcessor, type JobProcessor } from '../application/process-job.use-case.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import type { Catalog } from './catalog.js';
@@ -27,6 +33,7 @@ export function createProcessor(core: Core): JobProcessor {
       gate: new RedisFlowGate(core.redis, core.config.QUEUE_PREFIX),
       leaseMs: core.config.LOCK_DURATION_MS,
     },
+    trace: ATTEMPT_TRACE,
   });
 }
 
@@ -152,7 +159,7 @@ export async function runOne(core: Core): Promise<number> {
       Math.max(1000, Math.floor(config.LOCK_DURATION_MS / 2)),
     );
     try {
-      const outcome = await processor.process(toDelivery(job, queue));
+      const outcome = await processTraced(processor, job, queue);
       try {
         const value = settle(outcome);
         await job.moveToCompleted(value, token, false);

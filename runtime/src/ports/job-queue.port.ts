@@ -21,6 +21,8 @@ export interface QueueMessage {
   readonly clientId?: string;
   readonly flowKey?: string;
   readonly flowLimit?: number;
+  /** W3C trace context stored with the job (tracing); the publish span is its child. */
+  readonly traceparent?: string | null;
 }
 
 /** What the queue knows about one message. */

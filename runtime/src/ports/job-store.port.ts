@@ -88,6 +88,8 @@ export interface ReconcileCandidate {
   readonly job: Job;
   /** For fan-out parents still running: whether every child is terminal. */
   readonly childrenDone: boolean | null;
+  /** Trace context stored with the job (tracing): a re-published message joins the job's trace. */
+  readonly traceparent?: string | null;
 }
 
 /**

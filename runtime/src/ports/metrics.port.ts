@@ -16,8 +16,11 @@ export interface Metrics {
   httpRequest(method: string, route: string, status: number, seconds: number): void;
   /** Flow control refused a start (the job was put back delayed, no attempt used). Optional for older adapters. */
   flowRefused?(queue: string, type: string, reason: 'key' | 'queue' | 'rate'): void;
-  /** Prometheus text exposition for `/metrics`; null when this process exports none. */
-  exposition(): Promise<{ contentType: string; body: string } | null>;
+  /**
+   * Exposition for `/metrics` in the format the scraper's `Accept` header prefers (Prometheus
+   * text, or OpenMetrics with exemplars); null when this process exports none.
+   */
+  exposition(accept?: string): Promise<{ contentType: string; body: string } | null>;
 }
 
 export const NOOP_METRICS: Metrics = {

@@ -7,6 +7,7 @@ import type {
   QueueMessageKind,
   QueueMessageState,
 } from '../../ports/job-queue.port.js';
+import { startPublishSpans } from '../tracing/job-spans.js';
 
 /** BullMQ job data: ids, and what flow control needs (docs/flow-control.md). PostgreSQL holds the payload and the state. */
 export interface MessageData {
@@ -19,6 +20,8 @@ export interface MessageData {
   readonly clientId?: string;
   readonly flowKey?: string;
   readonly flowLimit?: number;
+  /** W3C trace context of the relay's publish span; the worker's attempt span is its child. */
+  readonly traceparent?: string | null;
 }
 
 /** Custom backoff type; the worker's strategy reads the delay the retry policy chose. */
@@ -90,37 +93,42 @@ export class BullMqJobQueue implements JobQueue {
     const now = Date.now();
     for (const [name, list] of byQueue) {
       const q = this.queue(name);
-      for (const m of list.filter((x) => x.replace)) {
-        // A re-run (RetryJob, reconciler) must not be swallowed by a finished message with the same id.
-        const old = await q.getJob(bullJobId(m.kind, m.jobId, m.attempt));
-        if (old && ((await old.isCompleted()) || (await old.isFailed())))
-          await old.remove().catch(() => undefined);
-      }
       const tags = await this.fairTags(name, list);
-      await q.addBulk(
-        list.map((m, i) => {
-          const data: MessageData = {
-            jobId: m.jobId,
-            kind: m.kind,
-            attempt: m.attempt,
-            requestId: m.requestId,
-            ...(m.type !== undefined ? { type: m.type } : {}),
-            ...(m.clientId !== undefined ? { clientId: m.clientId } : {}),
-            ...(m.flowKey !== undefined ? { flowKey: m.flowKey } : {}),
-            ...(m.flowLimit !== undefined ? { flowLimit: m.flowLimit } : {}),
-          };
-          const opts: JobsOptions = {
-            jobId: bullJobId(m.kind, m.jobId, m.attempt),
-            delay: Math.max(0, m.runAt.getTime() - now),
-            priority: tags ? tags[i]! : bullPriority(m.priority),
-            attempts: BULLMQ_ATTEMPTS,
-            backoff: { type: BACKOFF_TYPE },
-            removeOnComplete: { count: this.opts.retentionCount },
-            removeOnFail: { count: this.opts.retentionCount },
-          };
-          return { name: m.kind, data, opts };
-        }),
-      );
+      const spans = startPublishSpans(name, list);
+      await spans.run(async () => {
+        for (const m of list.filter((x) => x.replace)) {
+          // A re-run (RetryJob, reconciler) must not be swallowed by a finished message with the same id.
+          const old = await q.getJob(bullJobId(m.kind, m.jobId, m.attempt));
+          if (old && ((await old.isCompleted()) || (await old.isFailed())))
+            await old.remove().catch(() => undefined);
+        }
+        await q.addBulk(
+          list.map((m, i) => {
+            const traceparent = spans.traceparents[i];
+            const data: MessageData = {
+              jobId: m.jobId,
+              kind: m.kind,
+              attempt: m.attempt,
+              requestId: m.requestId,
+              ...(m.type !== undefined ? { type: m.type } : {}),
+              ...(m.clientId !== undefined ? { clientId: m.clientId } : {}),
+              ...(m.flowKey !== undefined ? { flowKey: m.flowKey } : {}),
+              ...(m.flowLimit !== undefined ? { flowLimit: m.flowLimit } : {}),
+              ...(traceparent ? { traceparent } : {}),
+            };
+            const opts: JobsOptions = {
+              jobId: bullJobId(m.kind, m.jobId, m.attempt),
+              delay: Math.max(0, m.runAt.getTime() - now),
+              priority: tags ? tags[i]! : bullPriority(m.priority),
+              attempts: BULLMQ_ATTEMPTS,
+              backoff: { type: BACKOFF_TYPE },
+              removeOnComplete: { count: this.opts.retentionCount },
+              removeOnFail: { count: this.opts.retentionCount },
+            };
+            return { name: m.kind, data, opts };
+          }),
+        );
+      });
     }
   }
 

@@ -3,6 +3,7 @@ import type { FairShare } from './fair-share.js';
 import type { Delivery, JobProcessor, ProcessOutcome } from '../../application/process-job.use-case.js';
 import type { Logger } from '../../ports/logger.port.js';
 import type { MessageData } from './bullmq-job-queue.js';
+import { inAttemptSpan } from '../tracing/job-spans.js';
 
 /** Thrown to BullMQ when the retry policy chose a delay; the backoff strategy returns it. */
 export class RetryLaterError extends Error {
@@ -67,12 +68,27 @@ export async function processBullJob(
   fairShare?: FairShare,
 ): Promise<{ reason: string }> {
   if (fairShare) await fairShare.advance(queue, job.priority);
-  const outcome = await processor.process(toDelivery(job, queue));
+  const outcome = await processTraced(processor, job, queue);
   if (outcome.action === 'defer') {
     await job.moveToDelayed(Date.now() + outcome.delayMs, token);
     throw new DelayedError(outcome.reason);
   }
   return settle(outcome);
+}
+
+/**
+ * Runs one delivery through the processor inside its `jobplane.attempt` span (child of the trace
+ * context the message carries; docs/observability.md).
+ */
+export function processTraced(processor: JobProcessor, job: BullJob, queue: string): Promise<ProcessOutcome> {
+  const data = job.data as MessageData;
+  return inAttemptSpan(
+    queue,
+    data,
+    job.attemptsMade + 1,
+    (o: ProcessOutcome) => o,
+    () => processor.process(toDelivery(job, queue)),
+  );
 }
 
 /** Turns a use-case outcome into what BullMQ expects from a processor. */

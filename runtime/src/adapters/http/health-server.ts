@@ -67,7 +67,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Serv
         return send(200, 'application/json', JSON.stringify({ status: 'ready' }));
       }
       if (path === '/metrics') {
-        const m = await opts.metrics.exposition();
+        const m = await opts.metrics.exposition(req.headers.accept);
         if (m) return send(200, m.contentType, m.body);
         return send(
           404,

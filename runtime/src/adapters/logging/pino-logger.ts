@@ -1,4 +1,5 @@
 import { pino, type Logger as PinoLogger } from 'pino';
+import { activeSpanIds } from '../tracing/tracing.js';
 
 /** Fields never written to logs. */
 export const REDACT_PATHS = [
@@ -17,12 +18,17 @@ export const REDACT_PATHS = [
   'JOBPLANE_WEBHOOKS',
 ];
 
-/** JSON logs on stdout (pretty printing is left to the reader: `| npx pino-pretty`). */
+/**
+ * JSON logs on stdout (pretty printing is left to the reader: `| npx pino-pretty`). A line written
+ * inside a span carries its `trace_id` and `span_id` (docs/observability.md).
+ */
 export function createLogger(level: string, bindings: Record<string, unknown> = {}): PinoLogger {
   return pino({
     level,
     base: { service: 'jobplane', ...bindings },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // A new object each call: pino merges the line's own fields into it.
+    mixin: () => activeSpanIds() ?? {},
   });
 }

@@ -1,4 +1,14 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type LabelValues,
+  type Metric,
+  type OpenMetricsContentType,
+} from 'prom-client';
+import { activeSpanIds } from '../tracing/tracing.js';
 import { METRIC_NAMES, QUEUE_STATES } from '../../config/metric-names.js';
 import type { Logger } from '../../ports/logger.port.js';
 import type { JobOutcomeLabel, Metrics } from '../../ports/metrics.port.js';
@@ -33,6 +43,25 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
+ * Whether an `Accept` header prefers OpenMetrics over the Prometheus text format (by q-value;
+ * absent or equal means text, which every scraper reads).
+ */
+export function prefersOpenMetrics(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let om = -1;
+  let text = -1;
+  for (const part of accept.split(',')) {
+    const [type = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+    const qp = params.find((p) => p.startsWith('q='));
+    const q = qp ? Number(qp.slice(2)) : 1;
+    if (!Number.isFinite(q)) continue;
+    if (type === 'application/openmetrics-text') om = Math.max(om, q);
+    else if (type === 'text/plain' || type === '*/*' || type === 'text/*') text = Math.max(text, q);
+  }
+  return om > 0 && om > text;
+}
+
+/**
  * The `Metrics` port over prom-client. One registry per instance (never the global one), so tests
  * and several apps in one process do not collide. Queue depth and the outbox are gauges whose
  * `collect` runs at scrape time; a failed read drops those series for that scrape (an absent series
@@ -46,9 +75,11 @@ export class PromMetrics implements Metrics {
   private readonly http: Histogram<'method' | 'route' | 'status'>;
   private readonly outbox: Gauge;
   private readonly refused: Counter<'queue' | 'type' | 'reason'>;
+  private readonly defaultLabels: Record<string, string> | undefined;
 
   constructor(opts: PromMetricsOptions = {}) {
     const registers = [this.registry];
+    this.defaultLabels = opts.defaultLabels;
     if (opts.defaultLabels) this.registry.setDefaultLabels(opts.defaultLabels);
     if (opts.processDefaults ?? true) collectDefaultMetrics({ register: this.registry });
     this.submitted = new Counter({
@@ -68,8 +99,13 @@ export class PromMetrics implements Metrics {
       help: 'Duration of one job attempt in seconds.',
       labelNames: ['type'],
       buckets: JOB_DURATION_BUCKETS,
-      registers,
+      // The trace of the attempt, shown by OpenMetrics scrapes (docs/observability.md). prom-client
+      // refuses exemplars on a metric constructed into a text-format registry, so it joins the
+      // registry after construction; the text rendering leaves exemplars out.
+      enableExemplars: true,
+      registers: [],
     });
+    this.registry.registerMetric(this.duration);
     this.http = new Histogram({
       name: METRIC_NAMES.httpRequestDuration,
       help: 'HTTP request duration in seconds, by route pattern and status.',
@@ -146,7 +182,13 @@ export class PromMetrics implements Metrics {
 
   jobCompleted(type: string, outcome: JobOutcomeLabel, seconds: number): void {
     this.completed.inc({ type, outcome });
-    this.duration.observe({ type }, seconds);
+    const ids = activeSpanIds();
+    this.duration.observe({
+      labels: { type },
+      value: seconds,
+      // prom-client types exemplar labels as the metric's own label names; any name is valid.
+      exemplarLabels: (ids ? { trace_id: ids.trace_id } : {}) as LabelValues<'type'>,
+    });
   }
 
   outboxPending(count: number): void {
@@ -161,7 +203,42 @@ export class PromMetrics implements Metrics {
     this.refused.inc({ queue, type, reason });
   }
 
-  async exposition(): Promise<{ contentType: string; body: string }> {
+  /**
+   * The exposition a scraper asked for: OpenMetrics (with the duration histogram's trace_id
+   * exemplars) when its `Accept` prefers `application/openmetrics-text`, as Prometheus does;
+   * otherwise the Prometheus text format (no exemplars).
+   */
+  exposition(accept?: string): Promise<{ contentType: string; body: string }> {
+    // One at a time: an OpenMetrics rendering renames counters while it runs (see below).
+    const run = this.exposing.then(() =>
+      prefersOpenMetrics(accept) ? this.openMetrics() : this.prometheusText(),
+    );
+    this.exposing = run.catch(() => undefined);
+    return run;
+  }
+
+  private exposing: Promise<unknown> = Promise.resolve();
+
+  private async prometheusText(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /**
+   * prom-client fixes a registry's format when it is made, so the same metrics are rendered
+   * through a second, OpenMetrics registry. Its rendering strips `_total` from counter names in
+   * place (OpenMetrics names the family without it); the names are put back afterwards.
+   */
+  private async openMetrics(): Promise<{ contentType: string; body: string }> {
+    const om = new Registry<OpenMetricsContentType>();
+    om.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const metrics = this.registry.getMetricsAsArray() as unknown as Array<Metric & { name: string }>;
+    const names = metrics.map((m) => m.name);
+    for (const m of metrics) om.registerMetric(m);
+    if (this.defaultLabels) om.setDefaultLabels(this.defaultLabels);
+    try {
+      return { contentType: om.contentType, body: await om.metrics() };
+    } finally {
+      metrics.forEach((m, i) => (m.name = names[i]!));
+    }
   }
 }

@@ -96,8 +96,8 @@ export class PostgresContainerStore implements ContainerStore {
               SELECT id, 'running', 'failed', attempts, 'attempt_failed', $3::jsonb FROM upd
               UNION ALL
               SELECT id, 'failed', 'queued', attempts, 'retry_scheduled', jsonb_build_object('runAt', $4::timestamptz) FROM upd),
-       ob AS (INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, replace)
-              SELECT id, queue, 'run', attempts, priority, run_at, request_id, true FROM upd)
+       ob AS (INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, replace, traceparent)
+              SELECT id, queue, 'run', attempts, priority, run_at, request_id, true, traceparent FROM upd)
        SELECT id FROM upd`,
       [ref.jobId, ref.token, error, runAt],
     );

@@ -78,9 +78,9 @@ export class PgJobCommands extends PgStorePart implements JobCommands {
         { maxAttempts: job.maxAttempts },
       ]);
       await c.query(
-        `INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, replace)
-         VALUES ($1, $2, 'run', $3, $4, now(), $5, true)`,
-        [id, job.queue, job.attempts, job.priority, job.requestId],
+        `INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, replace, traceparent)
+         VALUES ($1, $2, 'run', $3, $4, now(), $5, true, $6)`,
+        [id, job.queue, job.attempts, job.priority, job.requestId, row.traceparent ?? null],
       );
       return { job, changed: true };
     });

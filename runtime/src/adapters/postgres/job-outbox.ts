@@ -46,6 +46,7 @@ export class PgJobOutbox extends PgStorePart implements JobOutbox {
         runAt: r.run_at as Date,
         requestId: (r.request_id as string | null) ?? null,
         replace: r.replace as boolean,
+        traceparent: (r.traceparent as string | null) ?? null,
         ...(typeof r.job_type === 'string' ? { type: r.job_type } : {}),
         ...(typeof r.job_client_id === 'string' ? { clientId: r.job_client_id } : {}),
         ...(typeof r.flow_key === 'string' ? { flowKey: r.flow_key } : {}),

@@ -24,6 +24,7 @@ export class PgJobReconciliation extends PgStorePart implements JobReconciliatio
     return (res.rows as Row[]).map((r) => ({
       job: toJob(r),
       childrenDone: (r.children_done as boolean | null) ?? null,
+      traceparent: (r.traceparent as string | null) ?? null,
     }));
   }
 

@@ -10,6 +10,7 @@ import {
 import { isUnavailable, unavailable } from './pg-pool.js';
 import { toJob } from './job-row.js';
 import { INSERT_EVENT, PgStorePart, type Row } from './store-part.js';
+import { endSubmitSpans, inInsertBatch, startSubmitSpans, type Traced } from '../tracing/job-spans.js';
 
 /** Byte order of (client, key), the order PostgreSQL's unique index would lock them in any batch. */
 function compareKeys(a: NewJob, b: NewJob): number {
@@ -20,7 +21,7 @@ function compareKeys(a: NewJob, b: NewJob): number {
 /** Submission: jobs, their creation events and outbox rows, idempotent per (client, key). */
 export class PgJobSubmissions extends PgStorePart implements JobSubmissions {
   /** Concurrent `insert` calls, coalesced into one statement (group commit). */
-  private readonly inserts: GroupCommitter<NewJob, InsertResult>;
+  private readonly inserts: GroupCommitter<Traced<NewJob>, InsertResult>;
 
   constructor(pool: pg.Pool, groupCommit: GroupCommitOptions = DEFAULT_GROUP_COMMIT) {
     super(pool);
@@ -37,7 +38,15 @@ export class PgJobSubmissions extends PgStorePart implements JobSubmissions {
    * promise settles once the caller's own row has committed.
    */
   insert(job: NewJob): Promise<InsertResult> {
-    return this.inserts.submit(job);
+    // Its own submit span and stored trace context, whichever batch carries it (tracing).
+    const traced = startSubmitSpans([job]);
+    return this.inserts.submit(traced[0]!).then(
+      (r) => (endSubmitSpans(traced, { created: () => r.created }), r),
+      (err: unknown) => {
+        endSubmitSpans(traced, { error: err });
+        throw err;
+      },
+    );
   }
 
   /**
@@ -46,12 +55,22 @@ export class PgJobSubmissions extends PgStorePart implements JobSubmissions {
    */
   async insertMany(jobs: readonly NewJob[]): Promise<InsertResult[]> {
     if (jobs.length === 0) return [];
-    return this.insertStatement(jobs);
+    const traced = startSubmitSpans(jobs);
+    try {
+      const results = await inInsertBatch(traced, () => this.insertStatement(traced));
+      endSubmitSpans(traced, { created: (i) => results[i]?.created });
+      return results;
+    } catch (err) {
+      endSubmitSpans(traced, { error: err });
+      throw err;
+    }
   }
 
-  private async flushInserts(items: readonly NewJob[]): Promise<Array<InsertResult | BatchItemError>> {
+  private async flushInserts(
+    items: readonly Traced<NewJob>[],
+  ): Promise<Array<InsertResult | BatchItemError>> {
     try {
-      return await this.insertStatement(items);
+      return await inInsertBatch(items, () => this.insertStatement(items));
     } catch (err) {
       // PostgreSQL unreachable: every caller gets the 503. Refused: find which row it refused.
       if (items.length === 1 || isDomainError(err) || isUnavailable(err)) throw unavailable(err);
@@ -66,10 +85,10 @@ export class PgJobSubmissions extends PgStorePart implements JobSubmissions {
     }
   }
 
-  private async insertStatement(jobs: readonly NewJob[]): Promise<InsertResult[]> {
+  private async insertStatement(jobs: readonly Traced<NewJob>[]): Promise<InsertResult[]> {
     // Duplicates of a (client, key) inside the batch: only the first goes to PostgreSQL.
     const firstOf = new Map<string, number>();
-    const unique: NewJob[] = [];
+    const unique: Traced<NewJob>[] = [];
     const slot = jobs.map((j) => {
       const k = `${j.clientId}\u0000${j.idempotencyKey}`;
       let at = firstOf.get(k);
@@ -88,22 +107,22 @@ export class PgJobSubmissions extends PgStorePart implements JobSubmissions {
       `WITH v AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
                               $8::int[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
-                              $13::text[], $14::int[], $15::text[], $16::int[])
+                              $13::text[], $14::int[], $15::text[], $16::int[], $17::text[])
                   WITH ORDINALITY AS v(id, client_id, idempotency_key, request_hash, type, payload, max_attempts,
                                        priority, run_at, mode, queue, request_id, concurrency_key,
-                                       concurrency_limit, flow_key, flow_limit, ord)),
+                                       concurrency_limit, flow_key, flow_limit, traceparent, ord)),
        ins AS (
          INSERT INTO jobs (id, client_id, idempotency_key, request_hash, type, payload, state, max_attempts,
                            priority, run_at, mode, queue, request_id, concurrency_key, concurrency_limit,
-                           flow_key, flow_limit)
+                           flow_key, flow_limit, traceparent)
          SELECT id, client_id, idempotency_key, request_hash, type, payload::jsonb, 'queued', max_attempts,
                 priority, run_at, mode, queue, request_id, concurrency_key, concurrency_limit, flow_key,
-                flow_limit FROM v ORDER BY ord
+                flow_limit, traceparent FROM v ORDER BY ord
          ON CONFLICT (client_id, idempotency_key) DO NOTHING
          RETURNING *),
        ev AS (${INSERT_EVENT} SELECT id, NULL, 'queued', 0, 'submitted', NULL FROM ins),
-       ob AS (INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id)
-              SELECT id, queue, 'run', 0, priority, run_at, request_id FROM ins)
+       ob AS (INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, traceparent)
+              SELECT id, queue, 'run', 0, priority, run_at, request_id, traceparent FROM ins)
        SELECT * FROM ins`,
       [
         sorted.map((j) => j.id),
@@ -122,6 +141,7 @@ export class PgJobSubmissions extends PgStorePart implements JobSubmissions {
         sorted.map((j) => j.concurrencyLimit ?? null),
         sorted.map((j) => j.flowKey ?? null),
         sorted.map((j) => j.flowLimit ?? null),
+        sorted.map((j) => j.traceparent),
       ],
     );
     const createdById = new Map<string, Row>();

@@ -52,7 +52,7 @@ export abstract class PgStorePart {
     // The parent row lock serializes children finishing at the same time, so exactly the last one
     // sees every sibling terminal (READ COMMITTED takes a fresh snapshot per statement).
     const p = await c.query(
-      `SELECT id, queue, attempts, priority, request_id, fan_out_total, state FROM jobs WHERE id = $1 FOR UPDATE`,
+      `SELECT id, queue, attempts, priority, request_id, fan_out_total, state, traceparent FROM jobs WHERE id = $1 FOR UPDATE`,
       [parentId],
     );
     const parent = p.rows[0] as Row | undefined;
@@ -63,9 +63,9 @@ export abstract class PgStorePart {
     );
     if ((n.rows[0] as { done: number }).done < (parent.fan_out_total as number)) return;
     await c.query(
-      `INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id)
-       VALUES ($1, $2, 'aggregate', $3, $4, now(), $5)`,
-      [parentId, parent.queue, parent.attempts, parent.priority, parent.request_id],
+      `INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, traceparent)
+       VALUES ($1, $2, 'aggregate', $3, $4, now(), $5, $6)`,
+      [parentId, parent.queue, parent.attempts, parent.priority, parent.request_id, parent.traceparent],
     );
     await c.query(
       `UPDATE jobs SET progress_message = 'aggregating child results', update_time = now() WHERE id = $1`,

@@ -8,6 +8,8 @@ import { httpStatus, waitFor } from './net.js';
 const here = dirname(fileURLToPath(import.meta.url));
 /** The built CLI (`npx tsc -b` produces it); the suite runs the same artefact the image runs. */
 export const CLI_PATH = resolve(here, '../../../dist/main/cli.js');
+/** The OpenTelemetry instrumentation module, `--import`ed like the image does (a no-op without OTEL_* endpoint). */
+export const INSTRUMENT_PATH = resolve(here, '../../../dist/main/instrument.js');
 
 /**
  * Start-up budget of a child process. The waits fail at once when the process exits; otherwise
@@ -64,10 +66,14 @@ export class ManagedProcess {
     this.log ??= createWriteStream(this.logPath, { flags: 'a' });
     this.starts++;
     this.log.write(`\n===== start #${this.starts} ${new Date().toISOString()} ${this.spec.command} =====\n`);
-    const child = spawn(process.execPath, [...(this.spec.nodeArgs ?? []), CLI_PATH, this.spec.command], {
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...this.spec.env, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', INSTRUMENT_PATH, ...(this.spec.nodeArgs ?? []), CLI_PATH, this.spec.command],
+      {
+        env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...this.spec.env, ...extraEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     this.expectingExit = false;
     child.stdout?.pipe(this.log, { end: false });

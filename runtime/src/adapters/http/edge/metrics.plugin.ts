@@ -4,7 +4,8 @@ import type { Metrics } from '../../../ports/metrics.port.js';
 import { problem, sendProblem } from '../problem.js';
 
 /**
- * `GET /metrics`: Prometheus text exposition. Unauthenticated like `/healthz` (scrapers reach it
+ * `GET /metrics`: Prometheus text exposition (OpenMetrics with exemplars when the `Accept` header
+ * prefers it). Unauthenticated like `/healthz` (scrapers reach it
  * on the cluster network; the network policy limits who can), and exempt from the rate limit.
  */
 export function metricsPlugin(metrics: Metrics): FastifyPluginAsync {
@@ -15,8 +16,8 @@ export function metricsPlugin(metrics: Metrics): FastifyPluginAsync {
         schema: { summary: 'Prometheus metrics', tags: ['operations'], produces: ['text/plain'] },
         config: { rateLimit: false },
       },
-      async (_request, reply) => {
-        const m = await metrics.exposition();
+      async (request, reply) => {
+        const m = await metrics.exposition(request.headers.accept);
         if (!m)
           return sendProblem(reply, problem(404, 'METRICS.DISABLED', 'this process exports no metrics'));
         return reply.type(m.contentType).send(m.body);
