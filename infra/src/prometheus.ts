@@ -14,7 +14,7 @@ import { PlatformServiceAccount } from './service-account.js';
 import { PromServiceMonitor, PromPrometheusRule } from './imports/crds.js';
 import { stringify } from 'yaml';
 import { jobplaneAlertRules, type AlertRuleOptions } from './alert-rules.js';
-import { checkDnsLabel } from './lib/errors.js';
+import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { PART_OF, objectLabels, selectorLabels } from './lib/labels.js';
 import { objectMeta, service } from './lib/objects.js';
@@ -46,6 +46,13 @@ export interface PrometheusProps {
   readonly resources?: ResourceSpec;
   /** Thresholds of the alert rules. @default jobplaneAlertRules defaults */
   readonly rules?: AlertRuleOptions;
+  /**
+   * Alertmanagers the in-cluster Prometheus sends alerts to (`host:port`, e.g.
+   * `Alertmanager.target`). In operator mode the operator's Prometheus CR names its Alertmanager;
+   * the rules then carry a `namespace` label so that an `AlertmanagerConfig` in this namespace
+   * routes them. @default none (alerts are only evaluated)
+   */
+  readonly alertmanagers?: readonly string[];
   /** Labels the operator's Prometheus selects ServiceMonitors/PrometheusRules by. @default { release: 'prometheus' } */
   readonly operatorSelectorLabels?: Record<string, string>;
 }
@@ -67,7 +74,19 @@ export class Prometheus extends Construct {
     const scrapeNamespaces = [...(props.scrapeNamespaces ?? [this.namespace])].map((n, i) =>
       checkDnsLabel(`scrapeNamespaces[${i}]`, n),
     );
-    const rules = jobplaneAlertRules(props.rules);
+    const alertmanagers = [...(props.alertmanagers ?? [])];
+    alertmanagers.forEach((t, i) => {
+      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:\d{1,5}$/.test(t))
+        throw new PropValidationError(
+          `'alertmanagers[${i}]' ('${t}') must be host:port, e.g. 'jobplane-alertmanager.jobplane.svc:9093'`,
+        );
+    });
+    // prometheus-operator's AlertmanagerConfig only routes alerts labelled with its namespace.
+    const rules = jobplaneAlertRules(
+      this.mode === 'operator'
+        ? { ...props.rules, extraLabels: { namespace: this.namespace, ...props.rules?.extraLabels } }
+        : props.rules,
+    );
     const labels = objectLabels('prometheus', this.name);
 
     if (this.mode === 'operator') {
@@ -129,6 +148,9 @@ export class Prometheus extends Construct {
     const config = {
       global: { scrape_interval: '15s', evaluation_interval: '15s' },
       rule_files: ['/etc/prometheus/rules/*.yaml'],
+      ...(alertmanagers.length > 0
+        ? { alerting: { alertmanagers: [{ static_configs: [{ targets: alertmanagers }] }] } }
+        : {}),
       scrape_configs: [
         { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
         {
