@@ -22,6 +22,7 @@ import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
 import { objectMeta, service } from './lib/objects.js';
+import { deployment } from './lib/workloads.js';
 import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { argoAnnotations } from './lib/sync.js';
@@ -119,47 +120,41 @@ export class Alertmanager extends Construct {
       metadata: objectMeta(workload, 'foundation'),
       data: { 'alertmanager.yml': stringify(config, { lineWidth: 0 }) },
     });
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: objectMeta(workload, 'workloads'),
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: this.selector },
-        strategy: { type: 'Recreate' },
-        template: podTemplate({
-          scheduling: props.scheduling,
-          labels: { ...labels },
-          serviceAccountName: this.name,
-          runAsUser: 65534,
-          fsGroup: 65534,
-          volumes: [
-            { name: 'config', configMap: { name: this.name } },
-            { name: 'data', emptyDir: { sizeLimit: '256Mi' } },
-          ],
-          containers: [
-            container({
-              name: 'alertmanager',
-              image: imageString('image', props.image ?? ALERTMANAGER_IMAGE),
-              args: [
-                '--config.file=/etc/alertmanager/alertmanager.yml',
-                '--storage.path=/alertmanager',
-                `--web.listen-address=:${ALERTMANAGER_PORT}`,
-                // One replica: no gossip cluster (it would listen on 9094 and look for peers).
-                '--cluster.listen-address=',
-              ],
-              ports: [{ name: 'web', containerPort: ALERTMANAGER_PORT }],
-              resources: resourceRequirements(props.resources ?? { cpu: '20m', memory: '64Mi' }),
-              livenessProbe: httpProbe('/-/healthy', 'web'),
-              readinessProbe: httpProbe('/-/ready', 'web', { periodSeconds: 5 }),
-              volumeMounts: [
-                { name: 'config', mountPath: '/etc/alertmanager', readOnly: true },
-                { name: 'data', mountPath: '/alertmanager' },
-              ],
-            }),
-          ],
-        }),
-      },
+    this.resource = deployment(this, workload, {
+      replicas: 1,
+      strategy: 'Recreate',
+      template: podTemplate({
+        scheduling: props.scheduling,
+        labels: { ...labels },
+        serviceAccountName: this.name,
+        runAsUser: 65534,
+        fsGroup: 65534,
+        volumes: [
+          { name: 'config', configMap: { name: this.name } },
+          { name: 'data', emptyDir: { sizeLimit: '256Mi' } },
+        ],
+        containers: [
+          container({
+            name: 'alertmanager',
+            image: imageString('image', props.image ?? ALERTMANAGER_IMAGE),
+            args: [
+              '--config.file=/etc/alertmanager/alertmanager.yml',
+              '--storage.path=/alertmanager',
+              `--web.listen-address=:${ALERTMANAGER_PORT}`,
+              // One replica: no gossip cluster (it would listen on 9094 and look for peers).
+              '--cluster.listen-address=',
+            ],
+            ports: [{ name: 'web', containerPort: ALERTMANAGER_PORT }],
+            resources: resourceRequirements(props.resources ?? { cpu: '20m', memory: '64Mi' }),
+            livenessProbe: httpProbe('/-/healthy', 'web'),
+            readinessProbe: httpProbe('/-/ready', 'web', { periodSeconds: 5 }),
+            volumeMounts: [
+              { name: 'config', mountPath: '/etc/alertmanager', readOnly: true },
+              { name: 'data', mountPath: '/alertmanager' },
+            ],
+          }),
+        ],
+      }),
     });
     service(this, 'Service', workload, { port: { name: 'web', port: ALERTMANAGER_PORT } });
     new ApiObject(this, 'NetworkPolicy', {

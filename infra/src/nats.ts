@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { PropValidationError, checkDnsLabel, checkInt, checkQuantity } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { PART_OF, objectLabels, selectorLabels } from './lib/labels.js';
-import { dataVolumeClaim, objectMeta, service, singletonStatefulSet } from './lib/objects.js';
+import { dataVolumeClaim, objectMeta, serviceConstruct, singletonStatefulSet } from './lib/objects.js';
 import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { parseQuantity } from './lib/quantity.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
@@ -149,11 +149,12 @@ export class Nats extends Construct {
       data: { 'nats.conf': config },
     });
     const sa = new PlatformServiceAccount(this, 'ServiceAccount', { name, namespace, labels });
-    service(this, 'Service', workload, {
+    const governing = serviceConstruct(this, 'Service', workload, {
       wave: 'dataStores',
       port: { name: 'client', port: NATS_CLIENT_PORT },
     });
     this.resource = singletonStatefulSet(this, workload, {
+      service: governing,
       template: podTemplate({
         scheduling: props.scheduling,
         labels: { ...labels },

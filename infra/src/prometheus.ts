@@ -7,7 +7,7 @@
  * @see https://prometheus.io/docs/prometheus/latest/configuration/configuration/#kubernetes_sd_config
  * @see https://prometheus-operator.dev/docs/api-reference/api/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PlatformServiceAccount } from './service-account.js';
@@ -18,6 +18,7 @@ import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { PART_OF, objectLabels, selectorLabels } from './lib/labels.js';
 import { objectMeta, service } from './lib/objects.js';
+import { deployment } from './lib/workloads.js';
 import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { argoAnnotations } from './lib/sync.js';
@@ -188,58 +189,52 @@ export class Prometheus extends Construct {
       },
     });
 
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: objectMeta(workload, 'workloads'),
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: this.selector },
-        strategy: { type: 'Recreate' },
-        template: podTemplate({
-          scheduling: props.scheduling,
-          labels: { ...labels },
-          serviceAccountName: this.name,
-          automountServiceAccountToken: true,
-          runAsUser: 65534,
-          fsGroup: 65534,
-          volumes: [
-            {
-              name: 'config',
-              configMap: { name: this.name, items: [{ key: 'prometheus.yml', path: 'prometheus.yml' }] },
+    this.resource = deployment(this, workload, {
+      replicas: 1,
+      strategy: 'Recreate',
+      template: podTemplate({
+        scheduling: props.scheduling,
+        labels: { ...labels },
+        serviceAccountName: this.name,
+        automountServiceAccountToken: true,
+        runAsUser: 65534,
+        fsGroup: 65534,
+        volumes: [
+          {
+            name: 'config',
+            configMap: { name: this.name, items: [{ key: 'prometheus.yml', path: 'prometheus.yml' }] },
+          },
+          {
+            name: 'rules',
+            configMap: {
+              name: this.name,
+              items: [{ key: 'jobplane.rules.yaml', path: 'jobplane.rules.yaml' }],
             },
-            {
-              name: 'rules',
-              configMap: {
-                name: this.name,
-                items: [{ key: 'jobplane.rules.yaml', path: 'jobplane.rules.yaml' }],
-              },
-            },
-            { name: 'data', emptyDir: { sizeLimit: '2Gi' } },
-          ],
-          containers: [
-            container({
-              name: 'prometheus',
-              image: imageString('image', props.image ?? PROMETHEUS_IMAGE),
-              args: [
-                '--config.file=/etc/prometheus/config/prometheus.yml',
-                '--storage.tsdb.path=/prometheus',
-                `--storage.tsdb.retention.time=${props.retention ?? '2d'}`,
-                `--web.listen-address=:${PROMETHEUS_PORT}`,
-              ],
-              ports: [{ name: 'web', containerPort: PROMETHEUS_PORT }],
-              resources: resourceRequirements(props.resources ?? { cpu: '100m', memory: '512Mi' }),
-              livenessProbe: httpProbe('/-/healthy', 'web'),
-              readinessProbe: httpProbe('/-/ready', 'web', { periodSeconds: 5 }),
-              volumeMounts: [
-                { name: 'config', mountPath: '/etc/prometheus/config', readOnly: true },
-                { name: 'rules', mountPath: '/etc/prometheus/rules', readOnly: true },
-                { name: 'data', mountPath: '/prometheus' },
-              ],
-            }),
-          ],
-        }),
-      },
+          },
+          { name: 'data', emptyDir: { sizeLimit: '2Gi' } },
+        ],
+        containers: [
+          container({
+            name: 'prometheus',
+            image: imageString('image', props.image ?? PROMETHEUS_IMAGE),
+            args: [
+              '--config.file=/etc/prometheus/config/prometheus.yml',
+              '--storage.tsdb.path=/prometheus',
+              `--storage.tsdb.retention.time=${props.retention ?? '2d'}`,
+              `--web.listen-address=:${PROMETHEUS_PORT}`,
+            ],
+            ports: [{ name: 'web', containerPort: PROMETHEUS_PORT }],
+            resources: resourceRequirements(props.resources ?? { cpu: '100m', memory: '512Mi' }),
+            livenessProbe: httpProbe('/-/healthy', 'web'),
+            readinessProbe: httpProbe('/-/ready', 'web', { periodSeconds: 5 }),
+            volumeMounts: [
+              { name: 'config', mountPath: '/etc/prometheus/config', readOnly: true },
+              { name: 'rules', mountPath: '/etc/prometheus/rules', readOnly: true },
+              { name: 'data', mountPath: '/prometheus' },
+            ],
+          }),
+        ],
+      }),
     });
 
     service(this, 'Service', workload, { port: { name: 'web', port: PROMETHEUS_PORT } });
