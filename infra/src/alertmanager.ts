@@ -8,7 +8,7 @@
  * @see https://prometheus.io/docs/alerting/latest/configuration/
  * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1alpha1.AlertmanagerConfig
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
@@ -27,6 +27,7 @@ import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { argoAnnotations } from './lib/sync.js';
 import { PlatformServiceAccount } from './service-account.js';
+import { networkPolicyFromSpec } from './lib/network-policy.js';
 
 /** Pinned upstream image (runs as nobody, uid 65534). */
 export const ALERTMANAGER_IMAGE: ImageRef = { repository: 'quay.io/prometheus/alertmanager', tag: 'v0.28.1' };
@@ -157,11 +158,11 @@ export class Alertmanager extends Construct {
       }),
     });
     service(this, 'Service', workload, { port: { name: 'web', port: ALERTMANAGER_PORT } });
-    new ApiObject(this, 'NetworkPolicy', {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: objectMeta({ ...workload, name: 'allow-alertmanager' }, 'foundation'),
-      spec: {
+    networkPolicyFromSpec(
+      this,
+      'NetworkPolicy',
+      objectMeta({ ...workload, name: 'allow-alertmanager' }, 'foundation') as never,
+      {
         podSelector: { matchLabels: this.selector },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
@@ -177,7 +178,7 @@ export class Alertmanager extends Construct {
           },
         ],
       },
-    });
+    );
   }
 
   /** `host:port` Prometheus sends alerts to (in-cluster only). */

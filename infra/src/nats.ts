@@ -7,7 +7,7 @@
  * runtime pods may reach.
  * @see https://docs.nats.io/running-a-nats-service/configuration/resource_management
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PropValidationError, checkDnsLabel, checkInt, checkQuantity } from './lib/errors.js';
@@ -18,6 +18,7 @@ import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod
 import { parseQuantity } from './lib/quantity.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { PlatformServiceAccount } from './service-account.js';
+import { networkPolicyFromSpec } from './lib/network-policy.js';
 
 /** The official image, pinned by tag (a static binary on scratch: any non-root uid works). */
 export const NATS_IMAGE: ImageRef = { repository: 'nats', tag: '2.12.8' };
@@ -202,11 +203,11 @@ export class Nats extends Construct {
         podSelector: { matchLabels: { ...c.podLabels } },
       };
     });
-    new ApiObject(this, 'NetworkPolicy', {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: objectMeta({ ...workload, name: 'allow-nats-clients' }, 'foundation'),
-      spec: {
+    networkPolicyFromSpec(
+      this,
+      'NetworkPolicy',
+      objectMeta({ ...workload, name: 'allow-nats-clients' }, 'foundation') as never,
+      {
         podSelector: { matchLabels: this.selector },
         policyTypes: ['Ingress'],
         ingress: [
@@ -216,7 +217,7 @@ export class Nats extends Construct {
           },
         ],
       },
-    });
+    );
   }
 }
 

@@ -4,7 +4,8 @@
  * CIDRs), clients → api, Prometheus → metrics ports, KEDA → Prometheus, Prometheus → API server.
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
+import { networkPolicyFromSpec } from './lib/network-policy.js';
 import { Construct } from 'constructs';
 import { DEFAULT_INGRESS, type IngressController } from './api-ingress.js';
 import { PropValidationError, checkDnsLabel } from './lib/errors.js';
@@ -97,18 +98,19 @@ export class NetworkPolicies extends Construct {
       }
     }
     const runtimePods = { matchLabels: { [RUNTIME_POD_LABEL]: 'true' } };
+    // Described in the Kubernetes form, built by cdk8s-plus' kplus.NetworkPolicy (lib/network-policy.ts).
     const policy = (cid: string, namespace: string, name: string, spec: Record<string, unknown>) =>
-      new ApiObject(this, cid, {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: {
+      networkPolicyFromSpec(
+        this,
+        cid,
+        {
           name,
           namespace,
           labels: { 'app.kubernetes.io/part-of': 'jobplane' },
           annotations: argoAnnotations('foundation'),
         },
         spec,
-      });
+      );
     const storePeers = (store: DataStoreAccess, fromNs: string): Peer[] =>
       store.selector
         ? [

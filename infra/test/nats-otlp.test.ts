@@ -88,7 +88,8 @@ describe('NATS in the platform', () => {
       (s) => new Nats(s, 'n', { consumers: [{ namespace: 'billing', podLabels: { app: 'invoicer' } }] }),
     ) as AnyJson[];
     const np = find(out, 'NetworkPolicy', 'allow-nats-clients');
-    expect(np.spec.ingress[0].from[1]).toEqual({
+    // One rule per peer (cdk8s-plus): the platform's clients, then each consumer.
+    expect(np.spec.ingress[1].from[0]).toEqual({
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'billing' } },
       podSelector: { matchLabels: { app: 'invoicer' } },
     });
@@ -209,7 +210,10 @@ describe('OTLP endpoint', () => {
       (o) => o.metadata.name === 'allow-runtime-to-otlp' && o.metadata.namespace === 'jobplane-jobs',
     );
     expect(np.spec.egress[0].to).toEqual([
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } } },
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } },
+        podSelector: {},
+      },
     ]);
   });
 
