@@ -25,7 +25,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const runtimeDeployments = (objects: AnyJson[]) =>
   objects.filter((o) => o.kind === 'Deployment' && podSpec(o).containers[0].args?.length === 1);
-const envByDeployment = (objects: AnyJson[]) =>
+const envByDeployment = (objects: AnyJson[]): Record<string, Record<string, AnyJson>> =>
   Object.fromEntries(
     runtimeDeployments(objects).map((o) => [o.metadata.name, envOf(podSpec(o).containers[0])]),
   );
@@ -54,7 +54,7 @@ describe('NATS in the platform', () => {
     const ingress = find(objects, 'NetworkPolicy', 'allow-nats-clients') as AnyJson;
     const from = ingress.spec.ingress[0].from[0].podSelector;
     const labelsOf = (name: string) =>
-      podSpec && (find(objects, 'Deployment', name) as AnyJson).spec.template.metadata.labels;
+      (find(objects, 'Deployment', name) as AnyJson).spec.template.metadata.labels;
     expect(selects(from, labelsOf('jobplane-relay'))).toBe(true);
     expect(selects(from, labelsOf('jobplane-api'))).toBe(true);
     expect(selects(from, labelsOf('jobplane-worker-default'))).toBe(true);
@@ -87,7 +87,7 @@ describe('NATS in the platform', () => {
     const out = synth(
       (s) => new Nats(s, 'n', { consumers: [{ namespace: 'billing', podLabels: { app: 'invoicer' } }] }),
     ) as AnyJson[];
-    const np = find(out, 'NetworkPolicy', 'allow-nats-clients');
+    const np = find(out, 'NetworkPolicy', 'allow-nats-clients') as AnyJson;
     // One rule per peer (cdk8s-plus): the platform's clients, then each consumer.
     expect(np.spec.ingress[1].from[0]).toEqual({
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'billing' } },
