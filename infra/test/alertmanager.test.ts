@@ -311,3 +311,52 @@ describe('a real Alertmanager with the generated config', () => {
     expect(names('/warning')).not.toContain('JobplaneServiceDown');
   });
 });
+
+describe('Alert delivery in the platform', () => {
+  it('dev: Prometheus sends to the in-cluster Alertmanager Service, and its NetworkPolicy lets it', async () => {
+    const { DEPLOYMENT } = await import('../deploy/synth.js');
+    const { synthesizeEnvironment } = await import('../src/synth/synthesize.js');
+    const { selects } = await import('../src/verify/types.js');
+    const dev = DEPLOYMENT.environments.find((e) => e.name === 'dev')!;
+    const objects = synthesizeEnvironment(DEPLOYMENT.catalog, dev, 'sha1') as AnyJson[];
+    const config = parse(
+      (find(objects, 'ConfigMap', 'jobplane-prometheus') as AnyJson).data['prometheus.yml'],
+    );
+    expect(config.alerting.alertmanagers[0].static_configs[0].targets).toEqual([
+      'jobplane-alertmanager.jobplane.svc:9093',
+    ]);
+    const svc = find(objects, 'Service', 'jobplane-alertmanager') as AnyJson;
+    expect(svc.spec.ports[0].port).toBe(9093);
+    const amPods = (find(objects, 'Deployment', 'jobplane-alertmanager') as AnyJson).spec.template.metadata
+      .labels;
+    const promPods = (find(objects, 'Deployment', 'jobplane-prometheus') as AnyJson).spec.template.metadata
+      .labels;
+    const egress = (find(objects, 'NetworkPolicy', 'allow-prometheus') as AnyJson).spec.egress as AnyJson[];
+    expect(
+      egress.some(
+        (r) =>
+          r.to.some((p: AnyJson) => p.podSelector && selects(p.podSelector, amPods)) &&
+          r.ports[0].port === 9093,
+      ),
+    ).toBe(true);
+    const ingress = (find(objects, 'NetworkPolicy', 'allow-alertmanager') as AnyJson).spec.ingress[0];
+    expect(selects(ingress.from[0].podSelector, promPods)).toBe(true);
+  });
+
+  it('staging: an AlertmanagerConfig in the platform namespace, and rules labelled for it', async () => {
+    const { DEPLOYMENT } = await import('../deploy/synth.js');
+    const { synthesizeEnvironment } = await import('../src/synth/synthesize.js');
+    const staging = DEPLOYMENT.environments.find((e) => e.name === 'staging')!;
+    const objects = synthesizeEnvironment(DEPLOYMENT.catalog, staging, 'sha1') as AnyJson[];
+    const amc = find(objects, 'AlertmanagerConfig', 'jobplane') as AnyJson;
+    expect(amc.metadata.namespace).toBe('jobplane');
+    expect(amc.metadata.annotations['argocd.argoproj.io/sync-options']).toContain(
+      'SkipDryRunOnMissingResource',
+    );
+    expect(objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'jobplane-alertmanager')).toBe(
+      false,
+    );
+    const rule = find(objects, 'PrometheusRule', 'jobplane') as AnyJson;
+    for (const r of rule.spec.groups[0].rules) expect(r.labels.namespace, r.alert).toBe('jobplane');
+  });
+});
