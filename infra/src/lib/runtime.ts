@@ -92,9 +92,9 @@ export function runtimeEnv(
 export const OTEL_ENV_VARS = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME'] as const;
 
 /**
- * The broker URL of the event spine (docs/events.md). It belongs in the runtime config schema of
- * `@jobplane/sdk/contract`; until it is declared there the constructs still set it, and the
- * verifier accepts it by name (once declared, its value is parsed by the schema like any other).
+ * The broker URL of the event spine (docs/events.md), a key of the runtime config schema. The
+ * verifier accepts it by name even with a schema that does not declare it (an older
+ * `@jobplane/sdk`); where it is declared, its value is parsed by the schema like any other.
  */
 export const NATS_URL_ENV = 'NATS_URL';
 
