@@ -18,6 +18,8 @@ echo "drift: proto/src/gen is in sync"
 node_modules/.bin/tsx scripts/generate-dashboards.ts --check
 # Compose Prometheus alert rules (deploy/prometheus/rules.yml) from jobplaneAlertRules().
 node_modules/.bin/tsx scripts/generate-prometheus-rules.ts --check
+# Compose Alertmanager config (deploy/alertmanager/alertmanager.yml) from jobplaneAlertmanagerConfig().
+node_modules/.bin/tsx scripts/generate-alertmanager-config.ts --check
 
 # charts-out/ and argocd/: synthesize into a temp dir with the committed image tags and compare.
 (unset JOBPLANE_IMAGE_TAG; node_modules/.bin/tsx infra/deploy/synth.ts --out "$tmp/synth" >/dev/null) || {

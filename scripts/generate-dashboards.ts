@@ -1,14 +1,25 @@
 /**
  * Grafana dashboards as code: writes deploy/grafana/dashboards/*.json (provisioned by the
- * docker compose Grafana). Every query is built from `METRIC_NAMES` of `@jobplane/sdk/contract`,
- * so a renamed metric breaks the build here, not a dashboard at 3 a.m.; test/delivery checks the
- * written files against this generator and every PromQL metric name against the runtime's list.
+ * docker compose Grafana), built with Grafana's maintained builders
+ * (`@grafana/grafana-foundation-sdk`: dashboard, timeseries, stat, table, prometheus). Every query is
+ * built from `METRIC_NAMES` of `@jobplane/sdk/contract`, so a renamed metric breaks the build here,
+ * not a dashboard at 3 a.m.; test/delivery checks the written files against this generator and
+ * every PromQL metric name against the runtime's list. Besides the metric panels: a traces panel
+ * (Jaeger search for the api and worker services), an alert list panel, and an annotation of
+ * firing alerts (`ALERTS{alertstate="firing"}`) on every dashboard.
  *
  * Usage: npx tsx scripts/generate-dashboards.ts [--check]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { BACKLOG_STATES, METRIC_NAMES, QUEUE_STATES } from '@jobplane/sdk/contract';
 import * as prettier from 'prettier';
 
@@ -16,10 +27,17 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DASHBOARD_DIR = join(ROOT, 'deploy', 'grafana', 'dashboards');
 /** Must equal the uid in deploy/grafana/provisioning/datasources/prometheus.yml. */
 export const DATASOURCE_UID = 'jobplane-prometheus';
+/** Must equal the uid in deploy/grafana/provisioning/datasources/jaeger.yml. */
+export const JAEGER_DATASOURCE_UID = 'jobplane-jaeger';
+/** Services whose traces the overview lists (OTEL_SERVICE_NAME of the compose api and worker). */
+export const TRACED_SERVICES = ['jobplane-api', 'jobplane-worker'] as const;
+/** The annotation query of firing alerts (Prometheus' synthetic series of alert rules). */
+export const FIRING_ALERTS_EXPR = 'ALERTS{alertstate="firing"}';
 /** Failure-rate threshold shared with the platform's alert rule (job failure rate > 5 %). */
 export const FAILURE_RATE_THRESHOLD = 0.05;
 
-const ds = { type: 'prometheus', uid: DATASOURCE_UID } as const;
+const ds: dashboard.DataSourceRef = { type: 'prometheus', uid: DATASOURCE_UID };
+const jaeger: dashboard.DataSourceRef = { type: 'jaeger', uid: JAEGER_DATASOURCE_UID };
 const M = METRIC_NAMES;
 const RATE = '$__rate_interval';
 const backlog = BACKLOG_STATES.join('|');
@@ -31,17 +49,33 @@ interface Target {
   instant?: boolean;
 }
 
-interface PanelSpec {
+interface Layout {
   title: string;
   description: string;
+  w?: number;
+  h?: number;
+}
+
+interface MetricPanelSpec extends Layout {
   type: 'timeseries' | 'stat';
   unit: string;
   targets: Target[];
-  w?: number;
-  h?: number;
   thresholds?: { value: number; color: string }[];
   min?: number;
 }
+
+/** Recent traces of some services (Jaeger search), one table row per trace, linked to it. */
+interface TracesPanelSpec extends Layout {
+  type: 'traces';
+  services: readonly string[];
+}
+
+/** Firing and pending alerts of the Prometheus rules (Grafana's alert list panel). */
+interface AlertListPanelSpec extends Layout {
+  type: 'alertlist';
+}
+
+type PanelSpec = MetricPanelSpec | TracesPanelSpec | AlertListPanelSpec;
 
 interface Dashboard {
   uid: string;
@@ -52,51 +86,166 @@ interface Dashboard {
   variables?: { name: string; label: string; query: string }[];
 }
 
-function panelJson(spec: PanelSpec, id: number, x: number, y: number, w: number, h: number) {
-  const steps = [{ color: 'green', value: null as number | null }, ...(spec.thresholds ?? [])];
-  return {
-    id,
-    type: spec.type,
-    title: spec.title,
-    description: spec.description,
-    datasource: ds,
-    gridPos: { h, w, x, y },
-    fieldConfig: {
-      defaults: {
-        unit: spec.unit,
-        ...(spec.min !== undefined ? { min: spec.min } : {}),
-        thresholds: { mode: 'absolute', steps },
-        ...(spec.type === 'timeseries'
-          ? { custom: { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, showPoints: 'never' } }
-          : {}),
-      },
-      overrides: [],
-    },
-    options:
-      spec.type === 'stat'
-        ? {
-            reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
-            colorMode: 'background',
-            graphMode: 'area',
-            textMode: 'auto',
-          }
-        : {
-            legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
-            tooltip: { mode: 'multi', sort: 'desc' },
-          },
-    targets: spec.targets.map((t, i) => ({
-      refId: String.fromCharCode(65 + i),
-      datasource: ds,
-      expr: t.expr,
-      legendFormat: t.legend ?? '__auto',
-      range: !t.instant,
-      instant: t.instant ?? false,
-    })),
-  };
+/**
+ * A Jaeger search query. The SDK has no Jaeger datasource package, so this is a `cog.Builder` of
+ * the datasource's query model (queryType `search`, `service`, `limit`).
+ */
+class JaegerSearchQuery implements cog.Builder<cog.Dataquery> {
+  constructor(
+    private readonly refId: string,
+    private readonly service: string,
+  ) {}
+  build(): cog.Dataquery {
+    return {
+      refId: this.refId,
+      datasource: jaeger,
+      queryType: 'search',
+      service: this.service,
+      limit: 20,
+      _implementsDataqueryVariant() {},
+    } as unknown as cog.Dataquery;
+  }
 }
 
-function dashboardJson(d: Dashboard) {
-  const panels: ReturnType<typeof panelJson>[] = [];
+function thresholds(spec: MetricPanelSpec): dashboard.ThresholdsConfigBuilder {
+  return new dashboard.ThresholdsConfigBuilder()
+    .mode(dashboard.ThresholdsMode.Absolute)
+    .steps([
+      { color: 'green', value: null as unknown as number },
+      ...(spec.thresholds ?? []).map((t) => ({ color: t.color, value: t.value })),
+    ]);
+}
+
+function promTargets(spec: MetricPanelSpec): prometheus.DataqueryBuilder[] {
+  return spec.targets.map((t, i) => {
+    const q = new prometheus.DataqueryBuilder()
+      .refId(String.fromCharCode(65 + i))
+      .datasource(ds)
+      .expr(t.expr)
+      .legendFormat(t.legend ?? '__auto');
+    return t.instant ? q.instant() : q.range();
+  });
+}
+
+function panel(spec: PanelSpec, id: number, gridPos: dashboard.GridPos): cog.Builder<dashboard.Panel> {
+  if (spec.type === 'traces') {
+    return new table.PanelBuilder()
+      .id(id)
+      .title(spec.title)
+      .description(spec.description)
+      .datasource(jaeger)
+      .gridPos(gridPos)
+      .targets(spec.services.map((svc, i) => new JaegerSearchQuery(String.fromCharCode(65 + i), svc)));
+  }
+  if (spec.type === 'alertlist') {
+    // Not modelled by the SDK: the generic panel with the alert list's options (unified alerting,
+    // which lists the Prometheus data source's own rules next to Grafana-managed ones).
+    return new dashboard.PanelBuilder()
+      .type('alertlist')
+      .id(id)
+      .title(spec.title)
+      .description(spec.description)
+      .gridPos(gridPos)
+      .options({
+        viewMode: 'list',
+        groupMode: 'default',
+        groupBy: [],
+        maxItems: 20,
+        sortOrder: 1,
+        dashboardAlerts: false,
+        alertName: 'Jobplane',
+        alertInstanceLabelFilter: '',
+        datasource: 'Prometheus',
+        showInstances: true,
+        stateFilter: { firing: true, pending: true, noData: false, normal: false, error: true },
+      });
+  }
+  if (spec.type === 'stat') {
+    const b = new stat.PanelBuilder()
+      .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false))
+      .colorMode(common.BigValueColorMode.Background)
+      .graphMode(common.BigValueGraphMode.Area)
+      .textMode(common.BigValueTextMode.Auto);
+    return withMetricCommon(b, spec, id, gridPos);
+  }
+  const b = new timeseries.PanelBuilder()
+    .drawStyle(common.GraphDrawStyle.Line)
+    .lineWidth(1)
+    .fillOpacity(10)
+    .showPoints(common.VisibilityMode.Never)
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .displayMode(common.LegendDisplayMode.List)
+        .placement(common.LegendPlacement.Bottom)
+        .showLegend(true),
+    )
+    .tooltip(
+      new common.VizTooltipOptionsBuilder()
+        .mode(common.TooltipDisplayMode.Multi)
+        .sort(common.SortOrder.Descending),
+    );
+  return withMetricCommon(b, spec, id, gridPos);
+}
+
+function withMetricCommon<B extends stat.PanelBuilder | timeseries.PanelBuilder>(
+  b: B,
+  spec: MetricPanelSpec,
+  id: number,
+  gridPos: dashboard.GridPos,
+): B {
+  b.id(id)
+    .title(spec.title)
+    .description(spec.description)
+    .datasource(ds)
+    .gridPos(gridPos)
+    .unit(spec.unit)
+    .thresholds(thresholds(spec))
+    .targets(promTargets(spec));
+  if (spec.min !== undefined) b.min(spec.min);
+  return b;
+}
+
+function dashboardJson(d: Dashboard): dashboard.Dashboard {
+  const builder = new dashboard.DashboardBuilder(d.title)
+    .uid(d.uid)
+    .description(d.description)
+    .tags(d.tags)
+    .readonly()
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .version(1)
+    .refresh('30s')
+    .time({ from: 'now-1h', to: 'now' })
+    .timezone('browser')
+    .link(
+      new dashboard.DashboardLinkBuilder('Jobplane')
+        .type(dashboard.DashboardLinkType.Dashboards)
+        .tags(['jobplane'])
+        .asDropdown(true)
+        .includeVars(false)
+        .keepTime(true),
+    )
+    .annotation(
+      new dashboard.AnnotationQueryBuilder()
+        .name('Firing alerts')
+        .datasource(ds)
+        .enable(true)
+        .iconColor('red')
+        .expr(FIRING_ALERTS_EXPR),
+    );
+  for (const v of d.variables ?? []) {
+    builder.withVariable(
+      new dashboard.QueryVariableBuilder(v.name)
+        .label(v.label)
+        .datasource(ds)
+        .query({ query: v.query, refId: `${v.name}-var` })
+        .includeAll(true)
+        .allValue('.*')
+        .multi(true)
+        .current({ selected: true, text: ['All'], value: ['$__all'] })
+        .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+        .sort(dashboard.VariableSort.AlphabeticalAsc),
+    );
+  }
   let y = 0;
   let id = 1;
   for (const row of d.rows) {
@@ -106,54 +255,26 @@ function dashboardJson(d: Dashboard) {
     for (const spec of row) {
       const w = spec.w ?? width;
       const h = spec.h ?? (spec.type === 'stat' ? 5 : 8);
-      panels.push(panelJson(spec, id++, x, y, w, h));
+      builder.withPanel(panel(spec, id++, { x, y, w, h }));
       x += w;
       rowHeight = Math.max(rowHeight, h);
     }
     y += rowHeight;
   }
-  return {
-    uid: d.uid,
-    title: d.title,
-    description: d.description,
-    tags: d.tags,
-    editable: false,
-    graphTooltip: 1,
-    schemaVersion: 39,
-    version: 1,
-    refresh: '30s',
-    time: { from: 'now-1h', to: 'now' },
-    timepicker: {},
-    timezone: 'browser',
-    annotations: { list: [] },
-    links: [
-      {
-        type: 'dashboards',
-        tags: ['jobplane'],
-        asDropdown: true,
-        title: 'Jobplane',
-        includeVars: false,
-        keepTime: true,
-      },
-    ],
-    templating: {
-      list: (d.variables ?? []).map((v) => ({
-        name: v.name,
-        label: v.label,
-        type: 'query',
-        datasource: ds,
-        query: { query: v.query, refId: `${v.name}-var` },
-        definition: v.query,
-        includeAll: true,
-        allValue: '.*',
-        multi: true,
-        current: { selected: true, text: ['All'], value: ['$__all'] },
-        refresh: 2,
-        sort: 1,
-      })),
-    },
-    panels,
-  };
+  const built = builder.build();
+  // Grafana reads `templating.list`; the SDK leaves the object empty without variables.
+  built.templating = { list: built.templating?.list ?? [] };
+  // Escape hatch: the SDK's AnnotationQuery lacks the Prometheus annotation's title/tag fields.
+  for (const a of built.annotations?.list ?? []) {
+    Object.assign(a, {
+      titleFormat: '{{alertname}}',
+      textFormat: '{{service}} {{queue}} severity={{severity}}',
+      tagKeys: 'severity,service',
+      useValueForTime: false,
+      step: '60s',
+    });
+  }
+  return built;
 }
 
 const q = '{queue=~"$queue"}';
@@ -267,6 +388,22 @@ export const DASHBOARDS: Record<string, Dashboard> = {
               legend: '{{component}} {{instance}}',
             },
           ],
+        },
+      ],
+      [
+        {
+          type: 'traces',
+          title: 'Recent traces (api, worker)',
+          description:
+            'The latest traces of the api and the workers in Jaeger; a trace follows one job from the POST through the relay to every attempt.',
+          services: TRACED_SERVICES,
+          w: 16,
+        },
+        {
+          type: 'alertlist',
+          title: 'Alerts',
+          description: 'Firing and pending Jobplane alerts (the rules of jobplaneAlertRules()).',
+          w: 8,
         },
       ],
     ],

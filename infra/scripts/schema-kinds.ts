@@ -37,6 +37,7 @@ import type {
   IPrometheusRule,
   IServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import type { IAlertmanagerConfig } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1';
 
 export type v1__ConfigMap = IConfigMap;
 export type v1__LimitRange = ILimitRange;
@@ -68,3 +69,4 @@ export type argoproj_io_v1alpha1__Application = IApplication;
 export type monitoring_coreos_com_v1__PodMonitor = IPodMonitor;
 export type monitoring_coreos_com_v1__PrometheusRule = IPrometheusRule;
 export type monitoring_coreos_com_v1__ServiceMonitor = IServiceMonitor;
+export type monitoring_coreos_com_v1alpha1__AlertmanagerConfig = IAlertmanagerConfig;

@@ -32,7 +32,25 @@ export interface AlertRuleOptions {
   readonly scheduleLagSeconds?: number;
   /** Seconds without a finished scheduler pass before the scheduler counts as stalled. @default 300 */
   readonly schedulerStalledSeconds?: number;
+  /**
+   * Static labels added to every alert, e.g. `{ namespace: 'jobplane' }` for prometheus-operator's
+   * AlertmanagerConfig, which only routes alerts labelled with its own namespace. @default none
+   */
+  readonly extraLabels?: Readonly<Record<string, string>>;
 }
+
+/** Label naming the Jobplane service an alert is about (`api`, `relay`, `worker`): inhibition keys on it. */
+export const ALERT_SERVICE_LABEL = 'service';
+/** The alert that inhibits the others of its service (Alertmanager `inhibit_rules`). */
+export const SERVICE_DOWN_ALERT = 'JobplaneServiceDown';
+/** Alerts a down service explains: its backlog, wait and schedule lag (muted while it is down). */
+export const SERVICE_ALERTS = [
+  'JobplaneBacklogGrowing',
+  'JobplaneOldestWaitingJobTooOld',
+  'JobplaneScheduleLagHigh',
+  'JobplaneSchedulesOverdue',
+  'JobplaneSchedulerStalled',
+] as const;
 
 /**
  * The rule file: job failure rate > 5 %, backlog growing, oldest waiting job too old, service down,
@@ -52,7 +70,16 @@ export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFil
   // De-duplicate first: every replica exports the same queue gauges (see backlogQuery).
   const waiting = `sum by (queue) (max by (queue, state) (${METRIC_NAMES.queueJobs}{state=~"${waitingStates}"}))`;
   const pct = `${Math.round(rate * 1000) / 10} %`;
-  return {
+  const extra = { ...(options.extraLabels ?? {}) };
+  for (const key of Object.keys(extra)) {
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key) || ['severity', ALERT_SERVICE_LABEL, 'alertname'].includes(key))
+      throw new PropValidationError(
+        `'extraLabels.${key}' must be a Prometheus label name other than severity, ${ALERT_SERVICE_LABEL} and alertname`,
+      );
+  }
+  // Queue alerts belong to the workers, schedule alerts to the relay (it runs the scheduler).
+  const service = (name: 'worker' | 'relay') => ({ [ALERT_SERVICE_LABEL]: name });
+  const file: AlertRuleFile = {
     groups: [
       {
         name: 'jobplane',
@@ -73,7 +100,7 @@ export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFil
             alert: 'JobplaneBacklogGrowing',
             expr: `${waiting} > 0 and deriv(${waiting}[${growing}m:1m]) > 0`,
             for: `${growing}m`,
-            labels: { severity: 'warning' },
+            labels: { severity: 'warning', ...service('worker') },
             annotations: {
               summary: 'Queue {{ $labels.queue }} backlog keeps growing',
               description: `The waiting backlog of {{ $labels.queue }} has grown for ${growing} minutes (now {{ $value }}); workers are not keeping up.`,
@@ -83,15 +110,16 @@ export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFil
             alert: 'JobplaneOldestWaitingJobTooOld',
             expr: `max by (queue) (${METRIC_NAMES.queueOldestWaiting}) > ${oldest}`,
             for: '5m',
-            labels: { severity: 'critical' },
+            labels: { severity: 'critical', ...service('worker') },
             annotations: {
               summary: 'Jobs on {{ $labels.queue }} wait too long',
               description: `The oldest waiting job on {{ $labels.queue }} has waited {{ $value | humanizeDuration }} (limit ${oldest} s).`,
             },
           },
           {
-            alert: 'JobplaneServiceDown',
-            expr: `up{job=~"${jobRegex}"} == 0`,
+            alert: SERVICE_DOWN_ALERT,
+            // The scrape job is the Service name (jobplane-api, jobplane-worker-<queue>-metrics, …).
+            expr: `label_replace(up{job=~"${jobRegex}"} == 0, "${ALERT_SERVICE_LABEL}", "$1", "job", "jobplane-(api|relay|worker).*")`,
             for: '2m',
             labels: { severity: 'critical' },
             annotations: {
@@ -106,7 +134,7 @@ export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFil
               `histogram_quantile(0.99, sum by (le) (rate(${METRIC_NAMES.scheduleFireLag}_bucket[10m])))` +
               ` > ${lag}`,
             for: '10m',
-            labels: { severity: 'warning' },
+            labels: { severity: 'warning', ...service('relay') },
             annotations: {
               summary: 'Schedules fire late',
               description: `99 % of schedule fires created their job within {{ $value | humanizeDuration }} of their fire time over 10 minutes (limit ${lag} s).`,
@@ -117,7 +145,7 @@ export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFil
             // Replicas agree on the count (one database): max, not sum.
             expr: `max(${METRIC_NAMES.schedulesOverdue}) > 0`,
             for: '5m',
-            labels: { severity: 'critical' },
+            labels: { severity: 'critical', ...service('relay') },
             annotations: {
               summary: 'Schedules stopped firing',
               description:
@@ -128,7 +156,7 @@ export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFil
             alert: 'JobplaneSchedulerStalled',
             expr: `time() - max(${METRIC_NAMES.schedulerLastPass}) > ${stalled}`,
             for: '2m',
-            labels: { severity: 'critical' },
+            labels: { severity: 'critical', ...service('relay') },
             annotations: {
               summary: 'The scheduler stopped running passes',
               description: `No scheduler finished a pass for {{ $value | humanizeDuration }} (limit ${stalled} s): no schedule fires.`,
@@ -137,5 +165,12 @@ export function jobplaneAlertRules(options: AlertRuleOptions = {}): AlertRuleFil
         ],
       },
     ],
+  };
+  if (Object.keys(extra).length === 0) return file;
+  return {
+    groups: file.groups.map((g) => ({
+      ...g,
+      rules: g.rules.map((r) => ({ ...r, labels: { ...r.labels, ...extra } })),
+    })),
   };
 }

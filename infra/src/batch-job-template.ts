@@ -4,12 +4,13 @@
  * Always bounded: activeDeadlineSeconds, backoffLimit, ttlSecondsAfterFinished (J1, K5).
  * @see https://kubernetes.io/docs/concepts/workloads/controllers/job/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { JobplaneCommand } from '@jobplane/sdk/contract';
 import { checkDnsLabel, checkGte, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels } from './lib/labels.js';
+import { job } from './lib/workloads.js';
 import { container, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { DEFAULT_RUNTIME_SECRETS, checkCommand, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
@@ -80,39 +81,34 @@ export class BatchJobTemplate extends Construct {
     const extra = { ...props.extraEnv };
     const env = runtimeEnv(command, secretEnv, {}, extra);
 
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
+    this.resource = job(this, 'Resource', {
       metadata: {
         name: this.name,
         namespace: this.namespace,
         labels,
         annotations: { ...argoAnnotations(props.syncWave ?? 'workloads'), ...props.annotations },
       },
-      spec: {
-        completions,
-        parallelism,
-        ...(completions > 1 ? { completionMode: 'Indexed' } : {}),
-        backoffLimit,
-        activeDeadlineSeconds: deadline,
-        ttlSecondsAfterFinished: ttl,
-        template: podTemplate({
-          scheduling: props.scheduling,
-          runtime: true,
-          labels: { ...labels },
-          serviceAccountName: sa.name,
-          restartPolicy: 'Never',
-          containers: [
-            container({
-              name: command,
-              image,
-              args: [command],
-              env,
-              resources: resourceRequirements(resources),
-            }),
-          ],
-        }),
-      },
+      completions,
+      parallelism,
+      backoffLimit,
+      activeDeadlineSeconds: deadline,
+      ttlSecondsAfterFinished: ttl,
+      template: podTemplate({
+        scheduling: props.scheduling,
+        runtime: true,
+        labels: { ...labels },
+        serviceAccountName: sa.name,
+        restartPolicy: 'Never',
+        containers: [
+          container({
+            name: command,
+            image,
+            args: [command],
+            env,
+            resources: resourceRequirements(resources),
+          }),
+        ],
+      }),
     });
   }
 }

@@ -8,7 +8,16 @@ export type { ResourceSpec } from './lib/resources.js';
 export type { EnvVar, SecretKeyRef } from './lib/pod.js';
 export { RUNTIME_POD_LABEL, ZONE_TOPOLOGY_KEY, type PodScheduling } from './lib/pod.js';
 export { parseQuantity } from './lib/quantity.js';
-export { API_PORT, METRICS_PORT, DEFAULT_RUNTIME_SECRETS, type RuntimeSecrets } from './lib/runtime.js';
+export {
+  API_PORT,
+  METRICS_PORT,
+  DEFAULT_RUNTIME_SECRETS,
+  NATS_URL_ENV,
+  OTEL_ENV_VARS,
+  knownRuntimeEnv,
+  type RuntimeIntegrations,
+  type RuntimeSecrets,
+} from './lib/runtime.js';
 export { SYNC_WAVES, type SyncWave } from './lib/sync.js';
 export { backlogQuery } from './lib/metrics.js';
 
@@ -29,6 +38,9 @@ export * from './redis.js';
 export * from './postgres.js';
 export * from './prometheus.js';
 export * from './alert-rules.js';
+export * from './alertmanager-config.js';
+export * from './alertmanager.js';
+export * from './nats.js';
 export * from './network-policies.js';
 export * from './argocd-project.js';
 export * from './argocd-application.js';

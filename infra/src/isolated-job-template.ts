@@ -18,6 +18,7 @@ import { checkDnsLabel, checkGt, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels } from './lib/labels.js';
 import { backlogQuery } from './lib/metrics.js';
+import { jobPodTemplateJson } from './lib/workloads.js';
 import { container, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { DEFAULT_RUNTIME_SECRETS, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
@@ -133,23 +134,25 @@ export class IsolatedJobTemplate extends Construct {
           backoffLimit,
           activeDeadlineSeconds: deadline,
           ttlSecondsAfterFinished: ttl,
-          template: podTemplate({
-            scheduling: props.scheduling,
-            runtime: true,
-            labels: { ...labels, 'jobplane.dev/queue': props.queue },
-            serviceAccountName: sa.name,
-            restartPolicy: 'Never',
-            terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
-            containers: [
-              container({
-                name: 'run-one',
-                image,
-                args: ['run-one'],
-                env,
-                resources: resourceRequirements(resources),
-              }),
-            ],
-          }),
+          template: jobPodTemplateJson(
+            podTemplate({
+              scheduling: props.scheduling,
+              runtime: true,
+              labels: { ...labels, 'jobplane.dev/queue': props.queue },
+              serviceAccountName: sa.name,
+              restartPolicy: 'Never',
+              terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
+              containers: [
+                container({
+                  name: 'run-one',
+                  image,
+                  args: ['run-one'],
+                  env,
+                  resources: resourceRequirements(resources),
+                }),
+              ],
+            }),
+          ) as never,
         },
         triggers: [
           {

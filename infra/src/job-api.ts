@@ -13,7 +13,14 @@ import { objectLabels, selectorLabels } from './lib/labels.js';
 import { objectMeta, podDisruptionBudget, rollingDeployment, service } from './lib/objects.js';
 import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
-import { API_PORT, DEFAULT_RUNTIME_SECRETS, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
+import {
+  API_PORT,
+  DEFAULT_RUNTIME_SECRETS,
+  runtimeEnv,
+  type RuntimeSecrets,
+  integrationEnv,
+  type RuntimeIntegrations,
+} from './lib/runtime.js';
 import { PlatformServiceAccount } from './service-account.js';
 
 export interface JobApiAutoscaling {
@@ -25,6 +32,8 @@ export interface JobApiAutoscaling {
 }
 
 export interface JobApiProps {
+  /** Trace export (OTEL_*) and the event spine (NATS_URL). @default none */
+  readonly integrations?: RuntimeIntegrations;
   /** PriorityClass and zone spread of the pods. @default none */
   readonly scheduling?: PodScheduling;
   /** Image of the runtime. Never `latest`. */
@@ -91,7 +100,7 @@ export class JobApi extends Construct {
         ['JOBPLANE_API_KEYS', secrets.apiKeys],
         ['JOBPLANE_ADMIN_KEY', secrets.adminKey],
       ],
-      { PORT: API_PORT },
+      { PORT: API_PORT, ...integrationEnv('api', props.integrations) },
       props.extraEnv,
     );
 

@@ -8,6 +8,7 @@
  * catalog's queues by name.
  */
 import { Construct } from 'constructs';
+import { selectorLabels as selectorLabelsOf } from './lib/labels.js';
 import type { Catalog, ExecutionMode } from '@jobplane/sdk';
 import type { EnvironmentConfig, WorkerPoolSizing } from './environments/environment.js';
 import { IsolatedJobTemplate } from './isolated-job-template.js';
@@ -27,6 +28,9 @@ import { PROMETHEUS_PORT, Prometheus } from './prometheus.js';
 import { Redis } from './redis.js';
 import { Relay } from './relay.js';
 import { WorkerPool } from './worker-pool.js';
+import { ALERTMANAGER_PORT, Alertmanager } from './alertmanager.js';
+import { Nats } from './nats.js';
+import { checkOtlpEndpoint, type RuntimeIntegrations } from './lib/runtime.js';
 
 /** An additional worker pool (e.g. a second pool on a queue for benchmarks). */
 export interface ExtraWorkerPool extends WorkerPoolSizing {
@@ -68,6 +72,10 @@ export class JobPlatform extends Construct {
   readonly namespaces: { readonly platform: string; readonly jobs: string };
   readonly priorityClasses: PriorityClasses;
   readonly ingress?: ApiIngress;
+  /** Set when `environment.alerting` is. */
+  readonly alertmanager?: Alertmanager;
+  /** Set when `environment.nats` is. */
+  readonly nats?: Nats;
 
   constructor(scope: Construct, id: string, props: JobPlatformProps) {
     super(scope, id);
@@ -146,7 +154,41 @@ export class JobPlatform extends Construct {
     });
 
     const monitoring = env.monitoring;
+    if (env.alerting) {
+      this.alertmanager = new Alertmanager(this, 'Alertmanager', {
+        mode: monitoring.mode,
+        namespace: platform,
+        scheduling: servicePods,
+        receivers: env.alerting.receivers,
+        ...(env.alerting.receiverCidrs ? { receiverCidrs: env.alerting.receiverCidrs } : {}),
+        ...(monitoring.mode === 'in-cluster'
+          ? { senders: selectorLabelsOf('prometheus', 'jobplane-prometheus') }
+          : monitoring.selectorLabels
+            ? { operatorSelectorLabels: monitoring.selectorLabels }
+            : {}),
+      });
+    }
+    if (env.nats) {
+      this.nats = new Nats(
+        this,
+        'Nats',
+        'external' in env.nats
+          ? env.nats
+          : { namespace: platform, scheduling: servicePods, storageClassName, ...env.nats },
+      );
+    }
+    const otlp = env.otlp;
+    let otlpPort: number | undefined;
+    if (otlp) {
+      const u = new URL(checkOtlpEndpoint('environment.otlp.endpoint', otlp.endpoint));
+      otlpPort = u.port !== '' ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+    }
+    const integrations = (withNats: boolean): RuntimeIntegrations => ({
+      ...(otlp ? { otlpEndpoint: otlp.endpoint } : {}),
+      ...(withNats && this.nats ? { natsUrl: this.nats.url } : {}),
+    });
     this.prometheus = new Prometheus(this, 'Prometheus', {
+      ...(this.alertmanager?.mode === 'in-cluster' ? { alertmanagers: [this.alertmanager.target] } : {}),
       mode: monitoring.mode,
       namespace: platform,
       scheduling: servicePods,
@@ -174,6 +216,26 @@ export class JobPlatform extends Construct {
       ...(env.kedaNamespace ? { kedaNamespace: env.kedaNamespace } : {}),
       ...(env.apiClientNamespaces ? { apiClientNamespaces: env.apiClientNamespaces } : {}),
       ...(env.ingress?.controller ? { ingressController: env.ingress.controller } : {}),
+      ...(this.alertmanager?.selector
+        ? { alertmanager: { selector: this.alertmanager.selector, port: ALERTMANAGER_PORT } }
+        : {}),
+      ...(this.nats
+        ? {
+            nats: this.nats.selector
+              ? { port: this.nats.port, selector: this.nats.selector }
+              : { port: this.nats.port, cidrs: this.nats.cidrs! },
+          }
+        : {}),
+      ...(otlp && otlpPort !== undefined
+        ? {
+            otlp: {
+              port: otlpPort,
+              ...(otlp.namespace
+                ? { namespace: otlp.namespace, ...(otlp.podLabels ? { podLabels: otlp.podLabels } : {}) }
+                : { cidrs: otlp.cidrs ?? ['0.0.0.0/0'] }),
+            },
+          }
+        : {}),
     });
 
     // A Sync hook in the migrations wave: after namespaces, ServiceAccounts, policies (foundation)
@@ -193,6 +255,7 @@ export class JobPlatform extends Construct {
       scheduling: platformPods,
       ...(env.api.autoscaling ? { autoscaling: env.api.autoscaling } : {}),
       ...(env.api.resources ? { resources: env.api.resources } : {}),
+      integrations: integrations(true),
       extraEnv,
     });
     this.relay = new Relay(this, 'Relay', {
@@ -200,6 +263,7 @@ export class JobPlatform extends Construct {
       namespace: platform,
       replicas: env.relay.replicas,
       scheduling: platformPods,
+      integrations: integrations(true),
       extraEnv,
     });
     if (env.ingress) {
@@ -225,6 +289,7 @@ export class JobPlatform extends Construct {
           ...(name ? { name } : {}),
           ...(sizing.concurrency !== undefined ? { concurrency: sizing.concurrency } : {}),
           ...(sizing.resources ? { resources: sizing.resources } : {}),
+          integrations: integrations(true),
           extraEnv,
           scaling: {
             prometheusAddress,
@@ -274,6 +339,7 @@ export class JobPlatform extends Construct {
         catalog,
         namespace: platform,
         jobsNamespace: jobs,
+        integrations: integrations(false),
         extraEnv,
       });
     }

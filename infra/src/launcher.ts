@@ -18,7 +18,14 @@ import { objectLabels, selectorLabels } from './lib/labels.js';
 import { metricsService, podDisruptionBudget, rollingDeployment } from './lib/objects.js';
 import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
-import { DEFAULT_RUNTIME_SECRETS, METRICS_PORT, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
+import {
+  DEFAULT_RUNTIME_SECRETS,
+  METRICS_PORT,
+  runtimeEnv,
+  type RuntimeSecrets,
+  integrationEnv,
+  type RuntimeIntegrations,
+} from './lib/runtime.js';
 import { argoAnnotations } from './lib/sync.js';
 
 /** What the launcher's Role allows in the jobs namespace (the verifier checks exactly this). */
@@ -36,6 +43,8 @@ export const LAUNCHER_RULES: readonly {
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 export interface LauncherProps {
+  /** Trace export (OTEL_*) and the event spine (NATS_URL). @default none */
+  readonly integrations?: RuntimeIntegrations;
   /** PriorityClass and zone spread of the pods (the launcher is a control-plane component). @default none */
   readonly scheduling?: PodScheduling;
   readonly image: ImageRef;
@@ -150,7 +159,11 @@ export class Launcher extends Construct {
         ['REDIS_URL', secrets.redis],
         ['JOBPLANE_ADMIN_KEY', secrets.adminKey],
       ],
-      { METRICS_PORT, LAUNCHER_NAMESPACE: this.jobsNamespace },
+      {
+        METRICS_PORT,
+        LAUNCHER_NAMESPACE: this.jobsNamespace,
+        ...integrationEnv('launcher', props.integrations),
+      },
       props.extraEnv,
     );
     this.resource = rollingDeployment(this, workload, {

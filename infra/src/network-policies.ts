@@ -4,11 +4,13 @@
  * CIDRs), clients → api, Prometheus → metrics ports, KEDA → Prometheus, Prometheus → API server.
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
+import { networkPolicyFromSpec } from './lib/network-policy.js';
 import { Construct } from 'constructs';
 import { DEFAULT_INGRESS, type IngressController } from './api-ingress.js';
 import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import { RUNTIME_POD_LABEL } from './lib/pod.js';
+import { natsClientSelector } from './nats.js';
 import { API_PORT, METRICS_PORT } from './lib/runtime.js';
 import { argoAnnotations } from './lib/sync.js';
 
@@ -41,8 +43,28 @@ export interface NetworkPoliciesProps {
    * besides `apiClientNamespaces`. @default DEFAULT_INGRESS.controller (Traefik in `traefik`)
    */
   readonly ingressController?: IngressController;
+  /** The in-cluster Alertmanager's pods and port: the in-cluster Prometheus may send alerts there. @default none */
+  readonly alertmanager?: { readonly selector: Record<string, string>; readonly port: number };
+  /**
+   * NATS (in-cluster pods by `selector`, or external `cidrs`) on its client port: the api, relay
+   * and worker pods (`natsClientSelector()`) may connect. @default none
+   */
+  readonly nats?: DataStoreAccess;
+  /**
+   * The OTLP collector (in-cluster pods of a namespace, or CIDRs) and its port: runtime pods of
+   * both namespaces may export traces there. @default none
+   */
+  readonly otlp?: OtlpAccess;
   /** Further namespaces whose pods call the API directly (in-cluster clients). @default [] */
   readonly apiClientNamespaces?: readonly string[];
+}
+
+/** Where the OTLP collector is: `cidrs`, or pods of a namespace (`namespace` + optional `podLabels`). */
+export interface OtlpAccess {
+  readonly port: number;
+  readonly cidrs?: readonly string[];
+  readonly namespace?: string;
+  readonly podLabels?: Readonly<Record<string, string>>;
 }
 
 type Peer = Record<string, unknown>;
@@ -76,18 +98,19 @@ export class NetworkPolicies extends Construct {
       }
     }
     const runtimePods = { matchLabels: { [RUNTIME_POD_LABEL]: 'true' } };
+    // Described in the Kubernetes form, built by cdk8s-plus' kplus.NetworkPolicy (lib/network-policy.ts).
     const policy = (cid: string, namespace: string, name: string, spec: Record<string, unknown>) =>
-      new ApiObject(this, cid, {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: {
+      networkPolicyFromSpec(
+        this,
+        cid,
+        {
           name,
           namespace,
           labels: { 'app.kubernetes.io/part-of': 'jobplane' },
           annotations: argoAnnotations('foundation'),
         },
         spec,
-      });
+      );
     const storePeers = (store: DataStoreAccess, fromNs: string): Peer[] =>
       store.selector
         ? [
@@ -183,6 +206,44 @@ export class NetworkPolicies extends Construct {
       });
     }
 
+    if (props.nats) {
+      const nats = props.nats;
+      if (!nats.selector === !nats.cidrs)
+        throw new PropValidationError(`'nats' must set exactly one of 'selector' or 'cidrs'`);
+      policy('RuntimeToNats', platform, 'allow-runtime-to-nats', {
+        podSelector: natsClientSelector(),
+        policyTypes: ['Egress'],
+        egress: [{ to: storePeers(nats, platform), ports: [tcp(nats.port)] }],
+      });
+    }
+
+    if (props.otlp) {
+      const otlp = props.otlp;
+      if (!otlp.cidrs === !otlp.namespace)
+        throw new PropValidationError(`'otlp' must set exactly one of 'cidrs' or 'namespace'`);
+      const peers: Peer[] = otlp.namespace
+        ? [
+            {
+              ...nsPeer(checkDnsLabel('otlp.namespace', otlp.namespace)),
+              ...(otlp.podLabels && Object.keys(otlp.podLabels).length > 0
+                ? { podSelector: { matchLabels: { ...otlp.podLabels } } }
+                : {}),
+            },
+          ]
+        : otlp.cidrs!.map((cidr, i) => {
+            if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr))
+              throw new PropValidationError(`'otlp.cidrs[${i}]' ('${cidr}') must be an IPv4 CIDR`);
+            return { ipBlock: { cidr } };
+          });
+      for (const ns of [platform, jobs]) {
+        policy(`${ns === platform ? 'Platform' : 'Jobs'}Otlp`, ns, 'allow-runtime-to-otlp', {
+          podSelector: runtimePods,
+          policyTypes: ['Egress'],
+          egress: [{ to: peers, ports: [tcp(otlp.port)] }],
+        });
+      }
+    }
+
     if (props.scraper.kind === 'pods') {
       policy('PrometheusTraffic', platform, 'allow-prometheus', {
         podSelector: { matchLabels: props.scraper.selector },
@@ -193,6 +254,14 @@ export class NetworkPolicies extends Construct {
             to: [{ podSelector: runtimePods }, { ...nsPeer(jobs), podSelector: runtimePods }],
             ports: [tcp(API_PORT), tcp(METRICS_PORT)],
           },
+          ...(props.alertmanager
+            ? [
+                {
+                  to: [{ podSelector: { matchLabels: { ...props.alertmanager.selector } } }],
+                  ports: [tcp(props.alertmanager.port)],
+                },
+              ]
+            : []),
           // Kubernetes service discovery talks to the API server, whose address is cluster-specific.
           { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcp(443), tcp(6443)] },
         ],

@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { checkDnsLabel, checkInt } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
-import { dataVolumeClaim, service, singletonStatefulSet } from './lib/objects.js';
+import { dataVolumeClaim, serviceConstruct, singletonStatefulSet } from './lib/objects.js';
 import {
   container,
   podTemplate,
@@ -86,10 +86,14 @@ export class Postgres extends Construct {
       labels,
     });
 
-    service(this, 'Service', workload, { wave: 'dataStores', port: { name: 'postgres', port: this.port } });
+    const governing = serviceConstruct(this, 'Service', workload, {
+      wave: 'dataStores',
+      port: { name: 'postgres', port: this.port },
+    });
 
     const ready = { exec: { command: ['pg_isready', '-U', user, '-d', database, '-h', '127.0.0.1'] } };
     this.resource = singletonStatefulSet(this, workload, {
+      service: governing,
       template: podTemplate({
         scheduling: props.scheduling,
         labels: { ...labels },

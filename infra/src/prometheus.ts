@@ -7,17 +7,18 @@
  * @see https://prometheus.io/docs/prometheus/latest/configuration/configuration/#kubernetes_sd_config
  * @see https://prometheus-operator.dev/docs/api-reference/api/
  */
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PlatformServiceAccount } from './service-account.js';
 import { PromServiceMonitor, PromPrometheusRule } from './imports/crds.js';
 import { stringify } from 'yaml';
 import { jobplaneAlertRules, type AlertRuleOptions } from './alert-rules.js';
-import { checkDnsLabel } from './lib/errors.js';
+import { PropValidationError, checkDnsLabel } from './lib/errors.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { PART_OF, objectLabels, selectorLabels } from './lib/labels.js';
 import { objectMeta, service } from './lib/objects.js';
+import { deployment } from './lib/workloads.js';
 import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { argoAnnotations } from './lib/sync.js';
@@ -46,6 +47,13 @@ export interface PrometheusProps {
   readonly resources?: ResourceSpec;
   /** Thresholds of the alert rules. @default jobplaneAlertRules defaults */
   readonly rules?: AlertRuleOptions;
+  /**
+   * Alertmanagers the in-cluster Prometheus sends alerts to (`host:port`, e.g.
+   * `Alertmanager.target`). In operator mode the operator's Prometheus CR names its Alertmanager;
+   * the rules then carry a `namespace` label so that an `AlertmanagerConfig` in this namespace
+   * routes them. @default none (alerts are only evaluated)
+   */
+  readonly alertmanagers?: readonly string[];
   /** Labels the operator's Prometheus selects ServiceMonitors/PrometheusRules by. @default { release: 'prometheus' } */
   readonly operatorSelectorLabels?: Record<string, string>;
 }
@@ -67,7 +75,19 @@ export class Prometheus extends Construct {
     const scrapeNamespaces = [...(props.scrapeNamespaces ?? [this.namespace])].map((n, i) =>
       checkDnsLabel(`scrapeNamespaces[${i}]`, n),
     );
-    const rules = jobplaneAlertRules(props.rules);
+    const alertmanagers = [...(props.alertmanagers ?? [])];
+    alertmanagers.forEach((t, i) => {
+      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:\d{1,5}$/.test(t))
+        throw new PropValidationError(
+          `'alertmanagers[${i}]' ('${t}') must be host:port, e.g. 'jobplane-alertmanager.jobplane.svc:9093'`,
+        );
+    });
+    // prometheus-operator's AlertmanagerConfig only routes alerts labelled with its namespace.
+    const rules = jobplaneAlertRules(
+      this.mode === 'operator'
+        ? { ...props.rules, extraLabels: { namespace: this.namespace, ...props.rules?.extraLabels } }
+        : props.rules,
+    );
     const labels = objectLabels('prometheus', this.name);
 
     if (this.mode === 'operator') {
@@ -129,6 +149,9 @@ export class Prometheus extends Construct {
     const config = {
       global: { scrape_interval: '15s', evaluation_interval: '15s' },
       rule_files: ['/etc/prometheus/rules/*.yaml'],
+      ...(alertmanagers.length > 0
+        ? { alerting: { alertmanagers: [{ static_configs: [{ targets: alertmanagers }] }] } }
+        : {}),
       scrape_configs: [
         { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
         {
@@ -166,58 +189,52 @@ export class Prometheus extends Construct {
       },
     });
 
-    this.resource = new ApiObject(this, 'Resource', {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: objectMeta(workload, 'workloads'),
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: this.selector },
-        strategy: { type: 'Recreate' },
-        template: podTemplate({
-          scheduling: props.scheduling,
-          labels: { ...labels },
-          serviceAccountName: this.name,
-          automountServiceAccountToken: true,
-          runAsUser: 65534,
-          fsGroup: 65534,
-          volumes: [
-            {
-              name: 'config',
-              configMap: { name: this.name, items: [{ key: 'prometheus.yml', path: 'prometheus.yml' }] },
+    this.resource = deployment(this, workload, {
+      replicas: 1,
+      strategy: 'Recreate',
+      template: podTemplate({
+        scheduling: props.scheduling,
+        labels: { ...labels },
+        serviceAccountName: this.name,
+        automountServiceAccountToken: true,
+        runAsUser: 65534,
+        fsGroup: 65534,
+        volumes: [
+          {
+            name: 'config',
+            configMap: { name: this.name, items: [{ key: 'prometheus.yml', path: 'prometheus.yml' }] },
+          },
+          {
+            name: 'rules',
+            configMap: {
+              name: this.name,
+              items: [{ key: 'jobplane.rules.yaml', path: 'jobplane.rules.yaml' }],
             },
-            {
-              name: 'rules',
-              configMap: {
-                name: this.name,
-                items: [{ key: 'jobplane.rules.yaml', path: 'jobplane.rules.yaml' }],
-              },
-            },
-            { name: 'data', emptyDir: { sizeLimit: '2Gi' } },
-          ],
-          containers: [
-            container({
-              name: 'prometheus',
-              image: imageString('image', props.image ?? PROMETHEUS_IMAGE),
-              args: [
-                '--config.file=/etc/prometheus/config/prometheus.yml',
-                '--storage.tsdb.path=/prometheus',
-                `--storage.tsdb.retention.time=${props.retention ?? '2d'}`,
-                `--web.listen-address=:${PROMETHEUS_PORT}`,
-              ],
-              ports: [{ name: 'web', containerPort: PROMETHEUS_PORT }],
-              resources: resourceRequirements(props.resources ?? { cpu: '100m', memory: '512Mi' }),
-              livenessProbe: httpProbe('/-/healthy', 'web'),
-              readinessProbe: httpProbe('/-/ready', 'web', { periodSeconds: 5 }),
-              volumeMounts: [
-                { name: 'config', mountPath: '/etc/prometheus/config', readOnly: true },
-                { name: 'rules', mountPath: '/etc/prometheus/rules', readOnly: true },
-                { name: 'data', mountPath: '/prometheus' },
-              ],
-            }),
-          ],
-        }),
-      },
+          },
+          { name: 'data', emptyDir: { sizeLimit: '2Gi' } },
+        ],
+        containers: [
+          container({
+            name: 'prometheus',
+            image: imageString('image', props.image ?? PROMETHEUS_IMAGE),
+            args: [
+              '--config.file=/etc/prometheus/config/prometheus.yml',
+              '--storage.tsdb.path=/prometheus',
+              `--storage.tsdb.retention.time=${props.retention ?? '2d'}`,
+              `--web.listen-address=:${PROMETHEUS_PORT}`,
+            ],
+            ports: [{ name: 'web', containerPort: PROMETHEUS_PORT }],
+            resources: resourceRequirements(props.resources ?? { cpu: '100m', memory: '512Mi' }),
+            livenessProbe: httpProbe('/-/healthy', 'web'),
+            readinessProbe: httpProbe('/-/ready', 'web', { periodSeconds: 5 }),
+            volumeMounts: [
+              { name: 'config', mountPath: '/etc/prometheus/config', readOnly: true },
+              { name: 'rules', mountPath: '/etc/prometheus/rules', readOnly: true },
+              { name: 'data', mountPath: '/prometheus' },
+            ],
+          }),
+        ],
+      }),
     });
 
     service(this, 'Service', workload, { port: { name: 'web', port: PROMETHEUS_PORT } });

@@ -12,7 +12,7 @@ import { PropValidationError, checkDnsLabel, checkInt, checkQuantity } from './l
 import { parseQuantity } from './lib/quantity.js';
 import { imageString, type ImageRef } from './lib/image.js';
 import { objectLabels, selectorLabels } from './lib/labels.js';
-import { dataVolumeClaim, service, singletonStatefulSet } from './lib/objects.js';
+import { dataVolumeClaim, serviceConstruct, singletonStatefulSet } from './lib/objects.js';
 import { container, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
 import { PlatformServiceAccount } from './service-account.js';
@@ -93,9 +93,13 @@ export class Redis extends Construct {
       labels,
     });
 
-    service(this, 'Service', workload, { wave: 'dataStores', port: { name: 'redis', port: this.port } });
+    const governing = serviceConstruct(this, 'Service', workload, {
+      wave: 'dataStores',
+      port: { name: 'redis', port: this.port },
+    });
 
     this.resource = singletonStatefulSet(this, workload, {
+      service: governing,
       template: podTemplate({
         scheduling: props.scheduling,
         labels: { ...labels },

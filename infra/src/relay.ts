@@ -12,10 +12,19 @@ import { objectLabels, selectorLabels } from './lib/labels.js';
 import { metricsService, podDisruptionBudget, rollingDeployment } from './lib/objects.js';
 import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
-import { DEFAULT_RUNTIME_SECRETS, METRICS_PORT, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
+import {
+  DEFAULT_RUNTIME_SECRETS,
+  METRICS_PORT,
+  runtimeEnv,
+  type RuntimeSecrets,
+  integrationEnv,
+  type RuntimeIntegrations,
+} from './lib/runtime.js';
 import { PlatformServiceAccount } from './service-account.js';
 
 export interface RelayProps {
+  /** Trace export (OTEL_*) and the event spine (NATS_URL). @default none */
+  readonly integrations?: RuntimeIntegrations;
   /** PriorityClass and zone spread of the pods. @default none */
   readonly scheduling?: PodScheduling;
   readonly image: ImageRef;
@@ -60,7 +69,7 @@ export class Relay extends Construct {
         ['DATABASE_URL', secrets.database],
         ['REDIS_URL', secrets.redis],
       ],
-      { METRICS_PORT },
+      { METRICS_PORT, ...integrationEnv('relay', props.integrations) },
       props.extraEnv,
     );
     this.resource = rollingDeployment(this, workload, {

@@ -16,7 +16,14 @@ import { objectLabels, selectorLabels } from './lib/labels.js';
 import { metricsService, podDisruptionBudget, rollingDeployment } from './lib/objects.js';
 import { container, httpProbe, podTemplate, type PodScheduling } from './lib/pod.js';
 import { resourceRequirements, type ResourceSpec } from './lib/resources.js';
-import { DEFAULT_RUNTIME_SECRETS, METRICS_PORT, runtimeEnv, type RuntimeSecrets } from './lib/runtime.js';
+import {
+  DEFAULT_RUNTIME_SECRETS,
+  METRICS_PORT,
+  runtimeEnv,
+  type RuntimeSecrets,
+  integrationEnv,
+  type RuntimeIntegrations,
+} from './lib/runtime.js';
 import { QueueScaler, type QueueScalerOptions } from './queue-scaler.js';
 import { PlatformServiceAccount } from './service-account.js';
 
@@ -24,6 +31,8 @@ import { PlatformServiceAccount } from './service-account.js';
 export const MAX_POOL_NAME_LENGTH = 63 - '-metrics'.length;
 
 export interface WorkerPoolProps {
+  /** Trace export (OTEL_*) and the event spine (NATS_URL). @default none */
+  readonly integrations?: RuntimeIntegrations;
   /** PriorityClass and zone spread of the pods. @default none */
   readonly scheduling?: PodScheduling;
   /** Image of the runtime. Never `latest`. */
@@ -101,6 +110,7 @@ export class WorkerPool extends Construct {
         WORKER_CONCURRENCY: this.concurrency,
         DRAIN_TIMEOUT_SECONDS: this.drain.drainSeconds,
         METRICS_PORT,
+        ...integrationEnv('worker', props.integrations),
       },
       props.extraEnv,
     );

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { jobplaneAlertRules } from '../src/alert-rules.js';
+import { SERVICE_ALERTS, jobplaneAlertRules } from '../src/alert-rules.js';
 
 /** promtool ships with the Debian `prometheus` package (.ci/run installs it). */
 const dir = mkdtempSync(join(tmpdir(), 'jobplane-rules-'));
@@ -100,7 +100,7 @@ describe('jobplaneAlertRules', () => {
               alertname: 'JobplaneBacklogGrowing',
               exp_alerts: [
                 {
-                  exp_labels: { severity: 'warning', queue: 'default' },
+                  exp_labels: { severity: 'warning', queue: 'default', service: 'worker' },
                   exp_annotations: {
                     summary: 'Queue default backlog keeps growing',
                     description:
@@ -124,7 +124,7 @@ describe('jobplaneAlertRules', () => {
               alertname: 'JobplaneOldestWaitingJobTooOld',
               exp_alerts: [
                 {
-                  exp_labels: { severity: 'critical', queue: 'default' },
+                  exp_labels: { severity: 'critical', queue: 'default', service: 'worker' },
                   exp_annotations: {
                     summary: 'Jobs on default wait too long',
                     description: 'The oldest waiting job on default has waited 20m 0s (limit 600 s).',
@@ -148,7 +148,12 @@ describe('jobplaneAlertRules', () => {
               alertname: 'JobplaneServiceDown',
               exp_alerts: [
                 {
-                  exp_labels: { severity: 'critical', job: 'jobplane-api', instance: '10.0.0.1:8080' },
+                  exp_labels: {
+                    severity: 'critical',
+                    job: 'jobplane-api',
+                    instance: '10.0.0.1:8080',
+                    service: 'api',
+                  },
                   exp_annotations: {
                     summary: 'jobplane-api is down',
                     description: 'jobplane-api target 10.0.0.1:8080 has not answered scrapes for 2 minutes.',
@@ -173,7 +178,7 @@ describe('jobplaneAlertRules', () => {
               alertname: 'JobplaneScheduleLagHigh',
               exp_alerts: [
                 {
-                  exp_labels: { severity: 'warning' },
+                  exp_labels: { severity: 'warning', service: 'relay' },
                   exp_annotations: {
                     summary: 'Schedules fire late',
                     description:
@@ -203,7 +208,7 @@ describe('jobplaneAlertRules', () => {
               alertname: 'JobplaneSchedulesOverdue',
               exp_alerts: [
                 {
-                  exp_labels: { severity: 'critical' },
+                  exp_labels: { severity: 'critical', service: 'relay' },
                   exp_annotations: {
                     summary: 'Schedules stopped firing',
                     description:
@@ -218,7 +223,7 @@ describe('jobplaneAlertRules', () => {
               alertname: 'JobplaneSchedulerStalled',
               exp_alerts: [
                 {
-                  exp_labels: { severity: 'critical' },
+                  exp_labels: { severity: 'critical', service: 'relay' },
                   exp_annotations: {
                     summary: 'The scheduler stopped running passes',
                     description: 'No scheduler finished a pass for 8m 0s (limit 300 s): no schedule fires.',
@@ -245,7 +250,25 @@ describe('jobplaneAlertRules', () => {
     expect(byName['JobplaneJobFailureRateHigh']!.expr).toContain('> 0.1');
     expect(byName['JobplaneOldestWaitingJobTooOld']!.expr).toContain('> 60');
     expect(byName['JobplaneBacklogGrowing']!.for).toBe('5m');
-    expect(byName['JobplaneServiceDown']!.expr).toBe('up{job=~"jp.*"} == 0');
+    expect(byName['JobplaneServiceDown']!.expr).toBe(
+      'label_replace(up{job=~"jp.*"} == 0, "service", "$1", "job", "jobplane-(api|relay|worker).*")',
+    );
+  });
+
+  it('labels every alert a down service explains with that service (the inhibition key)', () => {
+    for (const r of rules.groups[0]!.rules.filter((x) =>
+      (SERVICE_ALERTS as readonly string[]).includes(x.alert),
+    ))
+      expect(['worker', 'relay'], r.alert).toContain(r.labels['service']);
+  });
+
+  it('adds extraLabels to every alert and refuses reserved or malformed names', () => {
+    const labelled = jobplaneAlertRules({ extraLabels: { namespace: 'jobplane' } });
+    for (const r of labelled.groups[0]!.rules) expect(r.labels['namespace'], r.alert).toBe('jobplane');
+    expect(() => jobplaneAlertRules({ extraLabels: { severity: 'x' } })).toThrow(
+      "'extraLabels.severity' must be a Prometheus label name other than severity, service and alertname",
+    );
+    expect(() => jobplaneAlertRules({ extraLabels: { 'a-b': 'x' } })).toThrow("'extraLabels.a-b'");
   });
 
   it.each([

@@ -70,7 +70,7 @@ describe('IsolatedJobTemplate', () => {
     });
     expect(spec.jobTargetRef.template.spec.containers[0].resources.requests).toEqual({
       cpu: '4',
-      memory: '8Gi',
+      memory: '8192Mi',
     });
   });
 

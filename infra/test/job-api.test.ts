@@ -1,4 +1,4 @@
-import { JsonPatch } from 'cdk8s';
+import { ApiObject, JsonPatch } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { JobApi } from '../src/job-api.js';
 import { verifyManifests } from '../src/verify/index.js';
@@ -22,8 +22,9 @@ describe('JobApi', () => {
     const c = podSpec(dep).containers[0];
     expect(c.args).toEqual(['api']);
     expect(c.image).toBe('jobplane/runtime:0123abc');
-    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    // cdk8s-plus takes probe ports as numbers: the container port of 'http'.
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 8080, scheme: 'HTTP' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 8080, scheme: 'HTTP' });
     expect(c.lifecycle.preStop.sleep.seconds).toBe(5);
     const env = envOf(c);
     expect(env['DATABASE_URL']).toEqual({ secretKeyRef: { name: 'jobplane-postgres', key: 'DATABASE_URL' } });
@@ -96,8 +97,9 @@ describe('JobApi', () => {
     expect(spec.affinity).toBeUndefined();
     const c = spec.containers[0];
     expect(c.resources).toEqual({
-      requests: { cpu: '1', memory: '1Gi' },
-      limits: { cpu: '2', memory: '1Gi' },
+      // cdk8s-plus renders memory in Mi.
+      requests: { cpu: '1', memory: '1024Mi' },
+      limits: { cpu: '2', memory: '1024Mi' },
     });
     expect(c.lifecycle.preStop.sleep.seconds).toBe(10);
     expect(envOf(c)['DATABASE_URL']).toEqual({ secretKeyRef: { name: 'db', key: 'url' } });
@@ -111,7 +113,8 @@ describe('JobApi', () => {
     const objs = synth((s) => {
       const api = new JobApi(s, 'api', { image: IMAGE });
       api.resource.addJsonPatch(JsonPatch.add('/spec/minReadySeconds', 7));
-      expect(api.node.findChild('Resource')).toBe(api.resource);
+      // The child 'Resource' is the cdk8s-plus Deployment; `resource` is its L1.
+      expect(ApiObject.of(api.node.findChild('Resource')) === api.resource).toBe(true);
     });
     expect((find(objs, 'Deployment')['spec'] as Record<string, unknown>)['minReadySeconds']).toBe(7);
   });

@@ -19,7 +19,8 @@ describe('NetworkPolicies', () => {
   it('denies everything by default in both namespaces', () => {
     for (const ns of ['jobplane', 'jobplane-jobs']) {
       const deny = defaults.find((o) => o.metadata.name === 'default-deny' && o.metadata.namespace === ns)!;
-      expect(deny['spec']).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+      // kplus.NetworkPolicy with both defaults DENY (it lists Egress first).
+      expect(deny['spec']).toEqual({ podSelector: {}, policyTypes: ['Egress', 'Ingress'] });
     }
   });
 
@@ -48,8 +49,9 @@ describe('NetworkPolicies', () => {
       matchLabels: { app: 'redis' },
     });
     const prom = find(defaults, 'NetworkPolicy', 'allow-prometheus')['spec'] as AnyJson;
+    // A namespace peer from cdk8s-plus selects every pod of it explicitly (podSelector: {}).
     expect(prom.ingress[0].from).toEqual([
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } } },
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } }, podSelector: {} },
     ]);
   });
 
@@ -69,14 +71,25 @@ describe('NetworkPolicies', () => {
       objs.some((o) => o.metadata.name === 'allow-redis-ingress' || o.metadata.name === 'allow-prometheus'),
     ).toBe(false);
     expect((find(objs, 'NetworkPolicy', 'allow-metrics-scrape')['spec'] as AnyJson).ingress[0].from).toEqual([
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+        podSelector: {},
+      },
     ]);
-    expect((find(objs, 'NetworkPolicy', 'allow-api-ingress')['spec'] as AnyJson).ingress[0].from).toEqual([
+    // One rule per peer (cdk8s-plus): the controller's pods, then each client namespace.
+    expect(
+      (find(objs, 'NetworkPolicy', 'allow-api-ingress')['spec'] as AnyJson).ingress.flatMap(
+        (r: AnyJson) => r.from,
+      ),
+    ).toEqual([
       {
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } },
         podSelector: { matchLabels: { 'app.kubernetes.io/name': 'traefik' } },
       },
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'batch-clients' } } },
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'batch-clients' } },
+        podSelector: {},
+      },
     ]);
   });
 

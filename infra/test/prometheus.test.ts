@@ -71,7 +71,10 @@ describe('Prometheus', () => {
       'jobplane-relay',
     ]);
     const rule = find(objs, 'PrometheusRule', 'jobplane');
-    expect(rule['spec']).toEqual(jobplaneAlertRules({ oldestWaitingSeconds: 60 }));
+    // AlertmanagerConfig routes only alerts labelled with its namespace (the platform's).
+    expect(rule['spec']).toEqual(
+      jobplaneAlertRules({ oldestWaitingSeconds: 60, extraLabels: { namespace: 'jobplane' } }),
+    );
     expect(rule.metadata.labels?.['team']).toBe('x');
     expect(objs.some((o) => o.kind === 'Deployment')).toBe(false);
   });

@@ -19,7 +19,7 @@ describe('Relay', () => {
       METRICS_PORT: '9464',
       REDIS_URL: { secretKeyRef: { name: 'jobplane-redis', key: 'REDIS_URL' } },
     });
-    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 9464, scheme: 'HTTP' });
     expect(podSpec(dep).affinity).toBeUndefined();
     expect(find(defaults, 'Service', 'jobplane-relay-metrics')['spec']).toMatchObject({ clusterIP: 'None' });
     expect(find(defaults, 'PodDisruptionBudget', 'jobplane-relay')['spec']).toMatchObject({

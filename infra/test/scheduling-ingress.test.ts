@@ -98,6 +98,8 @@ describe('JobPlatform scheduling', () => {
       'jobplane-redis': 'jobplane-platform',
       'jobplane-postgres': 'jobplane-platform',
       'jobplane-prometheus': 'jobplane-platform',
+      'jobplane-alertmanager': 'jobplane-platform',
+      'jobplane-nats': 'jobplane-platform',
       'jobplane-migrate': 'jobplane-platform',
       'jobplane-api': 'jobplane-platform',
       'jobplane-relay': 'jobplane-platform',

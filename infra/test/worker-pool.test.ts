@@ -27,7 +27,7 @@ describe('WorkerPool', () => {
     expect(env['METRICS_PORT']).toBe('9464');
     expect(c.args).toEqual(['worker']);
     expect(c.ports).toEqual([{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
-    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 9464, scheme: 'HTTP' });
   });
 
   it('defaults to 1 fixed replica, a PDB and a metrics Service, no scaler', () => {
@@ -103,7 +103,7 @@ describe('WorkerPool', () => {
     );
     const dep = find(objs, 'Deployment', 'pool-b');
     expect(dep.metadata.namespace).toBe('ns');
-    expect(podSpec(dep).containers[0].resources.requests).toEqual({ cpu: '2', memory: '2Gi' });
+    expect(podSpec(dep).containers[0].resources.requests).toEqual({ cpu: '2', memory: '2048Mi' });
     expect(envOf(podSpec(dep).containers[0])['MAX_STALLED_COUNT']).toBe('3');
   });
 

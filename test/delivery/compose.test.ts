@@ -12,11 +12,16 @@ import {
 } from '@jobplane/sdk/contract';
 import catalog from '@jobplane/examples';
 import { drainContract } from '@jobplane/sdk';
-import { jobplaneAlertRules, type AlertRuleFile } from '@jobplane/constructs';
+import { ALERT_RECEIVERS, OTEL_ENV_VARS, jobplaneAlertRules, type AlertRuleFile } from '@jobplane/constructs';
 import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { RULES_FILE, renderRules } from '../../scripts/generate-prometheus-rules.js';
+import {
+  ALERTMANAGER_FILE,
+  ALERT_RECEIVER_URL,
+  renderAlertmanagerConfig,
+} from '../../scripts/generate-alertmanager-config.js';
 import { allowedMetricNames, promqlMetricNames } from './promql.js';
 import { ROOT, interpolate, readYaml } from './support.js';
 
@@ -120,10 +125,41 @@ describe('docker-compose.yml', () => {
     expect(validate(badPort)).toBe(false);
   });
 
-  it('has the local platform: redis, postgres, migrate, api, relay, worker, prometheus, grafana', () => {
+  it('has the local platform: redis, postgres, migrate, api, relay, worker, prometheus, alertmanager, alert-receiver, jaeger, grafana', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['api', 'grafana', 'migrate', 'postgres', 'prometheus', 'redis', 'relay', 'worker'].sort(),
+      [
+        'alert-receiver',
+        'alertmanager',
+        'api',
+        'grafana',
+        'jaeger',
+        'migrate',
+        'postgres',
+        'prometheus',
+        'redis',
+        'relay',
+        'worker',
+      ].sort(),
     );
+  });
+
+  it('pins every third-party image by an explicit tag', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      if (s.build) continue;
+      expect(s.image, name).toMatch(/^[a-z0-9./-]+:[A-Za-z0-9_][A-Za-z0-9_.-]*$/);
+      expect(s.image?.endsWith(':latest'), name).toBe(false);
+    }
+  });
+
+  it('exports traces of api, relay and worker to the compose Jaeger (standard OTEL_* variables)', () => {
+    const jaeger = compose.services.jaeger as Service & { environment: Record<string, string> };
+    expect(jaeger.environment.COLLECTOR_OTLP_ENABLED).toBe('true');
+    expect(jaeger.expose).toContain('4318');
+    for (const name of ['api', 'relay', 'worker']) {
+      const env = compose.services[name]?.environment ?? {};
+      expect(env.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('http://jaeger:4318');
+      expect(env.OTEL_SERVICE_NAME, name).toBe(`jobplane-${name}`);
+    }
   });
 
   it('runs Redis with noeviction and AOF on a volume', () => {
@@ -158,7 +194,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('sets only env vars the runtime config schema knows, all it requires, and values it accepts', () => {
-    const known = new Set<string>(CONFIG_ENV_VARS);
+    // The config schema's keys, plus the OpenTelemetry SDK's standard variables (read by the SDK).
+    const known = new Set<string>([...CONFIG_ENV_VARS, ...OTEL_ENV_VARS]);
     for (const [name, s] of jobplaneServices) {
       const command = s.command?.[0] as JobplaneCommand;
       const env = s.environment ?? {};
@@ -253,7 +290,7 @@ describe('deploy/prometheus (compose)', () => {
 
   it("the service-down alert's job matcher covers every compose scrape job", () => {
     const rules = readYaml<AlertRuleFile>('deploy/prometheus/rules.yml').groups.flatMap((g) => g.rules);
-    const down = rules.find((r) => /^up\{job=~"[^"]+"\} == 0$/.test(r.expr));
+    const down = rules.find((r) => /up\{job=~"[^"]+"\} == 0/.test(r.expr));
     const regex = new RegExp(`^(?:${/job=~"([^"]+)"/.exec(down?.expr ?? '')?.[1] ?? '$^'})$`);
     for (const job of ['jobplane-api', 'jobplane-relay', 'jobplane-worker']) {
       expect(byJob[job], job).toBeDefined();
@@ -307,5 +344,121 @@ describe('deploy/grafana provisioning (compose)', () => {
     expect(() =>
       readFileSync(join(ROOT, 'deploy/grafana/dashboards', home.slice(`${target}/`.length))),
     ).not.toThrow();
+  });
+});
+
+describe('deploy/alertmanager and the alert receiver (compose)', () => {
+  const am = compose.services.alertmanager as Service & { command: string[] };
+  const prom = readYaml<{ alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] } }>(
+    'deploy/prometheus/prometheus.yml',
+  );
+
+  it('is exactly what scripts/generate-alertmanager-config.ts writes, and passes amtool check-config', async () => {
+    expect(readFileSync(ALERTMANAGER_FILE, 'utf8')).toBe(await renderAlertmanagerConfig());
+    const { stdout } = await run('amtool', ['check-config', ALERTMANAGER_FILE]);
+    expect(stdout).toMatch(/SUCCESS/);
+  });
+
+  it.each([
+    ['severity=critical', ALERT_RECEIVERS.critical],
+    ['severity=warning', ALERT_RECEIVERS.warning],
+  ])('routes %s to %s', async (label, receiver) => {
+    const { stdout } = await run('amtool', [
+      'config',
+      'routes',
+      'test',
+      `--config.file=${ALERTMANAGER_FILE}`,
+      `--verify.receivers=${receiver}`,
+      label,
+    ]);
+    expect(stdout.trim()).toBe(receiver);
+  });
+
+  it('is what Prometheus sends to, mounted where Alertmanager reads it, and posts to the alert-receiver', () => {
+    expect(prom.alerting.alertmanagers[0]?.static_configs[0]?.targets).toEqual(['alertmanager:9093']);
+    expect(am.volumes).toContain('./deploy/alertmanager:/etc/alertmanager:ro');
+    expect(am.command).toContain('--config.file=/etc/alertmanager/alertmanager.yml');
+    const receiver = compose.services['alert-receiver'] as Service;
+    const port = new URL(ALERT_RECEIVER_URL).port;
+    expect(receiver.environment?.PORT).toBe(port);
+    expect(receiver.expose).toContain(port);
+    const config = readYaml<{ receivers: { webhook_configs: { url: string }[] }[] }>(
+      'deploy/alertmanager/alertmanager.yml',
+    );
+    for (const r of config.receivers)
+      expect(r.webhook_configs[0]?.url.startsWith(`${ALERT_RECEIVER_URL}/`)).toBe(true);
+  });
+
+  it('the alert receiver logs each posted alert as a JSON line and answers 200 (run with node)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(ROOT, 'deploy/alert-receiver/server.mjs')], {
+      env: { ...process.env, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const lines = () =>
+        out
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const deadline = Date.now() + 10000;
+      const waitFor = async <T>(probe: () => T | undefined): Promise<T> => {
+        for (;;) {
+          const v = probe();
+          if (v !== undefined) return v;
+          if (Date.now() > deadline) throw new Error(`alert receiver output: ${out}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      // PORT=0: the server listens on a free port and logs it.
+      const port = await waitFor(
+        () => lines().find((l) => l['msg'] === 'alert receiver listening')?.['port'],
+      );
+      expect(port).not.toBe(0);
+      const res = await fetch(`http://127.0.0.1:${String(port)}/critical`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          version: '4',
+          receiver: 'jobplane-critical',
+          status: 'firing',
+          alerts: [
+            {
+              status: 'firing',
+              labels: { alertname: 'JobplaneServiceDown', severity: 'critical', service: 'api' },
+              annotations: { summary: 'jobplane-api is down' },
+              startsAt: '2026-01-01T00:00:00Z',
+            },
+          ],
+        }),
+      });
+      expect(res.status).toBe(200);
+      const logged = await waitFor(() => lines().find((l) => l['alertname'] === 'JobplaneServiceDown'));
+      expect(logged).toMatchObject({
+        receiver: 'jobplane-critical',
+        route: '/critical',
+        severity: 'critical',
+        service: 'api',
+      });
+      const bad = await fetch(`http://127.0.0.1:${String(port)}/critical`, { method: 'POST', body: '{' });
+      expect(bad.status).toBe(400);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('deploy/grafana Jaeger datasource (compose)', () => {
+  it('provisions the compose Jaeger under the uid the dashboards use', () => {
+    const ds = readYaml<{ datasources: { uid: string; type: string; url: string }[] }>(
+      'deploy/grafana/provisioning/datasources/jaeger.yml',
+    );
+    expect(ds.datasources).toEqual([
+      expect.objectContaining({ uid: 'jobplane-jaeger', type: 'jaeger', url: 'http://jaeger:16686' }),
+    ]);
+    const jaeger = compose.services.jaeger as Service;
+    expect(jaeger.image).toMatch(/^jaegertracing\/all-in-one:\d/);
   });
 });

@@ -6,7 +6,14 @@ import { promisify } from 'node:util';
 import { JOB_OUTCOMES, METRIC_NAMES, QUEUE_STATES } from '@jobplane/sdk/contract';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { DASHBOARD_DIR, DATASOURCE_UID, renderDashboards } from '../../scripts/generate-dashboards.js';
+import {
+  DASHBOARD_DIR,
+  DATASOURCE_UID,
+  FIRING_ALERTS_EXPR,
+  JAEGER_DATASOURCE_UID,
+  TRACED_SERVICES,
+  renderDashboards,
+} from '../../scripts/generate-dashboards.js';
 import { readYaml } from './support.js';
 import {
   allowedMetricNames,
@@ -19,20 +26,24 @@ const run = promisify(execFile);
 
 interface Target {
   expr: string;
-  datasource: { uid: string };
+  datasource: { uid: string; type: string };
+  queryType?: string;
+  service?: string;
 }
 interface Panel {
   title: string;
   type: string;
-  datasource: { uid: string };
+  datasource?: { uid: string; type: string };
   gridPos: { x: number; y: number; w: number; h: number };
-  targets: Target[];
+  targets?: Target[];
+  options?: Record<string, unknown>;
 }
 interface DashboardJson {
   uid: string;
   title: string;
   panels: Panel[];
   templating: { list: { query: { query: string }; datasource: { uid: string } }[] };
+  annotations: { list: { name: string; expr?: string; datasource: { uid: string }; enable: boolean }[] };
 }
 
 const files = readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json'));
@@ -40,10 +51,14 @@ const dashboards = files.map(
   (f) => JSON.parse(readFileSync(join(DASHBOARD_DIR, f), 'utf8')) as DashboardJson,
 );
 const byUid = Object.fromEntries(dashboards.map((d) => [d.uid, d]));
-/** Every PromQL query of every dashboard, variables included. */
+const promTargets = (p: Panel) => (p.targets ?? []).filter((t) => t.datasource.type === 'prometheus');
+/** Every PromQL query of every dashboard: panels, variables and annotations. */
 const queries = dashboards.flatMap((d) => [
-  ...d.panels.flatMap((p) => p.targets.map((t) => ({ where: `${d.uid} / ${p.title}`, expr: t.expr }))),
+  ...d.panels.flatMap((p) => promTargets(p).map((t) => ({ where: `${d.uid} / ${p.title}`, expr: t.expr }))),
   ...d.templating.list.map((v) => ({ where: `${d.uid} / $variable`, expr: v.query.query })),
+  ...d.annotations.list.flatMap((a) =>
+    a.expr === undefined ? [] : [{ where: `${d.uid} / annotation ${a.name}`, expr: a.expr }],
+  ),
 ]);
 
 describe('PromQL metric-name extraction (the checker itself)', () => {
@@ -120,7 +135,7 @@ describe('deploy/grafana/dashboards', () => {
   });
 
   it('job SLA shows duration percentiles, failure rate and the oldest waiting job', () => {
-    const exprs = byUid['jobplane-job-sla']?.panels.flatMap((p) => p.targets.map((t) => t.expr)) ?? [];
+    const exprs = byUid['jobplane-job-sla']?.panels.flatMap((p) => promTargets(p).map((t) => t.expr)) ?? [];
     for (const p of [0.5, 0.95, 0.99]) {
       expect(
         exprs.some(
@@ -137,12 +152,39 @@ describe('deploy/grafana/dashboards', () => {
       'deploy/grafana/provisioning/datasources/prometheus.yml',
     );
     expect(provisioned.datasources.map((d) => d.uid)).toEqual([DATASOURCE_UID]);
+    const jaeger = readYaml<{ datasources: { uid: string }[] }>(
+      'deploy/grafana/provisioning/datasources/jaeger.yml',
+    );
+    expect(jaeger.datasources.map((d) => d.uid)).toEqual([JAEGER_DATASOURCE_UID]);
+    const uidOf: Record<string, string> = { prometheus: DATASOURCE_UID, jaeger: JAEGER_DATASOURCE_UID };
     for (const d of dashboards) {
       for (const p of d.panels) {
-        expect(p.datasource.uid, `${d.uid} / ${p.title}`).toBe(DATASOURCE_UID);
-        for (const t of p.targets) expect(t.datasource.uid).toBe(DATASOURCE_UID);
+        if (p.type === 'alertlist') continue; // reads the alert rules, no datasource query
+        expect(uidOf[p.datasource!.type], `${d.uid} / ${p.title}`).toBe(p.datasource!.uid);
+        for (const t of p.targets ?? []) expect(t.datasource.uid).toBe(p.datasource!.uid);
       }
       for (const v of d.templating.list) expect(v.datasource.uid).toBe(DATASOURCE_UID);
+      for (const a of d.annotations.list) expect(a.datasource.uid).toBe(DATASOURCE_UID);
+    }
+  });
+
+  it('overview has a traces panel (Jaeger search for the api and worker services) and an alert list', () => {
+    const overview = byUid['jobplane-overview']!;
+    const traces = overview.panels.filter((p) => p.datasource?.type === 'jaeger');
+    expect(traces).toHaveLength(1);
+    expect(traces[0]!.targets?.map((t) => [t.queryType, t.service])).toEqual(
+      TRACED_SERVICES.map((s) => ['search', s]),
+    );
+    expect(TRACED_SERVICES).toEqual(['jobplane-api', 'jobplane-worker']);
+    const alerts = overview.panels.find((p) => p.type === 'alertlist');
+    expect(alerts?.options).toMatchObject({ stateFilter: { firing: true, pending: true } });
+  });
+
+  it('every dashboard annotates firing alerts from ALERTS{alertstate="firing"}', () => {
+    for (const d of dashboards) {
+      expect(d.annotations.list, d.uid).toEqual([
+        expect.objectContaining({ name: 'Firing alerts', expr: FIRING_ALERTS_EXPR, enable: true }),
+      ]);
     }
   });
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_ENV_VARS, METRIC_NAMES } from '@jobplane/sdk/contract';
-import { jobplaneAlertRules } from '@jobplane/constructs';
+import { OTEL_ENV_VARS, jobplaneAlertRules } from '@jobplane/constructs';
 import { JobState } from '@jobplane/proto';
 import { describe, expect, it } from 'vitest';
 import { ROOT, readText } from './support.js';
@@ -21,7 +21,12 @@ describe('docs/operations.md', () => {
       'METRIC_NAMES',
       'JOBPLANE_API_PORT',
       'PROMETHEUS_PORT',
+      'ALERTMANAGER_PORT',
+      'JAEGER_UI_PORT',
+      'ALERTS', // Prometheus' series of alert states
       'GRAFANA_PORT',
+      // The OpenTelemetry SDK's standard variables (read outside the config schema).
+      ...OTEL_ENV_VARS,
       'AWS_ROLE_ARN',
       'AWS_REGION',
       'REGISTRY_USERNAME',

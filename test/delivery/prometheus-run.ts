@@ -34,11 +34,16 @@ export function dashboardQueries(): { where: string; expr: string }[] {
   for (const file of ['jobplane-overview.json', 'jobplane-queues.json', 'jobplane-job-sla.json']) {
     const d = JSON.parse(readFileSync(join(DASHBOARD_DIR, file), 'utf8')) as {
       uid: string;
-      panels: { title: string; targets: { expr: string }[] }[];
+      panels: { title: string; targets?: { expr: string; datasource: { type: string } }[] }[];
       templating: { list: { name: string; query: { query: string } }[] };
+      annotations: { list: { name: string; expr?: string }[] };
     };
+    // PromQL only: the traces panel queries Jaeger, the alert list panel has no query.
     for (const p of d.panels)
-      for (const t of p.targets) out.push({ where: `${d.uid} / ${p.title}`, expr: t.expr });
+      for (const t of p.targets ?? [])
+        if (t.datasource.type === 'prometheus') out.push({ where: `${d.uid} / ${p.title}`, expr: t.expr });
+    for (const a of d.annotations.list)
+      if (a.expr !== undefined) out.push({ where: `${d.uid} / annotation ${a.name}`, expr: a.expr });
     for (const v of d.templating.list) {
       // label_values(<selector>, <label>) is Grafana's; Prometheus evaluates the selector.
       const m = /^label_values\((.*),\s*\w+\)$/.exec(v.query.query);

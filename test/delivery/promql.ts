@@ -69,7 +69,8 @@ export function substituteGrafanaVariables(expr: string): string {
  * Prometheus' synthetic `up`.
  */
 export function allowedMetricNames(): Set<string> {
-  const names = new Set<string>(['up']);
+  // `up` and `ALERTS` are Prometheus' own series (scrape health, alert rule states).
+  const names = new Set<string>(['up', 'ALERTS']);
   for (const name of Object.values(METRIC_NAMES)) {
     names.add(name);
     if (name.endsWith('_duration_seconds') || name.endsWith('_lag_seconds'))

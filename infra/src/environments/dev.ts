@@ -10,6 +10,15 @@ export const devEnvironment: EnvironmentConfig = {
   monitoring: { mode: 'in-cluster' },
   jobsQuota: { requestsCpu: '2', limitsMemory: '4Gi', jobs: 20, pods: 20 },
   logLevel: 'debug',
+  // Placeholder receivers (like the example API hosts): point them at the team's webhook.
+  alerting: {
+    receivers: {
+      critical: { url: 'https://alerts.example.com/jobplane/dev/critical' },
+      warning: { url: 'https://alerts.example.com/jobplane/dev/warning' },
+    },
+  },
+  // The event spine's broker, in the cluster (JetStream on a 2Gi PVC).
+  nats: {},
   argocdCluster: 'jobplane-dev',
   // kind maps the ingress controller to 127.0.0.1; `*.localhost` resolves there (RFC 6761).
   ingress: { host: 'api.jobplane.localhost' },

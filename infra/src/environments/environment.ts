@@ -8,6 +8,8 @@ import type { ResourceSpec } from '../lib/resources.js';
 import type { IngressController } from '../api-ingress.js';
 import type { NamespaceQuota } from '../namespace-quota.js';
 import type { ExternalEndpoint } from '../redis.js';
+import type { AlertmanagerConfigOptions } from '../alertmanager-config.js';
+import type { NatsProps } from '../nats.js';
 
 /** Scaling and sizing of the worker pool of one pooled queue. */
 export interface WorkerPoolSizing {
@@ -88,6 +90,19 @@ export interface EnvironmentConfig {
   readonly scheduling?: SchedulingConfig;
   /** What the cluster can hold: checked by the verifier (CAP rules, docs/infra.md). */
   readonly capacity: CapacityConfig;
+  /**
+   * Alert delivery: Alertmanager routes by severity to webhook receivers, with inhibition
+   * (in-cluster monitoring: an Alertmanager Deployment; operator: an AlertmanagerConfig).
+   * @default no Alertmanager (alerts are only evaluated)
+   */
+  readonly alerting?: AlertingConfig;
+  /** Trace export of the api, relay, workers and launcher (OTLP/HTTP). @default no export */
+  readonly otlp?: OtlpConfig;
+  /**
+   * NATS with JetStream for the event spine (`NATS_URL` of api, relay and workers): in-cluster
+   * (`{}` or sizing) or `{ external, cidrs }`. @default none
+   */
+  readonly nats?: NatsProps;
   /** Runtime `LOG_LEVEL`. @default 'info' */
   readonly logLevel?: 'debug' | 'info' | 'warn';
   /**
@@ -138,4 +153,21 @@ export interface CapacityConfig {
    * Scaler maxima × requests must stay within them (CAP-pool). @default no autoscaler (not checked)
    */
   readonly nodePoolLimits?: NodeResources;
+}
+
+export interface AlertingConfig {
+  /** Webhook receivers of critical and warning alerts (placeholders are fine until one exists). */
+  readonly receivers: AlertmanagerConfigOptions;
+  /** Where the receivers are (in-cluster Alertmanager egress). @default ['0.0.0.0/0'] */
+  readonly receiverCidrs?: readonly string[];
+}
+
+export interface OtlpConfig {
+  /** OTLP/HTTP endpoint, e.g. `http://collector.observability.svc:4318` (`OTEL_EXPORTER_OTLP_ENDPOINT`). */
+  readonly endpoint: string;
+  /** The collector's CIDRs (runtime egress). @default any address, on the endpoint's port only */
+  readonly cidrs?: readonly string[];
+  /** Or the collector's namespace (and pod labels) when it runs in the cluster. @default none */
+  readonly namespace?: string;
+  readonly podLabels?: Readonly<Record<string, string>>;
 }

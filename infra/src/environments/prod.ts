@@ -22,6 +22,13 @@ export const prodEnvironment: EnvironmentConfig = {
   },
   jobsQuota: { requestsCpu: '40', limitsMemory: '80Gi', jobs: 200, pods: 200 },
   logLevel: 'info',
+  // Placeholder receivers (like the example API hosts): point them at the team's webhook.
+  alerting: {
+    receivers: {
+      critical: { url: 'https://alerts.example.com/jobplane/prod/critical' },
+      warning: { url: 'https://alerts.example.com/jobplane/prod/warning' },
+    },
+  },
   argocdCluster: 'jobplane-prod',
   ingress: { host: 'api.jobplane.example.com' },
   // 3 AZs (stacks): the api's 3..12 and the relay's 2 replicas never share a zone while another has none.

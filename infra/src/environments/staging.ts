@@ -17,6 +17,13 @@ export const stagingEnvironment: EnvironmentConfig = {
     prometheusAddress: 'http://prometheus-operated.monitoring.svc:9090',
   },
   jobsQuota: { requestsCpu: '8', limitsMemory: '16Gi', jobs: 50, pods: 50 },
+  // Placeholder receivers (like the example API hosts): point them at the team's webhook.
+  alerting: {
+    receivers: {
+      critical: { url: 'https://alerts.example.com/jobplane/staging/critical' },
+      warning: { url: 'https://alerts.example.com/jobplane/staging/warning' },
+    },
+  },
   argocdCluster: 'jobplane-staging',
   ingress: { host: 'api.staging.jobplane.example.com' },
   scheduling: { zoneSpread: 'ScheduleAnyway' },

@@ -15,6 +15,7 @@ import type {
   IPrometheusRule,
   IServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import type { IAlertmanagerConfig } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1';
 
 /** The model's fields without apiVersion/kind, with cdk8s object metadata (name required). */
 export type CrdProps<T> = Omit<T, 'apiVersion' | 'kind' | 'metadata'> & {
@@ -67,5 +68,12 @@ export class PromPrometheusRule extends ApiObject {
   static readonly GVK = { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' } as const;
   constructor(scope: Construct, id: string, props: CrdProps<IPrometheusRule>) {
     super(scope, id, { ...PromPrometheusRule.GVK, ...props });
+  }
+}
+
+export class PromAlertmanagerConfig extends ApiObject {
+  static readonly GVK = { apiVersion: 'monitoring.coreos.com/v1alpha1', kind: 'AlertmanagerConfig' } as const;
+  constructor(scope: Construct, id: string, props: CrdProps<IAlertmanagerConfig>) {
+    super(scope, id, { ...PromAlertmanagerConfig.GVK, ...props });
   }
 }

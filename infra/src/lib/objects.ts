@@ -9,6 +9,8 @@ import type { Construct } from 'constructs';
 import type { Labels } from './labels.js';
 import { METRICS_PORT } from './runtime.js';
 import { argoAnnotations, type SyncWave } from './sync.js';
+import type { PodTemplate } from './pod.js';
+import { deployment, statefulSet } from './workloads.js';
 
 /** Name, namespace and labels of one component instance, plus the labels selecting its pods. */
 export interface Workload {
@@ -45,6 +47,16 @@ export interface ServiceOptions {
  * The empty `externalIPs` cdk8s-plus always emits is patched away.
  */
 export function service(scope: Construct, id: string, w: Workload, o: ServiceOptions): ApiObject {
+  return ApiObject.of(serviceConstruct(scope, id, w, o));
+}
+
+/** {@link service}, returning the cdk8s-plus Service (what a `kplus.StatefulSet` is governed by). */
+export function serviceConstruct(
+  scope: Construct,
+  id: string,
+  w: Workload,
+  o: ServiceOptions,
+): kplus.Service {
   const svc = new kplus.Service(scope, id, {
     metadata: objectMeta({ ...w, name: o.name ?? w.name }, o.wave ?? 'workloads'),
     type: kplus.ServiceType.CLUSTER_IP,
@@ -52,9 +64,8 @@ export function service(scope: Construct, id: string, w: Workload, o: ServiceOpt
     ports: [{ name: o.port.name, port: o.port.port, targetPort: o.port.port, protocol: kplus.Protocol.TCP }],
   });
   for (const [key, value] of Object.entries(w.selector)) svc.selectLabel(key, value);
-  const resource = ApiObject.of(svc);
-  resource.addJsonPatch(JsonPatch.remove('/spec/externalIPs'));
-  return resource;
+  ApiObject.of(svc).addJsonPatch(JsonPatch.remove('/spec/externalIPs'));
+  return svc;
 }
 
 /** The headless `<name>-metrics` Service exposing the runtime's `metrics` port (METRICS_PORT). */
@@ -98,47 +109,31 @@ export function dataVolumeClaim(storage: string, storageClassName?: string): Rec
 export interface RollingDeploymentOptions {
   /** Omit when an autoscaler owns the replica count (Argo CD would fight it otherwise). */
   readonly replicas?: number;
-  readonly template: Record<string, unknown>;
+  readonly template: PodTemplate;
 }
 
 /**
- * A Deployment (sync wave `workloads`) that rolls out one new pod before stopping an old one, so
- * the ready count never drops below the desired one; five old ReplicaSets are kept for rollbacks.
+ * A Deployment (sync wave `workloads`, cdk8s-plus-28 `kplus.Deployment`) that rolls out one new pod
+ * before stopping an old one, so the ready count never drops below the desired one; five old
+ * ReplicaSets are kept for rollbacks.
  */
 export function rollingDeployment(scope: Construct, w: Workload, o: RollingDeploymentOptions): ApiObject {
-  return new ApiObject(scope, 'Resource', {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: objectMeta(w, 'workloads'),
-    spec: {
-      ...(o.replicas === undefined ? {} : { replicas: o.replicas }),
-      revisionHistoryLimit: 5,
-      selector: { matchLabels: w.selector },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-      template: o.template,
-    },
-  });
+  return deployment(scope, w, { ...o, strategy: 'RollingUpdate' });
 }
 
 /**
- * A single-replica StatefulSet (sync wave `dataStores`) governed by the Service of the same name,
- * with the claim templates (e.g. {@link dataVolumeClaim}) it keeps across restarts.
+ * A single-replica StatefulSet (sync wave `dataStores`, cdk8s-plus-28 `kplus.StatefulSet`) governed
+ * by its Service (`service`, e.g. from {@link serviceConstruct}), with the claim templates (e.g.
+ * {@link dataVolumeClaim}) it keeps across restarts.
  */
 export function singletonStatefulSet(
   scope: Construct,
   w: Workload,
-  o: { readonly template: Record<string, unknown>; readonly volumeClaimTemplates: unknown[] },
+  o: {
+    readonly template: PodTemplate;
+    readonly volumeClaimTemplates: unknown[];
+    readonly service: kplus.Service;
+  },
 ): ApiObject {
-  return new ApiObject(scope, 'Resource', {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: objectMeta(w, 'dataStores'),
-    spec: {
-      serviceName: w.name,
-      replicas: 1,
-      selector: { matchLabels: w.selector },
-      template: o.template,
-      volumeClaimTemplates: o.volumeClaimTemplates,
-    },
-  });
+  return statefulSet(scope, w, o);
 }

@@ -66,15 +66,32 @@ export function restrictedPodSecurityContext(
   };
 }
 
+/** A pod volume: an emptyDir (with a size limit) or a ConfigMap (optionally some keys). */
+export type VolumeSpec =
+  | { readonly name: string; readonly emptyDir: { readonly sizeLimit?: string } }
+  | {
+      readonly name: string;
+      readonly configMap: {
+        readonly name: string;
+        readonly items?: readonly { key: string; path: string }[];
+      };
+    };
+
+export interface VolumeMountSpec {
+  readonly name: string;
+  readonly mountPath: string;
+  readonly readOnly?: boolean;
+}
+
 export interface PodTemplateOptions {
   readonly labels: Record<string, string>;
   readonly annotations?: Record<string, string>;
   readonly serviceAccountName: string;
-  readonly containers: JsonObject[];
+  readonly containers: ContainerSpec[];
   readonly runAsUser?: number;
   readonly fsGroup?: number;
   /** Extra volumes besides the `tmp` emptyDir. */
-  readonly volumes?: JsonObject[];
+  readonly volumes?: VolumeSpec[];
   readonly terminationGracePeriodSeconds?: number;
   readonly restartPolicy?: 'Always' | 'Never' | 'OnFailure';
   /** Spread replicas over nodes (K8: podAntiAffinity when replicas > 1). */
@@ -84,6 +101,26 @@ export interface PodTemplateOptions {
   readonly runtime?: boolean;
   /** PriorityClass and zone spread. @default none */
   readonly scheduling?: PodScheduling;
+}
+
+/**
+ * A pod template, resolved and validated (secure defaults applied), that the workload builders of
+ * `lib/workloads.ts` turn into cdk8s-plus-28 constructs.
+ */
+export interface PodTemplate {
+  readonly labels: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+  readonly serviceAccountName: string;
+  readonly automountServiceAccountToken: boolean;
+  readonly runAsUser: number;
+  readonly fsGroup: number;
+  readonly containers: readonly ContainerSpec[];
+  readonly volumes: readonly VolumeSpec[];
+  readonly terminationGracePeriodSeconds?: number;
+  readonly restartPolicy?: 'Always' | 'Never' | 'OnFailure';
+  readonly priorityClassName?: string;
+  readonly topologySpreadConstraints?: JsonObject[];
+  readonly affinity?: JsonObject;
 }
 
 /** Zone label the scheduler spreads on (set by the cloud provider on every node). */
@@ -105,56 +142,62 @@ export interface PodScheduling {
 export const RUNTIME_POD_LABEL = 'jobplane.dev/runtime';
 
 /** The `tmp` emptyDir every container mounts at /tmp (the root filesystem is read-only). */
-export const TMP_VOLUME = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } } as const;
-export const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' } as const;
+export const TMP_VOLUME: VolumeSpec = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } };
+export const TMP_MOUNT: VolumeMountSpec = { name: 'tmp', mountPath: '/tmp' };
 
-export function podTemplate(o: PodTemplateOptions): JsonObject {
-  const spec: JsonObject = {
+const sorted = (labels: Record<string, string>) =>
+  Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+
+export function podTemplate(o: PodTemplateOptions): PodTemplate {
+  const runAsUser = o.runAsUser ?? DEFAULT_RUN_AS_USER;
+  const fsGroup = o.fsGroup ?? o.runAsUser ?? DEFAULT_RUN_AS_USER;
+  restrictedPodSecurityContext('securityContext', runAsUser, fsGroup);
+  const labels = o.runtime ? { ...o.labels, [RUNTIME_POD_LABEL]: 'true' } : { ...o.labels };
+  return {
+    labels,
+    ...(o.annotations ? { annotations: o.annotations } : {}),
     serviceAccountName: o.serviceAccountName,
     automountServiceAccountToken: o.automountServiceAccountToken ?? false,
-    enableServiceLinks: false,
-    securityContext: restrictedPodSecurityContext(
-      'securityContext',
-      o.runAsUser ?? DEFAULT_RUN_AS_USER,
-      o.fsGroup ?? o.runAsUser ?? DEFAULT_RUN_AS_USER,
-    ),
+    runAsUser,
+    fsGroup,
     containers: o.containers,
     volumes: [TMP_VOLUME, ...(o.volumes ?? [])],
-  };
-  if (o.terminationGracePeriodSeconds !== undefined)
-    spec['terminationGracePeriodSeconds'] = o.terminationGracePeriodSeconds;
-  if (o.restartPolicy !== undefined) spec['restartPolicy'] = o.restartPolicy;
-  if (o.scheduling?.priorityClassName !== undefined)
-    spec['priorityClassName'] = o.scheduling.priorityClassName;
-  if (o.scheduling?.zoneSpread !== undefined) {
-    spec['topologySpreadConstraints'] = [
-      {
-        maxSkew: 1,
-        topologyKey: ZONE_TOPOLOGY_KEY,
-        whenUnsatisfiable: o.scheduling.zoneSpread,
-        labelSelector: { matchLabels: o.labels },
-      },
-    ];
-  }
-  if (o.antiAffinity) {
-    spec['affinity'] = {
-      podAntiAffinity: {
-        preferredDuringSchedulingIgnoredDuringExecution: [
-          {
-            weight: 100,
-            podAffinityTerm: {
-              topologyKey: 'kubernetes.io/hostname',
-              labelSelector: { matchLabels: o.labels },
+    ...(o.terminationGracePeriodSeconds !== undefined
+      ? { terminationGracePeriodSeconds: o.terminationGracePeriodSeconds }
+      : {}),
+    ...(o.restartPolicy !== undefined ? { restartPolicy: o.restartPolicy } : {}),
+    ...(o.scheduling?.priorityClassName !== undefined
+      ? { priorityClassName: o.scheduling.priorityClassName }
+      : {}),
+    ...(o.scheduling?.zoneSpread !== undefined
+      ? {
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: ZONE_TOPOLOGY_KEY,
+              whenUnsatisfiable: o.scheduling.zoneSpread,
+              labelSelector: { matchLabels: sorted(o.labels) },
+            },
+          ],
+        }
+      : {}),
+    ...(o.antiAffinity
+      ? {
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    topologyKey: 'kubernetes.io/hostname',
+                    labelSelector: { matchLabels: sorted(o.labels) },
+                  },
+                },
+              ],
             },
           },
-        ],
-      },
-    };
-  }
-  const labels = o.runtime ? { ...o.labels, [RUNTIME_POD_LABEL]: 'true' } : o.labels;
-  return {
-    metadata: { labels, ...(o.annotations ? { annotations: o.annotations } : {}) },
-    spec,
+        }
+      : {}),
   };
 }
 
@@ -170,32 +213,17 @@ export interface ContainerOptions {
   readonly readinessProbe?: JsonObject;
   readonly startupProbe?: JsonObject;
   readonly preStopSleepSeconds?: number;
-  readonly volumeMounts?: JsonObject[];
+  readonly volumeMounts?: VolumeMountSpec[];
+}
+
+/** A container, resolved: /tmp mounted first; built with the restricted security context. */
+export interface ContainerSpec extends ContainerOptions {
+  readonly volumeMounts: VolumeMountSpec[];
 }
 
 /** A container with the restricted security context and /tmp mounted. */
-export function container(o: ContainerOptions): JsonObject {
-  const c: JsonObject = {
-    name: o.name,
-    image: o.image,
-    imagePullPolicy: 'IfNotPresent',
-  };
-  if (o.command) c['command'] = o.command;
-  if (o.args) c['args'] = o.args;
-  if (o.env && o.env.length > 0) c['env'] = [...o.env].sort((a, b) => a.name.localeCompare(b.name));
-  if (o.ports)
-    c['ports'] = o.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' }));
-  c['resources'] = o.resources;
-  if (o.startupProbe) c['startupProbe'] = o.startupProbe;
-  if (o.livenessProbe) c['livenessProbe'] = o.livenessProbe;
-  if (o.readinessProbe) c['readinessProbe'] = o.readinessProbe;
-  if (o.preStopSleepSeconds !== undefined && o.preStopSleepSeconds > 0) {
-    // The native sleep action (Kubernetes ≥ 1.30) needs no shell in the image.
-    c['lifecycle'] = { preStop: { sleep: { seconds: o.preStopSleepSeconds } } };
-  }
-  c['securityContext'] = restrictedContainerSecurityContext();
-  c['volumeMounts'] = [TMP_MOUNT, ...(o.volumeMounts ?? [])];
-  return c;
+export function container(o: ContainerOptions): ContainerSpec {
+  return { ...o, volumeMounts: [TMP_MOUNT, ...(o.volumeMounts ?? [])] };
 }
 
 /** HTTP probe on a named port. */

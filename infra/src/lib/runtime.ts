@@ -82,3 +82,77 @@ export function runtimeEnv(
   }
   return env;
 }
+
+/**
+ * Variables the image reads outside the jobplane config schema: the OpenTelemetry SDK's standard
+ * ones (the config only refuses unknown `JOBPLANE_*` names). The verifier (C-env) and the compose
+ * test accept them next to `CONFIG_ENV_VARS`.
+ * @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
+ */
+export const OTEL_ENV_VARS = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME'] as const;
+
+/**
+ * The broker URL of the event spine (docs/events.md), a key of the runtime config schema. The
+ * verifier accepts it by name even with a schema that does not declare it (an older
+ * `@jobplane/sdk`); where it is declared, its value is parsed by the schema like any other.
+ */
+export const NATS_URL_ENV = 'NATS_URL';
+
+/** Env names a runtime container may carry: the config schema, OTEL_*, NATS_URL. */
+export function knownRuntimeEnv(): Set<string> {
+  return new Set<string>([...CONFIG_ENV_VARS, ...OTEL_ENV_VARS, NATS_URL_ENV]);
+}
+
+/** What the platform wires into its runtime components besides the data stores. */
+export interface RuntimeIntegrations {
+  /** OTLP/HTTP endpoint of the trace collector (`OTEL_EXPORTER_OTLP_ENDPOINT`). @default no export */
+  readonly otlpEndpoint?: string;
+  /** `NATS_URL` of the event spine. @default none */
+  readonly natsUrl?: string;
+}
+
+/** An absolute http(s) OTLP endpoint without credentials, e.g. `http://collector:4318`. */
+export function checkOtlpEndpoint(prop: string, value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.hostname === '')
+    throw new PropValidationError(
+      `'${prop}' (${JSON.stringify(value)}) must be an http(s) OTLP endpoint such as 'http://collector:4318'`,
+    );
+  if (url.username !== '' || url.password !== '')
+    throw new PropValidationError(
+      `'${prop}' carries credentials: the endpoint is a literal env var, send headers through a Secret instead`,
+    );
+  return value;
+}
+
+/**
+ * The env literals of `integrations` for one component: `OTEL_EXPORTER_OTLP_ENDPOINT` and
+ * `OTEL_SERVICE_NAME` (`jobplane-<component>`) when an endpoint is set, `NATS_URL` when a URL is.
+ */
+export function integrationEnv(
+  component: 'api' | 'relay' | 'worker' | 'launcher',
+  integrations: RuntimeIntegrations | undefined,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (integrations?.otlpEndpoint !== undefined) {
+    env['OTEL_EXPORTER_OTLP_ENDPOINT'] = checkOtlpEndpoint(
+      'integrations.otlpEndpoint',
+      integrations.otlpEndpoint,
+    );
+    env['OTEL_SERVICE_NAME'] = `jobplane-${component}`;
+  }
+  if (integrations?.natsUrl !== undefined) {
+    const u = integrations.natsUrl;
+    if (!/^(nats|tls):\/\/[^/@\s]+$/.test(u))
+      throw new PropValidationError(
+        `'integrations.natsUrl' (${JSON.stringify(u)}) must be a nats:// or tls:// URL without credentials`,
+      );
+    env[NATS_URL_ENV] = u;
+  }
+  return env;
+}

@@ -8,7 +8,6 @@
  */
 import {
   BACKLOG_STATES,
-  CONFIG_ENV_VARS,
   JOBPLANE_COMMANDS,
   METRIC_NAMES,
   REQUIRED_ENV,
@@ -16,7 +15,7 @@ import {
 } from '@jobplane/sdk/contract';
 import type { Catalog } from '@jobplane/sdk';
 import { RUNTIME_POD_LABEL } from '../lib/pod.js';
-import { API_PORT, METRICS_PORT } from '../lib/runtime.js';
+import { API_PORT, METRICS_PORT, knownRuntimeEnv } from '../lib/runtime.js';
 import type { Finding, Manifest } from './types.js';
 import { allContainers, arr, obj, podTemplates, ref } from './types.js';
 
@@ -130,7 +129,8 @@ export function checkContract(objects: readonly Manifest[], catalog?: Catalog): 
   const findings: Finding[] = [];
   const add = (rule: string, o: Manifest, message: string) =>
     findings.push({ rule, object: ref(o), message });
-  const known = new Set<string>(CONFIG_ENV_VARS);
+  // The config schema's keys, the OpenTelemetry SDK's OTEL_* and NATS_URL (lib/runtime.ts).
+  const known = knownRuntimeEnv();
   const commands = new Set<string>(JOBPLANE_COMMANDS);
   const modeOf = (q: string | undefined) => (q === undefined ? undefined : catalog?.queue(q)?.mode);
   const shape = configSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
@@ -160,7 +160,7 @@ export function checkContract(objects: readonly Manifest[], catalog?: Catalog): 
             add('C-env', o, `${at}: env ${name} is not a runtime config key`);
             continue;
           }
-          if (typeof e['value'] === 'string' && !shape[name]!.safeParse(e['value']).success) {
+          if (typeof e['value'] === 'string' && shape[name] && !shape[name].safeParse(e['value']).success) {
             add(
               'C-env',
               o,

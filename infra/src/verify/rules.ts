@@ -424,7 +424,7 @@ export const BUILTIN_RULES = [
   rule(
     'C-env',
     'contract',
-    "env names are runtime config keys, required ones present, literal values parse under the runtime's schema",
+    "env names are runtime config keys (or the OpenTelemetry SDK's OTEL_* and NATS_URL), required ones present, literal values parse under the runtime's schema",
     'env <name> is not a runtime config key',
   ),
   rule(

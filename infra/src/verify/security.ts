@@ -36,6 +36,7 @@ export const CRD_KINDS = new Set([
   'ServiceMonitor',
   'PodMonitor',
   'PrometheusRule',
+  'AlertmanagerConfig',
 ]);
 
 export function checkSecurity(objects: readonly Manifest[]): Finding[] {
