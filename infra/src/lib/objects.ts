@@ -6,27 +6,13 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import type { Labels } from './labels.js';
 import { METRICS_PORT } from './runtime.js';
-import { argoAnnotations, type SyncWave } from './sync.js';
+import type { SyncWave } from './sync.js';
 import type { PodTemplate } from './pod.js';
 import { deployment, statefulSet } from './workloads.js';
+import { objectMeta, type Workload } from './workload.js';
 
-/** Name, namespace and labels of one component instance, plus the labels selecting its pods. */
-export interface Workload {
-  readonly name: string;
-  readonly namespace: string;
-  readonly labels: Labels;
-  readonly selector: Labels;
-}
-
-/** `metadata` of a namespaced object: name, namespace, labels and its Argo CD sync wave. */
-export function objectMeta(
-  o: { readonly name: string; readonly namespace: string; readonly labels: Labels },
-  wave: SyncWave,
-): Record<string, unknown> {
-  return { name: o.name, namespace: o.namespace, labels: o.labels, annotations: argoAnnotations(wave) };
-}
+export { objectMeta, type Workload } from './workload.js';
 
 export interface ServiceOptions {
   /** @default the workload's name */

@@ -25,7 +25,7 @@ import { ApiObject, App, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { PropValidationError } from './errors.js';
-import { objectMeta, type Workload } from './objects.js';
+import { objectMeta, type Workload } from './workload.js';
 import type { ContainerOptions, JsonObject, PodTemplate, VolumeSpec } from './pod.js';
 import { parseQuantity } from './quantity.js';
 
