@@ -619,6 +619,21 @@ export const DASHBOARDS: Record<string, Dashboard> = {
           thresholds: [{ value: 300, color: 'red' }],
         },
       ],
+      [
+        {
+          title: 'Flow control: starts put back / s',
+          description:
+            'Starts refused by a concurrency key, a queue cap or a rate limit (docs/flow-control.md): the job waits, delayed, without using an attempt.',
+          type: 'timeseries',
+          unit: 'reqps',
+          targets: [
+            {
+              expr: `sum by (queue, type, reason) (rate(${M.flowRefused}[${RATE}]))`,
+              legend: '{{queue}} {{type}} {{reason}}',
+            },
+          ],
+        },
+      ],
     ],
   },
 };
