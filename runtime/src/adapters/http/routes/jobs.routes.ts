@@ -14,21 +14,15 @@ import {
   SubmitJobsResponseSchema,
   type SubmitJobRequest,
 } from '@jobplane/proto';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { DomainError, invalidRequest } from '../../../domain/errors.js';
 import type { AppDeps } from '../app-deps.js';
 import { eventToProto, jobToProto, listFilterFromProto, submitJobsResultToProto } from '../proto-mapping.js';
 import { singleHeader } from '../input.js';
 import { problem, sendProblem } from '../problem.js';
+import { idOf, parse } from './proto-input.js';
 
 /** Parses untrusted JSON into a proto message; unknown fields and wrong types are 400s. */
-function parse<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw invalidRequest(`${what}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
 
 /** Accepts `JOB_STATE_QUEUED` and the short `queued`. */
 function normalizeQuery(query: Record<string, unknown>): Record<string, JsonValue> {
@@ -51,10 +45,6 @@ export function submitFields(body: SubmitJobRequest | undefined) {
     ...(body?.concurrencyKey !== undefined ? { concurrencyKey: body.concurrencyKey } : {}),
     ...(body?.concurrencyLimit !== undefined ? { concurrencyLimit: body.concurrencyLimit } : {}),
   };
-}
-
-function idParam(request: FastifyRequest): string {
-  return (request.params as { id: string }).id;
 }
 
 /**
@@ -132,7 +122,7 @@ export const jobRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
   });
 
   app.get('/jobs/:id', async (request) => {
-    const job = await deps.queries.get(request.clientId, idParam(request));
+    const job = await deps.queries.get(request.clientId, idOf(request));
     return toJson(GetJobResponseSchema, create(GetJobResponseSchema, { job: jobToProto(job) }));
   });
 
@@ -162,7 +152,7 @@ export const jobRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { de
   app.get('/jobs/:id/events', async (request) => {
     const q = normalizeQuery(request.query as Record<string, unknown>);
     const req = parse('invalid query', () => fromJson(ListJobEventsRequestSchema, q));
-    const page = await deps.queries.events(request.clientId, idParam(request), req.pageSize, req.pageToken);
+    const page = await deps.queries.events(request.clientId, idOf(request), req.pageSize, req.pageToken);
     return toJson(
       ListJobEventsResponseSchema,
       create(ListJobEventsResponseSchema, {

@@ -19,7 +19,7 @@ import {
   type Schedule as ProtoSchedule,
   type ScheduleSpec as ProtoScheduleSpec,
 } from '@jobplane/proto';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import {
   SPEC_FIELDS,
   type ScheduleCommands,
@@ -36,6 +36,7 @@ import {
 import { checkStorableJson, singleHeader } from '../input.js';
 import { jobToProto } from '../proto-mapping.js';
 import { problem, sendProblem } from '../problem.js';
+import { idOf, objectBody, parse, queryOf } from './proto-input.js';
 
 const OVERLAP_FROM_PROTO: Record<ProtoOverlap, OverlapPolicy> = {
   [ProtoOverlap.UNSPECIFIED]: 'allow',
@@ -119,32 +120,6 @@ const FIELD_BY_NAME = new Map<string, SpecField>(
 );
 
 /** Parses untrusted JSON into a proto message; unknown fields and wrong types are 400s. */
-function parse<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw invalidRequest(`${what}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-function objectBody(request: FastifyRequest, message: string): Record<string, JsonValue> {
-  const body = request.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw invalidRequest(`the body must be a JSON object (${message})`);
-  }
-  return body as Record<string, JsonValue>;
-}
-
-function queryOf(request: FastifyRequest): Record<string, JsonValue> {
-  const out: Record<string, JsonValue> = {};
-  for (const [k, v] of Object.entries(request.query as Record<string, unknown>)) {
-    if (typeof v !== 'string') throw invalidRequest(`query parameter '${k}' must appear once`);
-    out[k] = v;
-  }
-  return out;
-}
-
-const idOf = (request: FastifyRequest): string => (request.params as { id: string }).id;
 
 const doc = (summary: string, description?: string) => ({
   summary,

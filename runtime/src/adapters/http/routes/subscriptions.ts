@@ -1,4 +1,4 @@
-import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
+import { create, fromJson, toJson } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   CreateSubscriptionRequestSchema,
@@ -15,11 +15,11 @@ import {
   type DeliveryAttempt as ProtoDeliveryAttempt,
   type Subscription as ProtoSubscription,
 } from '@jobplane/proto';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { SubscriptionCommands } from '../../../application/subscription-commands.js';
-import { invalidRequest } from '../../../domain/errors.js';
 import type { DeliveryLogEntry, Subscription } from '../../../domain/events.js';
 import { problem, sendProblem } from '../problem.js';
+import { idOf, objectBody, parse, queryOf } from './proto-input.js';
 
 export function subscriptionToProto(s: Subscription): ProtoSubscription {
   return create(SubscriptionSchema, {
@@ -49,33 +49,6 @@ function attemptToProto(a: DeliveryLogEntry): ProtoDeliveryAttempt {
   });
 }
 
-function parse<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw invalidRequest(`${what}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-function objectBody(request: FastifyRequest): Record<string, JsonValue> {
-  const body = request.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw invalidRequest('the body must be a JSON object (CreateSubscriptionRequest)');
-  }
-  return body as Record<string, JsonValue>;
-}
-
-function queryOf(request: FastifyRequest): Record<string, JsonValue> {
-  const out: Record<string, JsonValue> = {};
-  for (const [k, v] of Object.entries(request.query as Record<string, unknown>)) {
-    if (typeof v !== 'string') throw invalidRequest(`query parameter '${k}' must appear once`);
-    out[k] = v;
-  }
-  return out;
-}
-
-const idOf = (request: FastifyRequest): string => (request.params as { id: string }).id;
-
 const doc = (summary: string, description?: string) => ({
   summary,
   ...(description ? { description } : {}),
@@ -102,7 +75,7 @@ export const subscriptionRoutes: FastifyPluginAsync<{ commands: SubscriptionComm
     },
     async (request, reply) => {
       const body = parse('body is not a valid CreateSubscriptionRequest', () =>
-        fromJson(CreateSubscriptionRequestSchema, objectBody(request)),
+        fromJson(CreateSubscriptionRequestSchema, objectBody(request, 'CreateSubscriptionRequest')),
       );
       const { subscription, secret } = await commands.create(request.clientId, {
         url: body.url,
