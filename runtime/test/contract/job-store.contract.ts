@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isDomainError } from '../../src/domain/errors.js';
 import type { JobError } from '../../src/domain/job.entity.js';
 import type { ChildSpec, JobStore, NewJob } from '../../src/ports/job-store.port.js';
+import { newJob as fixture } from '../support/new-job.js';
 
 export interface StoreUnderTest {
   readonly store: JobStore;
@@ -25,21 +26,8 @@ export function describeJobStoreContract(name: string, open: () => Promise<Store
     /** A client per test, so lists and outbox reads see only what the test made. */
     let client = '';
 
-    const newJob = (over: Partial<NewJob> = {}): NewJob => ({
-      id: randomUUID(),
-      clientId: client,
-      idempotencyKey: randomUUID(),
-      requestHash: 'hash-1',
-      type: 'demo.sleep',
-      payload: { durationMs: 1 },
-      priority: 0,
-      runAt: new Date(),
-      maxAttempts: 3,
-      mode: 'pooled',
-      queue: 'default',
-      requestId: null,
-      ...over,
-    });
+    const newJob = (over: Partial<NewJob> = {}): NewJob =>
+      fixture(randomUUID(), { clientId: client, requestHash: 'hash-1', ...over });
     const submitted = async (over: Partial<NewJob> = {}) => (await store.insert(newJob(over))).job.id;
     const running = async (over: Partial<NewJob> = {}) => {
       const id = await submitted(over);

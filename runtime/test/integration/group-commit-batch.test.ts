@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BATCH_JOBS } from '../../src/application/submit-job.use-case.js';
 import { buildApiApp } from '../../src/main/api.js';
 import type { Core } from '../../src/main/context.js';
-import type { NewJob } from '../../src/ports/job-store.port.js';
 import { API_KEY_A, API_KEY_B, isolate, type Isolated } from './helpers.js';
+import { newJob } from '../support/new-job.js';
 
 let iso: Isolated;
 let core: Core;
@@ -22,22 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await iso?.cleanup();
-});
-
-const newJob = (key: string, over: Partial<NewJob> = {}): NewJob => ({
-  id: randomUUID(),
-  clientId: 'alice',
-  idempotencyKey: key,
-  requestHash: `hash-${key}`,
-  type: 'demo.sleep',
-  payload: { durationMs: 1 },
-  priority: 0,
-  runAt: new Date(),
-  maxAttempts: 3,
-  mode: 'pooled',
-  queue: 'default',
-  requestId: null,
-  ...over,
 });
 
 const counts = async (keyPrefix: string) => {

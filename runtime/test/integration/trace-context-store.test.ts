@@ -4,7 +4,6 @@
  * concurrent submissions into one statement; each job row must still store its own request's
  * context, and the outbox row the relay claims must carry it.
  */
-import { randomUUID } from 'node:crypto';
 import { context, propagation, trace, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -15,8 +14,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../src/main/context.js';
-import type { NewJob } from '../../src/ports/job-store.port.js';
 import { isolate, type Isolated } from './helpers.js';
+import { newJob } from '../support/new-job.js';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -38,21 +37,6 @@ afterAll(async () => {
   trace.disable();
   propagation.disable();
   context.disable();
-});
-
-const newJob = (key: string): NewJob => ({
-  id: randomUUID(),
-  clientId: 'alice',
-  idempotencyKey: key,
-  requestHash: `hash-${key}`,
-  type: 'demo.sleep',
-  payload: { durationMs: 1 },
-  priority: 0,
-  runAt: new Date(),
-  maxAttempts: 3,
-  mode: 'pooled',
-  queue: 'default',
-  requestId: null,
 });
 
 /** `00-<trace id>-<span id>-<flags>` → its parts. */
