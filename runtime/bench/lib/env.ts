@@ -95,6 +95,19 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     redis.child.kill('SIGTERM');
     const a = new pg.Client({ connectionString: PG_ADMIN_URL });
     await a.connect();
+    // pg's Pool.end() resolves once its clients are told to end, before their backends are gone;
+    // a FORCE drop then terminates them mid-close, and the in-process client gets an uncaught
+    // FATAL 57P01. Wait for this database's own sessions to leave first (processes the bench
+    // killed may leave some behind: FORCE still ends those after the wait).
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const r = await a.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+        [databaseName],
+      );
+      if (r.rows[0]!.n === 0) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
     await a.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
     await a.end();
   };
