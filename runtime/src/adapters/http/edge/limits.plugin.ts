@@ -1,12 +1,13 @@
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { Redis } from 'ioredis';
 import { DomainError } from '../../../domain/errors.js';
 import { problem } from '../problem.js';
+import { leasedRedisStore } from './leased-rate-store.js';
 
 export interface PressureLimits {
   /**
@@ -121,8 +122,46 @@ function rateKey(authenticate: LimitsPluginOptions['authenticate']) {
   };
 }
 
+/** Swagger UI and Bull Board are the only HTML pages; both need inline scripts and styles. */
+const HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'", "'unsafe-inline'"],
+      styleSrc: ["'self'", "'unsafe-inline'", 'https:'],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'", 'https:', 'data:'],
+      connectSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  hsts: { maxAge: 31_536_000, includeSubDomains: true },
+};
+
 /**
- * Security headers (@fastify/helmet), per-client rate limiting (@fastify/rate-limit: 429
+ * The headers helmet sets for `options`, computed once. Helmet's headers depend on its options
+ * only (no nonces here), and building them is most of its cost: @fastify/helmet rebuilt them,
+ * CSP directives parsed anew, on every request.
+ */
+export function securityHeaders(options: HelmetOptions): ReadonlyArray<readonly [string, string]> {
+  const out: [string, string][] = [];
+  const recorder = {
+    setHeader(name: string, value: string) {
+      out.push([name, value]);
+    },
+    removeHeader(name: string) {
+      for (let i = out.length - 1; i >= 0; i--)
+        if (out[i]![0].toLowerCase() === name.toLowerCase()) out.splice(i, 1);
+    },
+  };
+  helmet(options)({} as never, recorder as never, (err?: unknown) => {
+    if (err) throw err;
+  });
+  return out;
+}
+
+/**
+ * Security headers (helmet), per-client rate limiting (@fastify/rate-limit: 429
  * RATE_LIMIT.EXCEEDED with Retry-After) and overload protection (@fastify/under-pressure: 503
  * SERVICE.OVERLOADED with Retry-After), all as problem+json. A pre-plugin: it must wrap every route.
  * The rate limiter fails open when Redis is unreachable or does not answer within its connection's
@@ -132,20 +171,11 @@ export function limitsPlugin(opts: LimitsPluginOptions): FastifyPluginAsync {
   const p = opts.pressure ?? {};
   const retryAfter = p.retryAfterSeconds ?? 10;
   return fp(async (app) => {
-    await app.register(helmet, {
-      // Swagger UI and Bull Board are the only HTML pages; both need inline scripts and styles.
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'", "'unsafe-inline'"],
-          styleSrc: ["'self'", "'unsafe-inline'", 'https:'],
-          imgSrc: ["'self'", 'data:'],
-          fontSrc: ["'self'", 'https:', 'data:'],
-          connectSrc: ["'self'"],
-          frameAncestors: ["'none'"],
-        },
-      },
-      hsts: { maxAge: 31_536_000, includeSubDomains: true },
+    const headers = securityHeaders(HELMET_OPTIONS);
+    app.addHook('onRequest', (_request, reply, done) => {
+      // On the raw response, as helmet itself does: hijacked replies (SSE streams) keep them too.
+      for (const [name, value] of headers) reply.raw.setHeader(name, value);
+      done();
     });
     const overloaded = (request: FastifyRequest, reply: FastifyReply, type: string, value: unknown) => {
       request.log.warn({ type, value }, 'overloaded: request refused');
@@ -189,7 +219,11 @@ export function limitsPlugin(opts: LimitsPluginOptions): FastifyPluginAsync {
       timeWindow: 60_000,
       keyGenerator: rateKey(opts.authenticate),
       allowList: (request) => NOT_RATE_LIMITED.has(request.url.split('?')[0] ?? ''),
-      ...(opts.redis ? { redis: opts.redis, nameSpace: `${opts.redisPrefix ?? 'jobplane'}:ratelimit:` } : {}),
+      // Counts shared in Redis, leased in chunks (leased-rate-store.ts) rather than one round trip
+      // per request.
+      ...(opts.redis
+        ? { store: leasedRedisStore(opts.redis, `${opts.redisPrefix ?? 'jobplane'}:ratelimit:`) }
+        : {}),
       skipOnError: true,
       errorResponseBuilder: (_request, ctx) =>
         Object.assign(
