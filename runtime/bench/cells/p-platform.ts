@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { BenchEnv } from '../lib/env.js';
 import { freePort } from '../lib/env.js';
@@ -22,11 +23,12 @@ import {
   endToEnd,
   measurePipeline,
   PIPELINE_METRICS,
+  STAGE_METRICS,
   pipelineSizes,
   waitForHttp,
   waitTerminal,
 } from '../lib/pipeline.js';
-import type { PipelineTarget } from '../lib/pipeline.js';
+import type { PipelineTarget, StageTiming } from '../lib/pipeline.js';
 import { startChild } from '../lib/proc.js';
 import type { Child } from '../lib/proc.js';
 import { timingQuery, timingRows, WORKER_CONCURRENCY } from './b3-pipeline.js';
@@ -51,7 +53,7 @@ function baseEnv(env: BenchEnv, schema: string, apiKey: string): NodeJS.ProcessE
     DATABASE_URL: env.databaseUrl,
     DATABASE_SCHEMA: schema,
     REDIS_URL: env.redisUrl,
-    QUEUE_PREFIX: `bench-${schema.replaceAll('_', '-')}`,
+    QUEUE_PREFIX: queuePrefixOf(schema),
     // Per-job info logs are pino's cost, not the platform's; warnings and errors still print.
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
@@ -110,7 +112,7 @@ async function startProcess(
   return child;
 }
 
-async function startCluster(
+export async function startCluster(
   env: BenchEnv,
   schema: string,
   roles: readonly ('relay' | 'worker')[],
@@ -137,7 +139,7 @@ async function startCluster(
   return { apiUrl: `http://127.0.0.1:${port}`, apiKey, children };
 }
 
-async function stopCluster(cluster: Cluster | undefined): Promise<void> {
+export async function stopCluster(cluster: Cluster | undefined): Promise<void> {
   if (!cluster) return;
   for (const role of ['worker', 'relay', 'api']) await cluster.children[role]?.stop();
 }
@@ -200,6 +202,7 @@ export function platformCell(env: BenchEnv, quick: boolean): Cell {
       return timingRows(r.rows);
     },
     pids: () => Object.fromEntries(Object.entries(cluster?.children ?? {}).map(([role, c]) => [role, c.pid])),
+    stages: (prefix) => stageTimings(env, pool as pg.Pool, schema, prefix),
   };
   const notMeasured = missingDist();
   return {
@@ -214,6 +217,7 @@ export function platformCell(env: BenchEnv, quick: boolean): Cell {
     metrics: {
       ...PIPELINE_METRICS,
       ...BATCH_METRICS,
+      ...STAGE_METRICS,
       apiCpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
       relayCpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
       workerCpuMsPerJob: { unit: 'CPU ms/job', better: 'lower' },
@@ -232,6 +236,51 @@ export function platformCell(env: BenchEnv, quick: boolean): Cell {
       await pool?.end();
     },
   };
+}
+
+/**
+ * Accept → start by stage, from each job's row (`create_time`, `start_time`) and its BullMQ
+ * message (`timestamp`: when the relay added it, `processedOn`: when a worker took it). The
+ * queue keeps the last QUEUE_RETENTION_COUNT (1,000) finished messages, so these are the last
+ * 1,000 jobs of the phase. All clocks are this machine's.
+ */
+async function stageTimings(
+  env: BenchEnv,
+  pool: pg.Pool,
+  schema: string,
+  prefix: string,
+): Promise<StageTiming[]> {
+  const rows = (
+    await pool.query<{ id: string; created: string; started: string }>(
+      `SELECT id, extract(epoch FROM create_time) * 1000 AS created, extract(epoch FROM start_time) * 1000 AS started
+       FROM ${schema}.jobs WHERE idempotency_key LIKE $1 AND start_time IS NOT NULL`,
+      [`${prefix}%`],
+    )
+  ).rows;
+  const redis = new Redis(env.redisUrl);
+  try {
+    const queuePrefix = `${queuePrefixOf(schema)}:default`;
+    const pipeline = redis.pipeline();
+    for (const r of rows) pipeline.hmget(`${queuePrefix}:${r.id}`, 'timestamp', 'processedOn');
+    const replies = (await pipeline.exec()) ?? [];
+    const out: StageTiming[] = [];
+    rows.forEach((r, i) => {
+      const [added, taken] = (replies[i]?.[1] as (string | null)[] | undefined) ?? [];
+      if (!added || !taken) return;
+      out.push({
+        relayMs: Number(added) - Number(r.created),
+        queueMs: Number(taken) - Number(added),
+        startWriteMs: Number(r.started) - Number(taken),
+      });
+    });
+    return out;
+  } finally {
+    await redis.quit();
+  }
+}
+
+function queuePrefixOf(schema: string): string {
+  return `bench-${schema.replaceAll('_', '-')}`;
 }
 
 /** Rows for the list benchmark: one client, 1 M jobs (quick: 20 k), a few states and two types. */

@@ -41,7 +41,26 @@ export interface PipelineTarget {
   pids(): Readonly<Record<string, number>>;
   /** The batch request for these keys (targets with a batch endpoint only). */
   submitBatch?(keys: readonly string[]): RequestSpec;
+  /**
+   * Where accept → start went, per job whose key starts with `prefix` (targets that can tell):
+   * the relay (accepted → message in the queue), the queue (→ taken by a worker) and the start
+   * write (→ `start_time`), in milliseconds.
+   */
+  stages?(prefix: string): Promise<StageTiming[]>;
 }
+
+export interface StageTiming {
+  readonly relayMs: number;
+  readonly queueMs: number;
+  readonly startWriteMs: number;
+}
+
+/** Medians of the accept → start stages (the P cell's `stages`). */
+export const STAGE_METRICS = {
+  relayP50Ms: { unit: 'ms (½ peak)', better: 'lower' },
+  queueWaitP50Ms: { unit: 'ms (½ peak)', better: 'lower' },
+  startWriteP50Ms: { unit: 'ms (½ peak)', better: 'lower' },
+} as const;
 
 export interface PipelineSizes {
   readonly jobs: number;
@@ -279,6 +298,25 @@ export async function measurePipeline(
     .filter((t) => t.started !== null)
     .map((t) => (t.started as number) - t.created);
 
+  const stages = target.stages ? await target.stages(`${prefix}h-`) : [];
+  const staged: Record<string, number> =
+    stages.length > 0
+      ? {
+          relayP50Ms: percentile(
+            stages.map((x) => x.relayMs),
+            50,
+          ),
+          queueWaitP50Ms: percentile(
+            stages.map((x) => x.queueMs),
+            50,
+          ),
+          startWriteP50Ms: percentile(
+            stages.map((x) => x.startWriteMs),
+            50,
+          ),
+        }
+      : {};
+
   const batched = target.submitBatch ? await measureBatched(target, env, sizes, prefix) : {};
 
   return {
@@ -296,6 +334,7 @@ export async function measurePipeline(
     acceptToStartP50Ms: percentile(waits, 50),
     acceptToStartP99Ms: percentile(waits, 99),
     halfPeakRate,
+    ...staged,
     ...rss,
     ...batched,
   };
