@@ -5,7 +5,7 @@ import { idempotencyKeyProblem, type Job } from '../domain/job.entity.js';
 import type { BacklogGauge } from '../ports/backlog.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { JobCatalog } from '../ports/job-catalog.port.js';
-import type { InsertResult, JobSubmissions, NewJob } from '../ports/job-store.port.js';
+import type { InsertResult, JobSubmissions, NewJob, OutboxEntry } from '../ports/job-store.port.js';
 import type { Metrics } from '../ports/metrics.port.js';
 
 export interface SubmitJobCommand {
@@ -43,6 +43,11 @@ export interface SubmitJobDeps {
   /** With `maxDepth`: refuse new jobs (503 QUEUE.FULL) while a queue's backlog is above it. */
   readonly backlog?: BacklogGauge;
   readonly maxDepth?: number;
+  /**
+   * Called with the outbox entries of the jobs a call created, once they committed (the API's eager
+   * publisher, publish-submitted.use-case.ts). Without it the relays publish them.
+   */
+  readonly afterCommit?: (outbox: readonly OutboxEntry[]) => void;
 }
 
 /** Stable JSON (sorted keys) so equal requests hash equally whatever their key order. */
@@ -213,7 +218,9 @@ export function createSubmitJob(deps: SubmitJobDeps): SubmitJob {
   const newId = deps.newId ?? randomUUID;
   return async (cmd) => {
     const p = prepare(deps, newId, cmd);
-    const out = outcome(deps, p, await deps.store.insert(p.row));
+    const stored = await deps.store.insert(p.row);
+    if (stored.outbox) deps.afterCommit?.([stored.outbox]);
+    const out = outcome(deps, p, stored);
     if (!out.ok) throw out.error;
     return { job: out.job, created: out.created };
   };
@@ -257,6 +264,10 @@ export function createSubmitJobs(deps: SubmitJobDeps): SubmitJobs {
     }
     if (queueFull) throw queueFull;
     const stored = await deps.store.insertMany(prepared.map((p) => p.row));
+    if (deps.afterCommit) {
+      const entries = stored.flatMap((r) => (r.outbox ? [r.outbox] : []));
+      if (entries.length > 0) deps.afterCommit(entries);
+    }
     return prepared.map((p, i) => outcome(deps, p, stored[i]!));
   };
 }

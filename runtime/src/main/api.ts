@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { CachedBacklog } from '../adapters/bullmq/bullmq-job-queue.js';
 import { buildApp, type AppDeps } from '../adapters/http/app.js';
+import type { AppPlugin } from '../adapters/http/app-deps.js';
+import type { OutboxEntry } from '../ports/job-store.port.js';
 import { createAuthenticator } from '../adapters/http/auth.js';
 import { withStorablePayload, withStorablePayloads } from '../adapters/http/input.js';
 import { createJobControls } from '../application/control-job.use-case.js';
 import { createJobQueries } from '../application/query-jobs.use-case.js';
+import { createEagerPublisher, type EagerPublisher } from '../application/publish-submitted.use-case.js';
 import { createSubmitJob, createSubmitJobs } from '../application/submit-job.use-case.js';
 import { SYSTEM_CLOCK } from '../ports/clock.port.js';
 import type { Core } from './context.js';
@@ -15,8 +18,27 @@ import { startRelayLoop, type RelayLoop } from './relay-loop.js';
 import { subscriptionCommandsOf } from './events-loop.js';
 import { scheduleCommandsOf, startScheduler, type SchedulerLoop } from './scheduler.js';
 
+/**
+ * The API's eager publisher (EAGER_PUBLISH), drained when the app closes so no claim is left
+ * open; null when the relays publish everything.
+ */
+function eagerPublisherOf(core: Core): { publisher: EagerPublisher; plugin: AppPlugin } | null {
+  if (!core.config.EAGER_PUBLISH) return null;
+  const publisher = createEagerPublisher({
+    store: core.store,
+    queue: core.queue,
+    logger: core.logger.child({ component: 'eager-publish' }),
+    publishTimeoutMs: Math.max(1000, 2 * core.config.REDIS_COMMAND_TIMEOUT_MS),
+  });
+  const plugin: AppPlugin = async (app: FastifyInstance) => {
+    app.addHook('onClose', async () => publisher.drain());
+  };
+  return { publisher, plugin };
+}
+
 /** Wires the use cases into the HTTP app. Extra plugins (edge features) go in `plugins`. */
 export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: CachedBacklog): AppDeps {
+  const eager = eagerPublisherOf(core);
   const submitDeps = {
     store: core.store,
     catalog: core.jobCatalog,
@@ -24,6 +46,7 @@ export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: 
     metrics: core.metrics,
     clock: SYSTEM_CLOCK,
     ...(backlog ? { backlog, maxDepth: core.config.QUEUE_MAX_DEPTH } : {}),
+    ...(eager ? { afterCommit: (entries: readonly OutboxEntry[]) => eager.publisher.publish(entries) } : {}),
   };
   return {
     submitJob: withStorablePayload(createSubmitJob(submitDeps)),
@@ -43,7 +66,7 @@ export function apiDeps(core: Core, plugins: AppDeps['plugins'] = [], backlog?: 
     metrics: core.metrics,
     bodyLimit: core.config.BODY_LIMIT_BYTES,
     logger: core.logger,
-    plugins,
+    plugins: eager ? [...plugins, eager.plugin] : plugins,
   };
 }
 

@@ -8,6 +8,7 @@ import { createLogger } from '../adapters/logging/pino-logger.js';
 import { postgresHealthCheck } from '../adapters/postgres/health.js';
 import { createPgPool } from '../adapters/postgres/pg-pool.js';
 import { PostgresJobStore } from '../adapters/postgres/postgres-job-store.js';
+import { DEFAULT_GROUP_COMMIT } from '../adapters/postgres/group-commit.js';
 import type { JobplaneCommand, JobplaneConfig } from '../config/schema.js';
 import type { HealthCheck } from '../ports/health.port.js';
 import type { JobCatalog } from '../ports/job-catalog.port.js';
@@ -84,7 +85,10 @@ export function buildCore(config: JobplaneConfig, command: JobplaneCommand, over
     config,
     logger,
     pool,
-    store: new PostgresJobStore(pool),
+    // The API publishes its submissions itself (EAGER_PUBLISH): their inserts need not wake the relays.
+    store: new PostgresJobStore(pool, DEFAULT_GROUP_COMMIT, {
+      eagerPublish: command === 'api' && config.EAGER_PUBLISH,
+    }),
     redis,
     queue,
     cancelBus: new RedisCancelBus(redis, config.REDIS_URL, config.QUEUE_PREFIX),

@@ -29,6 +29,17 @@ export interface InsertResult {
   readonly created: boolean;
   /** Stored request hash of the existing job (compare to detect key reuse). */
   readonly requestHash: string;
+  /**
+   * The outbox row written with a created job, for a publisher that sends it at once and then
+   * deletes it (`deleteOutbox`). Absent on a replay.
+   */
+  readonly outbox?: OutboxEntry;
+}
+
+/** One outbox row: its id (a bigint, as a string) and the queue message it stands for. */
+export interface OutboxEntry {
+  readonly id: string;
+  readonly message: QueueMessage;
 }
 
 export interface ListFilter {
@@ -172,8 +183,19 @@ export interface JobCommands {
 
 /** The transactional outbox the relay drains. */
 export interface JobOutbox {
+  /**
+   * Claims up to `limit` outbox rows, oldest first. Rows another claim holds are skipped, never
+   * waited for: two relays never get the same row.
+   */
   claimOutbox(limit: number): Promise<OutboxBatch>;
+  /**
+   * Deletes these outbox rows (already published by the caller); rows already gone are ignored. A
+   * row a relay holds is deleted once the relay's claim ends.
+   */
+  deleteOutbox(ids: readonly string[]): Promise<void>;
   countOutbox(): Promise<number>;
+  /** Wakes the relays now (rows left for them, e.g. when an eager publish failed). */
+  wakeRelay(): Promise<void>;
 }
 
 /** What the reconciler walks and repairs. */

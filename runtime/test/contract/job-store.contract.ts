@@ -390,6 +390,36 @@ export function describeJobStoreContract(name: string, open: () => Promise<Store
       await expect(store.claimOutbox(0)).rejects.toThrow(/'limit'/);
     });
 
+    it('returns the outbox entry of a created job, the message a relay would claim; deleteOutbox removes it', async () => {
+      const first = await store.insert(newJob({ idempotencyKey: 'eager-1' }));
+      const second = await store.insert(newJob({ idempotencyKey: 'eager-2', flowKey: 'k', flowLimit: 2 }));
+      const replay = await store.insert(newJob({ idempotencyKey: 'eager-1' }));
+      expect(first.outbox?.id).toMatch(/^\d+$/);
+      expect(second.outbox?.id).toMatch(/^\d+$/);
+      expect(first.outbox!.id).not.toBe(second.outbox!.id);
+      expect(replay.outbox).toBeUndefined();
+      expect(first.outbox!.message).toMatchObject({
+        jobId: first.job.id,
+        queue: 'default',
+        kind: 'run',
+        attempt: 0,
+        replace: false,
+        type: 'demo.sleep',
+        clientId: client,
+      });
+      await store.deleteOutbox([first.outbox!.id]);
+      await store.deleteOutbox([first.outbox!.id]); // already gone: nothing happens
+      expect(await store.countOutbox()).toBe(1);
+      const relay = await store.claimOutbox(10);
+      // What the relay reads back is what the insert returned.
+      expect(relay.messages).toEqual([second.outbox!.message]);
+      await relay.ack();
+      await store.deleteOutbox([]);
+      await expect(store.deleteOutbox(['1; DROP TABLE jobs'])).rejects.toThrow(/'ids'/);
+      await store.wakeRelay();
+      expect(await store.countOutbox()).toBe(0);
+    });
+
     it('lists reconcile candidates: active jobs by id, keyset-paged, with their fan-out progress', async () => {
       const queued = await submitted();
       const { id: parent, token } = await running();

@@ -15,7 +15,8 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   iso = await isolate('batch');
-  core = iso.core('api');
+  // The relays' path: the outbox rows a batch writes are what these tests count.
+  core = iso.core('api', {}, { EAGER_PUBLISH: 'false' });
   app = await buildApiApp(core);
 });
 

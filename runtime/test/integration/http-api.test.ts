@@ -52,7 +52,9 @@ const submitted = (res: LightMyRequestResponse) =>
 
 beforeAll(async () => {
   iso = await isolate('http');
-  core = withEdgeMetrics(iso.core('api', {}, { BODY_LIMIT_BYTES: '4096' }), 'api');
+  // EAGER_PUBLISH off: these tests look at the outbox rows a submission writes; the API's own
+  // publishing of them is eager-publish.test.ts.
+  core = withEdgeMetrics(iso.core('api', {}, { BODY_LIMIT_BYTES: '4096', EAGER_PUBLISH: 'false' }), 'api');
   // The production app (auth, limits, OpenAPI validation, Connect, SSE…), not a reduced one.
   app = await buildApiApp(core);
 });

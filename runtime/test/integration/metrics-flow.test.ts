@@ -33,6 +33,9 @@ describe('metrics move as jobs flow (api + relay + worker, real PostgreSQL and R
       METRICS_PORT: String(metricsPort),
       HOST: '127.0.0.1',
       WORKER_QUEUES: 'default',
+      // The relay's path (the outbox gauge before and after a relay runs); eager-publish.test.ts
+      // covers the API publishing its own rows.
+      EAGER_PUBLISH: 'false',
     });
     api = await startEdgeApi(env);
     const cfg = loadConfig(env.env, 'worker');

@@ -185,6 +185,11 @@ export const configSchema = z.object({
   WEBHOOK_DELIVERY_CONCURRENCY: positiveInt.max(256).default(16),
   /** Run the outbox relay and reconciler inside the API process (local use). */
   RELAY_IN_PROCESS: bool.default(false),
+  /**
+   * The API publishes the outbox rows of its own submissions to the queue right after they commit
+   * (the relays publish whatever it does not: Redis down, a crash after the commit).
+   */
+  EAGER_PUBLISH: bool.default(true),
   /** Outbox poll interval when no notification arrives. */
   RELAY_POLL_MS: positiveInt.default(1000),
   /** Reconciler period: re-enqueue non-terminal jobs missing from Redis. */

@@ -122,8 +122,11 @@ export class InMemoryJobStore implements JobStore {
     });
   }
 
-  private enqueue(message: QueueMessage): void {
-    this.outbox.push({ id: this.nextOutboxId++, message });
+  /** Appends an outbox row; returns its id. */
+  private enqueue(message: QueueMessage): number {
+    const id = this.nextOutboxId++;
+    this.outbox.push({ id, message });
+    return id;
   }
 
   private runMessage(r: Row, attempt: number, replace = false): QueueMessage {
@@ -198,8 +201,14 @@ export class InMemoryJobStore implements JobStore {
       this.rows.set(r.id, r);
       this.byKey.set(key, r.id);
       this.event(r, null, 'queued', 0, 'submitted', null, at);
-      this.enqueue(this.runMessage(r, 0));
-      return { job: this.view(r), created: true, requestHash: n.requestHash };
+      const message = this.withJob(this.runMessage(r, 0));
+      const outboxId = this.enqueue(this.runMessage(r, 0));
+      return {
+        job: this.view(r),
+        created: true,
+        requestHash: n.requestHash,
+        outbox: { id: String(outboxId), message },
+      };
     });
   }
 
@@ -519,27 +528,43 @@ export class InMemoryJobStore implements JobStore {
         for (let i = this.outbox.length - 1; i >= 0; i--)
           if (ids.has(this.outbox[i]!.id)) this.outbox.splice(i, 1);
     };
-    // The job's type, client and slot set ride along, read at claim time (the relay's join).
-    const withJob = (m: QueueMessage): QueueMessage => {
-      const r = this.rows.get(m.jobId);
-      if (!r) return clone(m);
-      return {
-        ...clone(m),
-        type: r.type,
-        clientId: r.clientId,
-        ...(r.flowKey !== undefined ? { flowKey: r.flowKey } : {}),
-        ...(r.flowLimit !== undefined ? { flowLimit: r.flowLimit } : {}),
-      };
-    };
     return {
-      messages: rows.map((o) => withJob(o.message)),
+      messages: rows.map((o) => this.withJob(o.message)),
       ack: async () => finish(true),
       release: async () => finish(false),
     };
   }
 
+  /** The message with the job's type, client and slot set, read at claim time (the relay's join). */
+  private withJob(m: QueueMessage): QueueMessage {
+    const r = this.rows.get(m.jobId);
+    if (!r) return clone(m);
+    return {
+      ...clone(m),
+      type: r.type,
+      clientId: r.clientId,
+      ...(r.flowKey !== undefined ? { flowKey: r.flowKey } : {}),
+      ...(r.flowLimit !== undefined ? { flowLimit: r.flowLimit } : {}),
+    };
+  }
+
+  async deleteOutbox(ids: readonly string[]): Promise<void> {
+    if (!ids.every((id) => /^\d{1,19}$/.test(id)))
+      throw new Error(`'ids' must be outbox row ids (bigints); got ${JSON.stringify(ids.slice(0, 3))}…`);
+    const gone = new Set(ids.map(Number));
+    for (let i = this.outbox.length - 1; i >= 0; i--)
+      if (gone.has(this.outbox[i]!.id)) this.outbox.splice(i, 1);
+  }
+
   async countOutbox(): Promise<number> {
     return this.outbox.length;
+  }
+
+  /** Relay wake-ups asked for (tests). */
+  relayWakeups = 0;
+
+  async wakeRelay(): Promise<void> {
+    this.relayWakeups++;
   }
 
   async reconcileCandidates(

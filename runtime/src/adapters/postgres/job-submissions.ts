@@ -9,6 +9,7 @@ import {
 } from './group-commit.js';
 import { isUnavailable, unavailable } from './pg-pool.js';
 import { toJob } from './job-row.js';
+import { outboxMessage } from './job-outbox.js';
 import { INSERT_EVENT, PgStorePart, type Row } from './store-part.js';
 import { endSubmitSpans, inInsertBatch, startSubmitSpans, type Traced } from '../tracing/job-spans.js';
 
@@ -23,7 +24,17 @@ export class PgJobSubmissions extends PgStorePart implements JobSubmissions {
   /** Concurrent `insert` calls, coalesced into one statement (group commit). */
   private readonly inserts: GroupCommitter<Traced<NewJob>, InsertResult>;
 
-  constructor(pool: pg.Pool, groupCommit: GroupCommitOptions = DEFAULT_GROUP_COMMIT) {
+  /**
+   * `eagerPublish`: the caller publishes the outbox rows of its submissions itself (the results'
+   * `outbox` entries, then deleteOutbox), so their inserts do not wake the relays (the NOTIFY trigger is told
+   * so for the transaction); rows it fails to publish are found by the relays' polling or a
+   * `wakeRelay`.
+   */
+  constructor(
+    pool: pg.Pool,
+    groupCommit: GroupCommitOptions = DEFAULT_GROUP_COMMIT,
+    private readonly eagerPublish = false,
+  ) {
     super(pool);
     this.inserts = new GroupCommitter((items) => this.flushInserts(items), groupCommit);
   }
@@ -121,9 +132,15 @@ export class PgJobSubmissions extends PgStorePart implements JobSubmissions {
          ON CONFLICT (client_id, idempotency_key) DO NOTHING
          RETURNING *),
        ev AS (${INSERT_EVENT} SELECT id, NULL, 'queued', 0, 'submitted', NULL FROM ins),
+       ${
+         // Evaluated while the statement runs, before its AFTER STATEMENT trigger fires.
+         this.eagerPublish ? `quiet AS (SELECT set_config('jobplane.outbox_notify', 'off', true) AS q),` : ''
+       }
        ob AS (INSERT INTO outbox (job_id, queue, kind, attempt, priority, run_at, request_id, traceparent)
-              SELECT id, queue, 'run', 0, priority, run_at, request_id, traceparent FROM ins)
-       SELECT * FROM ins`,
+              SELECT id, queue, 'run', 0, priority, run_at, request_id, traceparent
+              FROM ins${this.eagerPublish ? ', quiet' : ''}
+              RETURNING id AS outbox_id, job_id)
+       SELECT ins.*, ob.outbox_id FROM ins LEFT JOIN ob ON ob.job_id = ins.id`,
       [
         sorted.map((j) => j.id),
         sorted.map((j) => j.clientId),
@@ -148,7 +165,17 @@ export class PgJobSubmissions extends PgStorePart implements JobSubmissions {
     for (const r of res.rows as Row[]) createdById.set(r.id as string, r);
     const results: (InsertResult | undefined)[] = unique.map((j) => {
       const row = createdById.get(j.id);
-      return row ? { job: toJob(row), created: true, requestHash: j.requestHash } : undefined;
+      if (!row) return undefined;
+      const message = outboxMessage(
+        { ...row, job_id: row.id },
+        { kind: 'run', attempt: 0, replace: false, type: row.type, clientId: row.client_id },
+      );
+      return {
+        job: toJob(row),
+        created: true,
+        requestHash: j.requestHash,
+        outbox: { id: String(row.outbox_id), message },
+      };
     });
     const missing = unique.filter((_, i) => results[i] === undefined);
     if (missing.length > 0) {

@@ -24,8 +24,13 @@ export class PostgresJobStore implements JobStore {
   private readonly outbox: PgJobOutbox;
   private readonly reconciliation: PgJobReconciliation;
 
-  constructor(pool: pg.Pool, groupCommit: GroupCommitOptions = DEFAULT_GROUP_COMMIT) {
-    this.submissions = new PgJobSubmissions(pool, groupCommit);
+  /** `opts.eagerPublish`: see PgJobSubmissions (the API publishes its submissions itself). */
+  constructor(
+    pool: pg.Pool,
+    groupCommit: GroupCommitOptions = DEFAULT_GROUP_COMMIT,
+    opts: { readonly eagerPublish?: boolean } = {},
+  ) {
+    this.submissions = new PgJobSubmissions(pool, groupCommit, opts.eagerPublish ?? false);
     this.reads = new PgJobReads(pool);
     this.attempts = new PgJobAttempts(pool, groupCommit);
     this.fanOuts = new PgJobFanOuts(pool);
@@ -100,6 +105,12 @@ export class PostgresJobStore implements JobStore {
 
   claimOutbox(limit: number) {
     return this.outbox.claimOutbox(limit);
+  }
+  deleteOutbox(ids: readonly string[]) {
+    return this.outbox.deleteOutbox(ids);
+  }
+  wakeRelay() {
+    return this.outbox.wakeRelay();
   }
   countOutbox() {
     return this.outbox.countOutbox();
