@@ -86,6 +86,11 @@ export function deriveFigures(cells: readonly CellReport[], platformWorkerConcur
   push('P POST /v1/jobs p99 at ½ peak (a rate it sustains)', p('halfPeakPostP99Ms'), 'ms');
   push('P accept → start p50 at ½ peak', p('acceptToStartP50Ms'), 'ms', '≤', 5);
   push('P accept → start p99 at ½ peak', p('acceptToStartP99Ms'), 'ms', '≤', 50);
+  push('B3 accept → start p50 at its ½ peak (same run)', b3('acceptToStartP50Ms'), 'ms');
+  push('P ½ peak rate ÷ B3 ½ peak rate', p('halfPeakRate') / b3('halfPeakRate'), 'ratio');
+  push('P accept → start, relay stage p50 (accepted → in the queue)', p('relayP50Ms'), 'ms');
+  push('P accept → start, queue stage p50 (→ taken by a worker)', p('queueWaitP50Ms'), 'ms');
+  push('P accept → start, start-write stage p50 (→ start_time)', p('startWriteP50Ms'), 'ms');
   push('P.scale end-to-end jobs/s (2 api + 2 relay + 4 worker)', scale('e2eJobsPerSec'), 'jobs/s');
   push('P.scale end-to-end ÷ P end-to-end', scale('e2eJobsPerSec') / p('e2eJobsPerSec'), 'ratio');
   push('P.scale CPU per job', scale('cpuMsPerJob'), 'CPU ms/job');
