@@ -210,7 +210,7 @@ export function platformCell(env: BenchEnv, quick: boolean): Cell {
     group: 'P',
     title: 'Jobplane api + relay + worker (demo.sleep, durationMs 0)',
     method:
-      `jobplane migrate, then api, relay and worker (WORKER_CONCURRENCY ${WORKER_CONCURRENCY}, LOG_LEVEL warn${describeOverrides()}) from runtime/dist; ` +
+      `jobplane migrate, then api, relay and worker (WORKER_CONCURRENCY ${WORKER_CONCURRENCY}, LOG_LEVEL warn, the defaults otherwise (so EAGER_PUBLISH on)${describeOverrides()}) from runtime/dist; ` +
       `${sizes.jobs} jobs closed loop over ${sizes.connections} connections; open loop ${sizes.fixedRate} req/s and ½ peak for ${sizes.openLoopSeconds} s; ` +
       `then ${sizes.batchJobs} jobs as POST /v1/jobs:batch of ${sizes.batchSize} over ${sizes.batchConnections} connections (closed loop)`,
     ...(notMeasured ? { notMeasured } : {}),
