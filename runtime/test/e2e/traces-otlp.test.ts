@@ -2,7 +2,8 @@
  * One trace follows a job end to end: real `jobplane api`, `relay` and `worker` processes (built
  * CLI, started with `--import` of the instrumentation module like the image), a private Redis and
  * PostgreSQL database, and a real OTLP/HTTP receiver started here. The job fails its first attempt
- * and succeeds on the second, so the trace holds the submit (api), the publish (relay) and both
+ * and succeeds on the second, so the trace holds the submit and the publish (api, which publishes
+ * its own submissions: EAGER_PUBLISH) and both
  * attempts (worker), with PostgreSQL and Redis spans, and the worker's log line carries the
  * trace id. Needs `npx tsc -b` first (the CLI runs from dist/).
  */
@@ -22,7 +23,7 @@ function seedFailingOnce(): number {
     if (demoSleepFails(seed, 1, FAILURE_RATE) && !demoSleepFails(seed, 2, FAILURE_RATE)) return seed;
 }
 
-describe('OpenTelemetry: one trace per job across api, relay and worker (e2e)', () => {
+describe('OpenTelemetry: one trace per job across the api and worker processes (e2e)', () => {
   let otlp: OtlpReceiver;
   let cluster: FaultCluster;
 
@@ -75,9 +76,9 @@ describe('OpenTelemetry: one trace per job across api, relay and worker (e2e)', 
       spans = otlp.trace(submit.traceId);
 
       expect(submit.service).toBe('jobplane-api');
-      expect(new Set(spans.map((s) => s.service))).toEqual(
-        new Set(['jobplane-api', 'jobplane-relay', 'jobplane-worker']),
-      );
+      // The API publishes its own submission (EAGER_PUBLISH, the default); the relay's publish of
+      // an outbox row starts the same span from the row's trace context (trace-context-store.test.ts).
+      expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['jobplane-api', 'jobplane-worker']));
 
       // The HTTP request span (@fastify/otel) is the submit span's ancestor.
       const byId = new Map(spans.map((s) => [s.spanId, s]));
@@ -92,7 +93,7 @@ describe('OpenTelemetry: one trace per job across api, relay and worker (e2e)', 
 
       const publish = spans.filter((s) => s.name === 'jobplane.publish' && forJob(s));
       expect(publish).toHaveLength(1);
-      expect(publish[0]!.service).toBe('jobplane-relay');
+      expect(publish[0]!.service).toBe('jobplane-api');
       expect(publish[0]!.parentSpanId).toBe(submit.spanId);
       expect(publish[0]!.attributes['job.queue']).toBe('default');
 
@@ -109,12 +110,12 @@ describe('OpenTelemetry: one trace per job across api, relay and worker (e2e)', 
         expect(a.attributes['job.queue']).toBe('default');
       }
 
-      // Maintained instrumentations: PostgreSQL in api (the insert) and worker; Redis in the relay (the publish).
+      // Maintained instrumentations: PostgreSQL in api (the insert) and worker; Redis in the api (the publish).
       const pgServices = new Set(spans.filter((s) => s.scope === PG_SCOPE).map((s) => s.service));
       expect(pgServices.has('jobplane-api')).toBe(true);
       expect(pgServices.has('jobplane-worker')).toBe(true);
       const redisSpans = spans.filter((s) => s.scope === REDIS_SCOPE);
-      expect(redisSpans.some((s) => s.service === 'jobplane-relay')).toBe(true);
+      expect(redisSpans.some((s) => s.service === 'jobplane-api')).toBe(true);
       expect(otlp.refused).toBe(0);
 
       // The worker's log line for this job carries the trace id (and its attempt span's id).
