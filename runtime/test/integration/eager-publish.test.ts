@@ -15,6 +15,15 @@ const CHANNEL = 'jobplane_outbox';
 const auth = { authorization: `Bearer ${API_KEY_A}` };
 const body = { type: 'demo.sleep', payload: { durationMs: 1 } };
 
+/** One POST /v1/jobs under a fresh key. */
+const submitOne = (app: FastifyInstance) =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/jobs',
+    headers: { ...auth, 'idempotency-key': randomUUID() },
+    payload: body,
+  });
+
 /** Every NOTIFY on the outbox channel, in commit order; `mark` fences what came before it. */
 async function listener() {
   const client = new pg.Client({ connectionString: DATABASE_URL });
@@ -64,12 +73,7 @@ describe('eager publish (EAGER_PUBLISH)', () => {
     const { core, app } = await build({});
     const listen = await listener();
     try {
-      const one = await app.inject({
-        method: 'POST',
-        url: '/v1/jobs',
-        headers: { ...auth, 'idempotency-key': randomUUID() },
-        payload: body,
-      });
+      const one = await submitOne(app);
       expect(one.statusCode, one.body).toBe(202);
       const batch = await app.inject({
         method: 'POST',
@@ -95,12 +99,7 @@ describe('eager publish (EAGER_PUBLISH)', () => {
     const { core, app } = await build({ EAGER_PUBLISH: 'false' });
     const listen = await listener();
     try {
-      const r = await app.inject({
-        method: 'POST',
-        url: '/v1/jobs',
-        headers: { ...auth, 'idempotency-key': randomUUID() },
-        payload: body,
-      });
+      const r = await submitOne(app);
       expect(r.statusCode, r.body).toBe(202);
       expect(await listen.before()).toContain(iso.schema);
       expect(await outbox()).toBe(1);
@@ -115,12 +114,7 @@ describe('eager publish (EAGER_PUBLISH)', () => {
     const { app } = await build({ REDIS_URL: 'redis://127.0.0.1:1' });
     const listen = await listener();
     try {
-      const r = await app.inject({
-        method: 'POST',
-        url: '/v1/jobs',
-        headers: { ...auth, 'idempotency-key': randomUUID() },
-        payload: body,
-      });
+      const r = await submitOne(app);
       expect(r.statusCode, r.body).toBe(202);
       await waitFor(async () => listen.payloads.includes(iso.schema));
       expect(await outbox()).toBe(1);
