@@ -8,7 +8,8 @@ import type { Child } from '../lib/proc.js';
 const SERVER = fileURLToPath(new URL('../servers/fastify-bare.ts', import.meta.url));
 const BODY = JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 0 } });
 
-async function startServer(): Promise<{ child: Child; url: string }> {
+/** The bare Fastify server of B2 in its own process. */
+export async function startBareFastify(): Promise<{ child: Child; url: string }> {
   const child = await startChild('fastify-bare', process.execPath, [...TSX_NODE_ARGS, SERVER], {
     env: { ...process.env, PORT: '0' },
     ready: /listening \d+/,
@@ -32,7 +33,7 @@ export function fastifyCells(quick: boolean): Cell[] {
       p99Ms: { unit: 'ms', better: 'lower' },
     },
     async setup() {
-      server = await startServer();
+      server = await startBareFastify();
     },
     async run() {
       const r = await closedLoop({

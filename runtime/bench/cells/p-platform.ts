@@ -15,6 +15,7 @@ import type { BenchEnv } from '../lib/env.js';
 import { freePort } from '../lib/env.js';
 import type { Cell } from '../lib/harness.js';
 import { closedLoop, sequentialLatency } from '../lib/load.js';
+import type { RequestSpec } from '../lib/load.js';
 import { pgCommitCount } from '../lib/env.js';
 import {
   BATCH_METRICS,
@@ -90,6 +91,32 @@ export function cpuProfArgs(name: string, env: NodeJS.ProcessEnv = process.env):
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir, name)}`] : [];
 }
 
+const NO_OP_JOB = { type: 'demo.sleep', payload: { durationMs: 0 } };
+
+/** `POST /v1/jobs` of one no-op `demo.sleep` job under idempotency key `key`. */
+export function submitRequest(apiKey: string, key: string): RequestSpec {
+  return {
+    method: 'POST',
+    path: '/v1/jobs',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${apiKey}`,
+      'idempotency-key': key,
+    },
+    body: JSON.stringify(NO_OP_JOB),
+  };
+}
+
+/** `POST /v1/jobs:batch` of one no-op `demo.sleep` job per key. */
+export function batchRequest(apiKey: string, keys: readonly string[]): RequestSpec {
+  return {
+    method: 'POST',
+    path: '/v1/jobs:batch',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify({ jobs: keys.map((k) => ({ idempotencyKey: k, job: NO_OP_JOB })) }),
+  };
+}
+
 export async function migrate(env: BenchEnv, schema: string): Promise<void> {
   await run(process.execPath, [CLI_PATH, 'migrate'], { env: baseEnv(env, schema, 'x'.repeat(16)) });
 }
@@ -159,27 +186,8 @@ export function platformCell(env: BenchEnv, quick: boolean): Cell {
     get baseUrl() {
       return cluster?.apiUrl ?? '';
     },
-    submit: (key) => ({
-      method: 'POST',
-      path: '/v1/jobs',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${cluster?.apiKey ?? ''}`,
-        'idempotency-key': key,
-      },
-      body: JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 0 } }),
-    }),
-    submitBatch: (keys) => ({
-      method: 'POST',
-      path: '/v1/jobs:batch',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${cluster?.apiKey ?? ''}` },
-      body: JSON.stringify({
-        jobs: keys.map((k) => ({
-          idempotencyKey: k,
-          job: { type: 'demo.sleep', payload: { durationMs: 0 } },
-        })),
-      }),
-    }),
+    submit: (key) => submitRequest(cluster?.apiKey ?? '', key),
+    submitBatch: (keys) => batchRequest(cluster?.apiKey ?? '', keys),
     async terminalCount(prefix) {
       const r = await (pool as pg.Pool).query<{ n: string }>(
         `SELECT count(*) AS n FROM ${schema}.jobs WHERE idempotency_key LIKE $1 AND state IN ${TERMINAL}`,
@@ -279,7 +287,8 @@ async function stageTimings(
   }
 }
 
-function queuePrefixOf(schema: string): string {
+/** The BullMQ key prefix of a platform schema's queues. */
+export function queuePrefixOf(schema: string): string {
   return `bench-${schema.replaceAll('_', '-')}`;
 }
 
@@ -385,16 +394,7 @@ export function scaleCell(env: BenchEnv, quick: boolean): Cell {
   const pids: Record<string, number> = {};
   let pool: pg.Pool | undefined;
   const notMeasured = missingDist();
-  const submit = (key: string) => ({
-    method: 'POST' as const,
-    path: '/v1/jobs',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Bearer ${apiKey}`,
-      'idempotency-key': key,
-    },
-    body: JSON.stringify({ type: 'demo.sleep', payload: { durationMs: 0 } }),
-  });
+  const submit = (key: string) => submitRequest(apiKey, key);
   return {
     id: 'P.scale',
     group: 'C',
